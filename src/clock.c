@@ -1,0 +1,48 @@
+/* Monotonic seconds, RFC 3339 stamps and a signal-proof sleep. */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "clock.h"
+
+/* Seconds on the monotonic clock. */
+double
+clock_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* The wall time now as RFC 3339, UTC, microseconds. */
+void
+clock_stamp(char *buf, size_t len)
+{
+	struct timespec ts;
+	struct tm tm;
+	char day[24];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06ldZ", day, ts.tv_nsec / 1000);
+}
+
+/* Sleep the whole duration, resuming after signals. */
+void
+clock_sleep(double seconds)
+{
+	struct timespec until;
+	double end, whole;
+
+	end = clock_now() + seconds;
+	until.tv_nsec = (long)(modf(end, &whole) * 1e9);
+	until.tv_sec = (time_t)whole;
+	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
+	    EINTR)
+		;
+}

@@ -1,0 +1,13 @@
+/* Time: a monotonic clock for elapsed times, wall time for stamps. */
+#ifndef CLOCK_H
+#define CLOCK_H
+
+#include <stddef.h>
+
+#define CLOCK_STAMP_SIZE 32
+
+double	clock_now(void);
+void	clock_stamp(char *, size_t);
+void	clock_sleep(double);
+
+#endif

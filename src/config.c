@@ -1,0 +1,1580 @@
+/*
+ * The task file loader: libyaml events, read as a stream (a file may hold
+ * a million tasks), checked against a table of keys per mapping. Every
+ * problem is collected as "file:line:col: message" before the load fails;
+ * nothing runs unless the whole file is valid.
+ *
+ * Aliases are supported by recording the events of each anchored node and
+ * replaying them where an alias stands, with a budget against alias bombs.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+#include <yaml.h>
+
+#include "config.h"
+#include "number.h"
+#include "xmalloc.h"
+
+/* Events replayed for aliases, at most: an alias bomb stops here. */
+#define CONFIG_MAX_EXPANSION 1000000
+
+/* One parser event, with its position (1-based) and scalar text. */
+struct pev {
+	yaml_event_type_t type;
+	char *value;
+	char *anchor;
+	unsigned line;
+	unsigned col;
+	int plain;
+};
+
+/* The recorded events of an anchored node. */
+struct anchor {
+	char *name;
+	struct pev *evs;
+	size_t n;
+	size_t cap;
+	int depth;
+	int open;
+	struct anchor *next;
+};
+
+struct replay {
+	struct anchor *anchor;
+	size_t pos;
+};
+
+/* Keys seen in one mapping, for duplicates and merges. */
+struct seen {
+	uint32_t mask;
+	uint32_t merged;
+	unsigned line[32];
+	unsigned col[32];
+};
+
+/* Options a task set itself, resolved against defaults at the end. */
+struct override {
+	size_t task;
+	unsigned set;
+	struct task_opts opts;
+};
+
+struct cfgparse {
+	yaml_parser_t yp;
+	FILE *fp;
+	const char *file;
+	const char *buf;
+	size_t len;
+	struct config *cf;
+	char **errors;
+	size_t nerrors;
+	int broken;
+	struct anchor *anchors;
+	struct replay *stack;
+	size_t depth;
+	size_t stackcap;
+	size_t expanded;
+	size_t taskcap;
+	struct override *overrides;
+	size_t noverrides;
+	size_t overcap;
+	int have_tasks;
+};
+
+typedef void (*key_fn)(struct cfgparse *, struct pev *, void *);
+
+struct key {
+	const char *name;
+	key_fn fn;
+};
+
+static const char *const config_modes[] = {"sync", "cooperative", "threads",
+    "async", NULL};
+static const char *const config_kinds[] = {"delay", "factorial", "url", "file",
+    NULL};
+
+/* Task options: which bit, and the kinds each fits. */
+enum {
+	OPT_TIMEOUT = 1,
+	OPT_RETRIES = 2,
+	OPT_RETRY_DELAY = 4,
+	OPT_PREVIEW = 8,
+	OPT_YIELD_EVERY = 16,
+};
+static const unsigned config_kind_opts[TASK_NKINDS] = {
+    [TASK_DELAY] = 0,
+    [TASK_FACTORIAL] = OPT_YIELD_EVERY,
+    [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW,
+    [TASK_FILE] = 0,
+};
+
+static int config_next(struct cfgparse *, struct pev *);
+static void config_skip(struct cfgparse *, struct pev *);
+static void config_mapping(struct cfgparse *, struct pev *,
+    const struct key *, void *, struct seen *);
+
+const char *
+config_mode_name(enum mode mode)
+{
+	return config_modes[mode];
+}
+
+const char *
+config_kind_name(enum task_kind kind)
+{
+	return config_kinds[kind];
+}
+
+/* The name of worker i (0-based): its listed name or its number. */
+const char *
+config_worker_name(const struct config *cf, unsigned i, char *buf, size_t len)
+{
+	if (cf->workers != NULL)
+		return cf->workers[i];
+	snprintf(buf, len, "%u", i + 1);
+	return buf;
+}
+
+int
+config_mode_parse(const char *s, enum mode *mode)
+{
+	int i;
+
+	for (i = 0; config_modes[i] != NULL; i++) {
+		if (strcmp(s, config_modes[i]) == 0) {
+			*mode = (enum mode)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
+/* Edit distance with transpositions, for "did you mean". */
+static size_t
+config_distance(const char *a, const char *b)
+{
+	size_t la = strlen(a), lb = strlen(b), i, j, d[34][34], best;
+
+	if (la > 32 || lb > 32)
+		return SIZE_MAX;
+	for (i = 0; i <= la; i++)
+		d[i][0] = i;
+	for (j = 0; j <= lb; j++)
+		d[0][j] = j;
+	for (i = 1; i <= la; i++) {
+		for (j = 1; j <= lb; j++) {
+			best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
+			if (d[i - 1][j] + 1 < best)
+				best = d[i - 1][j] + 1;
+			if (d[i][j - 1] + 1 < best)
+				best = d[i][j - 1] + 1;
+			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
+			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
+				best = d[i - 2][j - 2] + 1;
+			d[i][j] = best;
+		}
+	}
+	return d[la][lb];
+}
+
+/* The nearest word of a NULL-terminated list, if near enough. */
+const char *
+config_suggest(const char *word, const char *const *list)
+{
+	const char *best = NULL;
+	size_t d, bestd = 3, len = strlen(word);
+
+	for (; *list != NULL; list++) {
+		d = config_distance(word, *list);
+		if (d < bestd && d < len) {
+			bestd = d;
+			best = *list;
+		}
+	}
+	return best;
+}
+
+/* Record "file:line:col: message"; the first errors are kept. */
+static void config_error(struct cfgparse *, unsigned, unsigned,
+    const char *, ...) __attribute__((format(printf, 4, 5)));
+
+static void
+config_error(struct cfgparse *p, unsigned line, unsigned col, const char *fmt,
+    ...)
+{
+	va_list ap;
+	char *msg;
+
+	p->nerrors++;
+	if (p->nerrors > CONFIG_MAX_ERRORS)
+		return;
+	va_start(ap, fmt);
+	if (vasprintf(&msg, fmt, ap) < 0)
+		abort();
+	va_end(ap);
+	p->errors = xreallocarray(p->errors, p->nerrors, sizeof *p->errors);
+	xasprintf(&p->errors[p->nerrors - 1], "%s:%u:%u: %s", p->file, line,
+	    col, msg);
+	free(msg);
+}
+
+static void
+config_pev_clear(struct pev *ev)
+{
+	free(ev->value);
+	free(ev->anchor);
+	ev->value = ev->anchor = NULL;
+	ev->type = YAML_NO_EVENT;
+}
+
+/* What a node is, for messages. */
+static const char *
+config_what(const struct pev *ev)
+{
+	switch (ev->type) {
+	case YAML_MAPPING_START_EVENT:
+		return "a mapping";
+	case YAML_SEQUENCE_START_EVENT:
+		return "a list";
+	case YAML_SCALAR_EVENT:
+		return "a value";
+	default:
+		return "nothing";
+	}
+}
+
+/* Is this scalar YAML's null (empty, ~ or null)? */
+static int
+config_is_null(const struct pev *ev)
+{
+	const char *v = ev->value;
+
+	if (ev->type != YAML_SCALAR_EVENT || !ev->plain)
+		return 0;
+	return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
+	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
+}
+
+/* A scalar shortened for a message. */
+static char *
+config_quote(const char *v)
+{
+	size_t len = strlen(v);
+
+	if (len <= 40)
+		return xstrdup(v);
+	return xprintf("%.37s...", v);
+}
+
+/* The text of one line of the source, for looking at an error's spot. */
+static int
+config_char_at(struct cfgparse *p, unsigned line, unsigned col)
+{
+	char *text = NULL;
+	size_t cap = 0, i, start;
+	unsigned n = 1;
+	ssize_t got;
+	FILE *f;
+	int c = -1;
+
+	if (p->buf != NULL) {
+		for (i = 0; i < p->len && n < line; i++) {
+			if (p->buf[i] == '\n')
+				n++;
+		}
+		start = i;
+		if (start + col - 1 < p->len)
+			c = (unsigned char)p->buf[start + col - 1];
+		return c;
+	}
+	if ((f = fopen(p->file, "r")) == NULL)
+		return -1;
+	while ((got = getline(&text, &cap, f)) != -1) {
+		if (n++ == line) {
+			if (col >= 1 && (size_t)got >= col)
+				c = (unsigned char)text[col - 1];
+			break;
+		}
+	}
+	free(text);
+	fclose(f);
+	return c;
+}
+
+/* Report libyaml's own error, in our words where we can. */
+static void
+config_syntax_error(struct cfgparse *p)
+{
+	yaml_parser_t *yp = &p->yp;
+	unsigned line = (unsigned)yp->problem_mark.line + 1;
+	unsigned col = (unsigned)yp->problem_mark.column + 1;
+
+	p->broken = 1;
+	if (yp->error == YAML_READER_ERROR) {
+		config_error(p, line, col, "%s (the file must be UTF-8 text)",
+		    yp->problem);
+		return;
+	}
+	if (yp->error == YAML_MEMORY_ERROR) {
+		config_error(p, line, col, "out of memory");
+		return;
+	}
+	if (config_char_at(p, line, col) == '\t') {
+		config_error(p, line, col,
+		    "tab character: YAML indents with spaces only");
+		return;
+	}
+	if (yp->context != NULL)
+		config_error(p, line, col, "YAML syntax error: %s %s (line %zu)",
+		    yp->problem, yp->context, yp->context_mark.line + 1);
+	else
+		config_error(p, line, col, "YAML syntax error: %s",
+		    yp->problem != NULL ? yp->problem : "unknown");
+}
+
+/* Append a copy of an event to an anchor's recording. */
+static void
+config_record(struct anchor *a, const struct pev *ev)
+{
+	struct pev *copy;
+
+	if (a->n == a->cap) {
+		a->cap = a->cap == 0 ? 8 : a->cap * 2;
+		a->evs = xreallocarray(a->evs, a->cap, sizeof *a->evs);
+	}
+	copy = &a->evs[a->n++];
+	*copy = *ev;
+	copy->anchor = NULL;
+	if (ev->value != NULL)
+		copy->value = xstrdup(ev->value);
+	if (ev->type == YAML_SEQUENCE_START_EVENT ||
+	    ev->type == YAML_MAPPING_START_EVENT)
+		a->depth++;
+	else if (ev->type == YAML_SEQUENCE_END_EVENT ||
+	    ev->type == YAML_MAPPING_END_EVENT)
+		a->depth--;
+	if (a->depth == 0)
+		a->open = 0;
+}
+
+static struct anchor *
+config_anchor_find(struct cfgparse *p, const char *name)
+{
+	struct anchor *a;
+
+	for (a = p->anchors; a != NULL; a = a->next) {
+		if (strcmp(a->name, name) == 0)
+			return a;
+	}
+	return NULL;
+}
+
+/* Start recording a newly anchored node; a redefinition replaces. */
+static void
+config_anchor_start(struct cfgparse *p, struct pev *ev)
+{
+	struct anchor *a;
+
+	a = xcalloc(1, sizeof *a);
+	a->name = ev->anchor;
+	ev->anchor = NULL;
+	a->open = 1;
+	a->next = p->anchors;
+	p->anchors = a;
+	config_record(a, ev);
+}
+
+/* Start replaying an anchor where an alias stands. */
+static int
+config_alias(struct cfgparse *p, struct pev *ev)
+{
+	struct anchor *a;
+
+	a = config_anchor_find(p, ev->anchor);
+	if (a == NULL) {
+		config_error(p, ev->line, ev->col, "unknown alias '*%s'",
+		    ev->anchor);
+		return -1;
+	}
+	if (a->open) {
+		config_error(p, ev->line, ev->col,
+		    "alias '*%s' refers to a node that contains it", ev->anchor);
+		return -1;
+	}
+	p->expanded += a->n;
+	if (p->expanded > CONFIG_MAX_EXPANSION) {
+		config_error(p, ev->line, ev->col,
+		    "aliases expand to more than %d nodes", CONFIG_MAX_EXPANSION);
+		p->broken = 1;
+		return -1;
+	}
+	if (p->depth == p->stackcap) {
+		p->stackcap = p->stackcap == 0 ? 8 : p->stackcap * 2;
+		p->stack = xreallocarray(p->stack, p->stackcap,
+		    sizeof *p->stack);
+	}
+	p->stack[p->depth].anchor = a;
+	p->stack[p->depth].pos = 0;
+	p->depth++;
+	return 0;
+}
+
+/* The next event from a replayed alias, or 0 when none is pending. */
+static int
+config_next_replayed(struct cfgparse *p, struct pev *out)
+{
+	struct replay *r;
+	struct pev *ev;
+
+	while (p->depth > 0) {
+		r = &p->stack[p->depth - 1];
+		if (r->pos < r->anchor->n) {
+			ev = &r->anchor->evs[r->pos++];
+			*out = *ev;
+			out->anchor = NULL;
+			if (ev->value != NULL)
+				out->value = xstrdup(ev->value);
+			return 1;
+		}
+		p->depth--;
+	}
+	return 0;
+}
+
+/* The next event from libyaml, converted; -1 on a syntax error. */
+static int
+config_next_parsed(struct cfgparse *p, struct pev *out)
+{
+	yaml_event_t ev;
+	const char *anchor = NULL, *value = NULL;
+
+	if (!yaml_parser_parse(&p->yp, &ev)) {
+		config_syntax_error(p);
+		return -1;
+	}
+	memset(out, 0, sizeof *out);
+	out->type = ev.type;
+	out->line = (unsigned)ev.start_mark.line + 1;
+	out->col = (unsigned)ev.start_mark.column + 1;
+	switch (ev.type) {
+	case YAML_SCALAR_EVENT:
+		anchor = (const char *)ev.data.scalar.anchor;
+		value = (const char *)ev.data.scalar.value;
+		out->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		out->value = xstrndup(value, ev.data.scalar.length);
+		break;
+	case YAML_SEQUENCE_START_EVENT:
+		anchor = (const char *)ev.data.sequence_start.anchor;
+		break;
+	case YAML_MAPPING_START_EVENT:
+		anchor = (const char *)ev.data.mapping_start.anchor;
+		break;
+	case YAML_ALIAS_EVENT:
+		anchor = (const char *)ev.data.alias.anchor;
+		break;
+	default:
+		break;
+	}
+	if (anchor != NULL)
+		out->anchor = xstrdup(anchor);
+	yaml_event_delete(&ev);
+	return 0;
+}
+
+/* The next event, aliases resolved, anchored nodes recorded. */
+static int
+config_next(struct cfgparse *p, struct pev *out)
+{
+	struct anchor *a;
+
+	memset(out, 0, sizeof *out);
+	if (p->broken)
+		return -1;
+	for (;;) {
+		if (config_next_replayed(p, out))
+			break;
+		if (config_next_parsed(p, out) != 0)
+			return -1;
+		if (out->type != YAML_ALIAS_EVENT)
+			break;
+		if (config_alias(p, out) != 0) {
+			/* Stand in a null so that parsing goes on. */
+			free(out->anchor);
+			out->anchor = NULL;
+			out->type = YAML_SCALAR_EVENT;
+			out->value = xstrdup("");
+			out->plain = 0;
+			if (p->broken)
+				return -1;
+			break;
+		}
+		config_pev_clear(out);
+	}
+	for (a = p->anchors; a != NULL; a = a->next) {
+		if (a->open)
+			config_record(a, out);
+	}
+	if (out->anchor != NULL)
+		config_anchor_start(p, out);
+	return 0;
+}
+
+/* Consume the rest of a node whose first event is ev. */
+static void
+config_skip(struct cfgparse *p, struct pev *ev)
+{
+	struct pev e;
+	int depth = 0;
+
+	if (ev->type != YAML_SEQUENCE_START_EVENT &&
+	    ev->type != YAML_MAPPING_START_EVENT)
+		return;
+	depth = 1;
+	while (depth > 0 && config_next(p, &e) == 0) {
+		if (e.type == YAML_SEQUENCE_START_EVENT ||
+		    e.type == YAML_MAPPING_START_EVENT)
+			depth++;
+		else if (e.type == YAML_SEQUENCE_END_EVENT ||
+		    e.type == YAML_MAPPING_END_EVENT)
+			depth--;
+		config_pev_clear(&e);
+	}
+}
+
+/* The scalar text of a value, or NULL (and an error) for anything else. */
+static const char *
+config_scalar(struct cfgparse *p, struct pev *v, const char *key,
+    const char *expected)
+{
+	if (v->type != YAML_SCALAR_EVENT) {
+		config_error(p, v->line, v->col, "%s: expected %s, got %s", key,
+		    expected, config_what(v));
+		config_skip(p, v);
+		return NULL;
+	}
+	if (config_is_null(v)) {
+		config_error(p, v->line, v->col, "%s: missing value (expected %s)",
+		    key, expected);
+		return NULL;
+	}
+	return v->value;
+}
+
+/* One error for a value that did not parse. */
+static void
+config_bad_value(struct cfgparse *p, struct pev *v, const char *key,
+    const char *what, const char *why)
+{
+	char *q = config_quote(v->value);
+
+	config_error(p, v->line, v->col, "%s: invalid %s '%s': %s", key, what,
+	    q, why);
+	free(q);
+}
+
+/* A duration value of at least min seconds (min > 0 means "more than 0"). */
+static int
+config_duration(struct cfgparse *p, struct pev *v, const char *key, int positive,
+    double *out)
+{
+	const char *s, *why;
+	double d;
+
+	s = config_scalar(p, v, key, "a duration such as 4.0, 250ms or 1.5m");
+	if (s == NULL)
+		return -1;
+	if (number_duration(s, &d, &why) != 0) {
+		config_bad_value(p, v, key, "duration", why);
+		return -1;
+	}
+	if (positive && d <= 0) {
+		config_bad_value(p, v, key, "duration", "must be more than 0");
+		return -1;
+	}
+	*out = d;
+	return 0;
+}
+
+/* A whole number in [min, max]. */
+static int
+config_uint(struct cfgparse *p, struct pev *v, const char *key,
+    unsigned long long min, unsigned long long max, unsigned long long *out)
+{
+	const char *s, *why;
+	char expected[64];
+
+	snprintf(expected, sizeof expected, "a whole number from %llu to %llu",
+	    min, max);
+	s = config_scalar(p, v, key, expected);
+	if (s == NULL)
+		return -1;
+	if (number_uint(s, min, max, out, &why) != 0) {
+		char *q = config_quote(s);
+
+		config_error(p, v->line, v->col, "%s: invalid number '%s': %s "
+		    "(expected %llu to %llu)", key, q, why, min, max);
+		free(q);
+		return -1;
+	}
+	return 0;
+}
+
+/* A non-empty string. */
+static char *
+config_string(struct cfgparse *p, struct pev *v, const char *key)
+{
+	const char *s;
+
+	s = config_scalar(p, v, key, "a string");
+	if (s == NULL)
+		return NULL;
+	if (*s == '\0') {
+		config_error(p, v->line, v->col, "%s: must not be empty", key);
+		return NULL;
+	}
+	return xstrdup(s);
+}
+
+/* The names of a key table, for suggestions. */
+static void
+config_key_names(const struct key *keys, const char **names, size_t max)
+{
+	size_t i;
+
+	for (i = 0; keys[i].name != NULL && i + 1 < max; i++)
+		names[i] = keys[i].name;
+	names[i] = NULL;
+}
+
+static void
+config_unknown_key(struct cfgparse *p, struct pev *k, const struct key *keys)
+{
+	const char *names[33], *near;
+	char *q = config_quote(k->value);
+
+	config_key_names(keys, names, 33);
+	near = config_suggest(k->value, names);
+	if (near != NULL)
+		config_error(p, k->line, k->col,
+		    "unknown key '%s' (did you mean '%s'?)", q, near);
+	else
+		config_error(p, k->line, k->col, "unknown key '%s'", q);
+	free(q);
+}
+
+/* Take one key's value: a handler, a duplicate, or a merged key. */
+static void
+config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
+    const struct key *keys, void *ctx, struct seen *seen, int merging)
+{
+	uint32_t bit;
+	int i;
+
+	for (i = 0; keys[i].name != NULL; i++) {
+		if (strcmp(keys[i].name, k->value) == 0)
+			break;
+	}
+	if (keys[i].name == NULL) {
+		config_unknown_key(p, k, keys);
+		config_skip(p, v);
+		return;
+	}
+	bit = 1U << i;
+	if ((seen->mask & bit) && merging) {
+		config_skip(p, v);
+		return;
+	}
+	if ((seen->mask & bit) && !(seen->merged & bit)) {
+		config_error(p, k->line, k->col,
+		    "duplicate key '%s' (first at line %u, column %u)", k->value,
+		    seen->line[i], seen->col[i]);
+		config_skip(p, v);
+		return;
+	}
+	seen->mask |= bit;
+	if (merging)
+		seen->merged |= bit;
+	else
+		seen->merged &= ~bit;
+	seen->line[i] = k->line;
+	seen->col[i] = k->col;
+	keys[i].fn(p, v, ctx);
+}
+
+/* A merge key's value: a mapping, or a list of mappings. */
+static void
+config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
+    void *ctx, struct seen *seen)
+{
+	struct pev item;
+
+	if (v->type == YAML_MAPPING_START_EVENT) {
+		config_mapping(p, v, keys, ctx, seen);
+		return;
+	}
+	if (v->type != YAML_SEQUENCE_START_EVENT) {
+		config_error(p, v->line, v->col,
+		    "<<: expected a mapping or a list of mappings to merge");
+		return;
+	}
+	while (config_next(p, &item) == 0 &&
+	    item.type != YAML_SEQUENCE_END_EVENT) {
+		if (item.type == YAML_MAPPING_START_EVENT)
+			config_mapping(p, &item, keys, ctx, seen);
+		else {
+			config_error(p, item.line, item.col,
+			    "<<: expected a mapping to merge, got %s",
+			    config_what(&item));
+			config_skip(p, &item);
+		}
+		config_pev_clear(&item);
+	}
+	config_pev_clear(&item);
+}
+
+/*
+ * Read a mapping (its start event already read) through a key table.
+ * With a seen set from a caller, the pairs are merged into that mapping.
+ */
+static void
+config_mapping(struct cfgparse *p, struct pev *start, const struct key *keys,
+    void *ctx, struct seen *outer)
+{
+	struct seen own;
+	struct seen *seen = outer != NULL ? outer : &own;
+	struct pev k, v;
+
+	memset(&own, 0, sizeof own);
+	(void)start;
+	for (;;) {
+		if (config_next(p, &k) != 0 || k.type == YAML_MAPPING_END_EVENT)
+			break;
+		if (config_next(p, &v) != 0) {
+			config_pev_clear(&k);
+			break;
+		}
+		if (k.type != YAML_SCALAR_EVENT) {
+			config_error(p, k.line, k.col,
+			    "expected a key name, got %s", config_what(&k));
+			config_skip(p, &k);
+			config_skip(p, &v);
+		} else if (k.plain && strcmp(k.value, "<<") == 0)
+			config_merge(p, &v, keys, ctx, seen);
+		else
+			config_pair(p, &k, &v, keys, ctx, seen, outer != NULL);
+		config_pev_clear(&k);
+		config_pev_clear(&v);
+	}
+	config_pev_clear(&k);
+}
+
+/* A value that must be a mapping read through a key table. */
+static void
+config_submapping(struct cfgparse *p, struct pev *v, const char *key,
+    const struct key *keys, void *ctx)
+{
+	if (v->type != YAML_MAPPING_START_EVENT) {
+		config_error(p, v->line, v->col, "%s: expected a mapping, got %s",
+		    key, config_what(v));
+		config_skip(p, v);
+		return;
+	}
+	config_mapping(p, v, keys, ctx, NULL);
+}
+
+static void
+config_key_name(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	char *s;
+
+	if ((s = config_string(p, v, "name")) != NULL) {
+		free(p->cf->name);
+		p->cf->name = s;
+	}
+}
+
+static void
+config_key_description(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	const char *s;
+
+	if ((s = config_scalar(p, v, "description", "a string")) != NULL) {
+		free(p->cf->description);
+		p->cf->description = xstrdup(s);
+	}
+}
+
+static void
+config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	const char *s, *near;
+	char *q;
+
+	s = config_scalar(p, v, "mode", "sync, cooperative, threads or async");
+	if (s == NULL || config_mode_parse(s, &p->cf->mode) == 0)
+		return;
+	q = config_quote(s);
+	near = config_suggest(s, config_modes);
+	if (near != NULL)
+		config_error(p, v->line, v->col,
+		    "mode: unknown mode '%s' (did you mean '%s'?)", q, near);
+	else
+		config_error(p, v->line, v->col, "mode: unknown mode '%s' "
+		    "(expected sync, cooperative, threads or async)", q);
+	free(q);
+}
+
+/* Worker names: unique, non-empty, printable. */
+static void
+config_worker_list(struct cfgparse *p, struct pev *v)
+{
+	struct config *cf = p->cf;
+	struct pev e;
+	size_t n = 0, cap = 0, i;
+	char **names = NULL;
+	int bad = 0;
+
+	while (config_next(p, &e) == 0 && e.type != YAML_SEQUENCE_END_EVENT) {
+		const char *s = config_scalar(p, &e, "workers", "a worker name");
+
+		if (s == NULL || *s == '\0') {
+			if (s != NULL)
+				config_error(p, e.line, e.col,
+				    "workers: a name must not be empty");
+			bad = 1;
+			config_pev_clear(&e);
+			continue;
+		}
+		for (i = 0; i < n; i++) {
+			if (strcmp(names[i], s) == 0)
+				break;
+		}
+		if (i < n) {
+			char *q = config_quote(s);
+
+			config_error(p, e.line, e.col,
+			    "workers: duplicate worker name '%s'", q);
+			free(q);
+			bad = 1;
+		} else if (n == CONFIG_MAX_WORKERS) {
+			if (!bad)
+				config_error(p, e.line, e.col,
+				    "workers: more than %d names",
+				    CONFIG_MAX_WORKERS);
+			bad = 1;
+		} else {
+			if (n == cap) {
+				cap = cap == 0 ? 8 : cap * 2;
+				names = xreallocarray(names, cap, sizeof *names);
+			}
+			names[n++] = xstrdup(s);
+		}
+		config_pev_clear(&e);
+	}
+	config_pev_clear(&e);
+	if (n == 0 && !bad)
+		config_error(p, v->line, v->col,
+		    "workers: the list is empty (expected at least one name)");
+	if (n == 0 || bad) {
+		for (i = 0; i < n; i++)
+			free(names[i]);
+		free(names);
+		return;
+	}
+	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
+		free(cf->workers[i]);
+	free(cf->workers);
+	cf->workers = names;
+	cf->nworkers = (unsigned)n;
+}
+
+static void
+config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	unsigned long long n;
+
+	if (v->type == YAML_SEQUENCE_START_EVENT) {
+		config_worker_list(p, v);
+		return;
+	}
+	if (v->type == YAML_MAPPING_START_EVENT) {
+		config_error(p, v->line, v->col, "workers: expected a count or "
+		    "a list of names, got a mapping");
+		config_skip(p, v);
+		return;
+	}
+	if (config_uint(p, v, "workers", 1, CONFIG_MAX_WORKERS, &n) == 0)
+		p->cf->nworkers = (unsigned)n;
+}
+
+static void
+config_key_interval(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	config_duration(p, v, "interval", 1, &p->cf->interval);
+}
+
+static void
+config_key_jitter(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	config_duration(p, v, "jitter", 0, &p->cf->jitter);
+}
+
+static void
+config_key_shutdown_timeout(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	config_duration(p, v, "shutdown_timeout", 0, &p->cf->shutdown_timeout);
+}
+
+static void
+config_key_rate(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	const char *s, *why;
+
+	s = config_scalar(p, v, "rate", "a rate such as 20/s or 5/m");
+	if (s != NULL && number_rate(s, &p->cf->rate, &why) != 0)
+		config_bad_value(p, v, "rate", "rate", why);
+}
+
+/* Task options, in defaults or in a task: the value and what was set. */
+struct optctx {
+	struct task_opts *opts;
+	unsigned *set;
+	unsigned line[5];
+	unsigned col[5];
+};
+
+static void
+config_opt_mark(struct optctx *o, struct pev *v, unsigned bit, int idx)
+{
+	*o->set |= bit;
+	o->line[idx] = v->line;
+	o->col[idx] = v->col;
+}
+
+static void
+config_opt_timeout(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+
+	if (config_duration(p, v, "timeout", 1, &o->opts->timeout) == 0)
+		config_opt_mark(o, v, OPT_TIMEOUT, 0);
+}
+
+static void
+config_opt_retries(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+	unsigned long long n;
+
+	if (config_uint(p, v, "retries", 0, 100, &n) == 0) {
+		o->opts->retries = (unsigned)n;
+		config_opt_mark(o, v, OPT_RETRIES, 1);
+	}
+}
+
+static void
+config_opt_retry_delay(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+
+	if (config_duration(p, v, "retry_delay", 0, &o->opts->retry_delay) == 0)
+		config_opt_mark(o, v, OPT_RETRY_DELAY, 2);
+}
+
+static void
+config_opt_preview(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+	unsigned long long n;
+
+	if (config_uint(p, v, "preview", 0, 100000, &n) == 0) {
+		o->opts->preview = (unsigned)n;
+		config_opt_mark(o, v, OPT_PREVIEW, 3);
+	}
+}
+
+static void
+config_opt_yield_every(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+	unsigned long long n;
+
+	if (config_uint(p, v, "yield_every", 1, 1000000, &n) == 0) {
+		o->opts->yield_every = (unsigned)n;
+		config_opt_mark(o, v, OPT_YIELD_EVERY, 4);
+	}
+}
+
+static const struct key config_default_keys[] = {
+    {"timeout", config_opt_timeout},
+    {"retries", config_opt_retries},
+    {"retry_delay", config_opt_retry_delay},
+    {"preview", config_opt_preview},
+    {"yield_every", config_opt_yield_every},
+    {NULL, NULL},
+};
+
+static void
+config_key_defaults(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx o;
+	unsigned set = 0;
+
+	memset(&o, 0, sizeof o);
+	o.opts = &p->cf->defaults;
+	o.set = &set;
+	config_submapping(p, v, "defaults", config_default_keys, &o);
+}
+
+/* One task being read. */
+struct taskctx {
+	struct optctx o;
+	struct task_opts opts;
+	unsigned set;
+	struct task t;
+	const char *kind;
+	unsigned kline;
+	unsigned kcol;
+	int bad;
+};
+
+/* Claim the task's kind; a second kind is an error. */
+static int
+config_kind(struct cfgparse *p, struct taskctx *tc, struct pev *v,
+    enum task_kind kind)
+{
+	const char *name = config_kinds[kind];
+
+	if (tc->kind != NULL) {
+		config_error(p, v->line, v->col, "a task has one kind, but this "
+		    "one has '%s' and '%s'", tc->kind, name);
+		tc->bad = 1;
+		config_skip(p, v);
+		return -1;
+	}
+	tc->kind = name;
+	tc->t.kind = (uint8_t)kind;
+	return 0;
+}
+
+static void
+config_task_delay(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+
+	if (config_kind(p, tc, v, TASK_DELAY) != 0)
+		return;
+	if (config_duration(p, v, "delay", 0, &tc->t.num.seconds) != 0)
+		tc->bad = 1;
+}
+
+static void
+config_task_factorial(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+	unsigned long long n;
+
+	if (config_kind(p, tc, v, TASK_FACTORIAL) != 0)
+		return;
+	if (config_uint(p, v, "factorial", 0, CONFIG_MAX_FACTORIAL, &n) != 0)
+		tc->bad = 1;
+	else
+		tc->t.num.n = (unsigned long)n;
+}
+
+/* An http or https URL with a host and no spaces. */
+static int
+config_url_ok(const char *s)
+{
+	const char *p;
+
+	if (strncasecmp(s, "http://", 7) == 0)
+		p = s + 7;
+	else if (strncasecmp(s, "https://", 8) == 0)
+		p = s + 8;
+	else
+		return 0;
+	if (*p == '\0' || *p == '/')
+		return 0;
+	for (; *p != '\0'; p++) {
+		if ((unsigned char)*p <= ' ' || *p == 0x7f)
+			return 0;
+	}
+	return 1;
+}
+
+static void
+config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+	char *s;
+
+	if (config_kind(p, tc, v, TASK_URL) != 0)
+		return;
+	if ((s = config_string(p, v, "url")) == NULL) {
+		tc->bad = 1;
+		return;
+	}
+	if (!config_url_ok(s)) {
+		config_bad_value(p, v, "url", "URL",
+		    "expected http:// or https:// and a host, without spaces");
+		free(s);
+		tc->bad = 1;
+		return;
+	}
+	tc->t.str = s;
+}
+
+static void
+config_task_file(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+
+	if (config_kind(p, tc, v, TASK_FILE) != 0)
+		return;
+	if ((tc->t.str = config_string(p, v, "file")) == NULL)
+		tc->bad = 1;
+}
+
+static void
+config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+
+	if ((tc->t.name = config_string(p, v, "name")) == NULL)
+		tc->bad = 1;
+}
+
+static const struct key config_task_keys[] = {
+    {"delay", config_task_delay},
+    {"factorial", config_task_factorial},
+    {"url", config_task_url},
+    {"file", config_task_file},
+    {"name", config_task_name},
+    {"timeout", config_opt_timeout},
+    {"retries", config_opt_retries},
+    {"retry_delay", config_opt_retry_delay},
+    {"preview", config_opt_preview},
+    {"yield_every", config_opt_yield_every},
+    {NULL, NULL},
+};
+
+/* The kinds an option fits, for a message: "url" or "factorial". */
+static const char *
+config_opt_kinds(unsigned bit)
+{
+	int k;
+
+	for (k = 0; k < TASK_NKINDS; k++) {
+		if (config_kind_opts[k] & bit)
+			return config_kinds[k];
+	}
+	return "none";
+}
+
+/* Every option set must fit the task's kind. */
+static void
+config_task_check_opts(struct cfgparse *p, struct taskctx *tc)
+{
+	static const char *const names[] = {"timeout", "retries",
+	    "retry_delay", "preview", "yield_every"};
+	unsigned bit;
+	int i;
+
+	for (i = 0; i < 5; i++) {
+		bit = 1U << i;
+		if (!(tc->set & bit) || (config_kind_opts[tc->t.kind] & bit))
+			continue;
+		config_error(p, tc->o.line[i], tc->o.col[i],
+		    "%s: does not apply to a %s task (only to %s tasks)",
+		    names[i], tc->kind, config_opt_kinds(bit));
+		tc->bad = 1;
+	}
+}
+
+/* Keep a valid task; its own options are resolved at the end. */
+static void
+config_task_add(struct cfgparse *p, struct taskctx *tc)
+{
+	struct config *cf = p->cf;
+	struct override *o;
+
+	if (cf->ntasks == UINT32_MAX) {
+		config_error(p, tc->t.line, 1, "too many tasks");
+		p->broken = 1;
+		return;
+	}
+	if (cf->ntasks == p->taskcap) {
+		p->taskcap = p->taskcap == 0 ? 64 : p->taskcap * 2;
+		cf->tasks = xreallocarray(cf->tasks, p->taskcap,
+		    sizeof *cf->tasks);
+	}
+	tc->t.index = (uint32_t)cf->ntasks + 1;
+	tc->t.opts = &cf->defaults;
+	cf->tasks[cf->ntasks++] = tc->t;
+	if (tc->set == 0)
+		return;
+	if (p->noverrides == p->overcap) {
+		p->overcap = p->overcap == 0 ? 8 : p->overcap * 2;
+		p->overrides = xreallocarray(p->overrides, p->overcap,
+		    sizeof *p->overrides);
+	}
+	o = &p->overrides[p->noverrides++];
+	o->task = cf->ntasks - 1;
+	o->set = tc->set;
+	o->opts = tc->opts;
+}
+
+static void
+config_task(struct cfgparse *p, struct pev *start)
+{
+	struct taskctx tc;
+
+	memset(&tc, 0, sizeof tc);
+	tc.o.opts = &tc.opts;
+	tc.o.set = &tc.set;
+	tc.t.line = start->line;
+	config_mapping(p, start, config_task_keys, &tc, NULL);
+	if (tc.kind == NULL && !tc.bad) {
+		config_error(p, start->line, start->col, "a task needs a kind: "
+		    "one of delay, factorial, url or file");
+		tc.bad = 1;
+	}
+	if (tc.kind != NULL)
+		config_task_check_opts(p, &tc);
+	if (tc.bad || p->nerrors > 0) {
+		free(tc.t.str);
+		free(tc.t.name);
+		return;
+	}
+	config_task_add(p, &tc);
+}
+
+static void
+config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct pev item;
+	size_t before = p->cf->ntasks;
+	int any = 0;
+
+	p->have_tasks = 1;
+	if (v->type != YAML_SEQUENCE_START_EVENT) {
+		config_error(p, v->line, v->col,
+		    "tasks: expected a list of tasks, got %s", config_what(v));
+		config_skip(p, v);
+		return;
+	}
+	while (config_next(p, &item) == 0 &&
+	    item.type != YAML_SEQUENCE_END_EVENT) {
+		any = 1;
+		if (item.type == YAML_MAPPING_START_EVENT)
+			config_task(p, &item);
+		else {
+			config_error(p, item.line, item.col, "tasks: expected a "
+			    "task such as '- delay: 4.0', got %s",
+			    config_what(&item));
+			config_skip(p, &item);
+		}
+		config_pev_clear(&item);
+	}
+	config_pev_clear(&item);
+	if (!any && !p->broken)
+		config_error(p, v->line, v->col,
+		    "tasks: the list is empty (expected at least one task)");
+	(void)before;
+}
+
+static const struct key config_top_keys[] = {
+    {"name", config_key_name},
+    {"description", config_key_description},
+    {"mode", config_key_mode},
+    {"workers", config_key_workers},
+    {"interval", config_key_interval},
+    {"jitter", config_key_jitter},
+    {"shutdown_timeout", config_key_shutdown_timeout},
+    {"rate", config_key_rate},
+    {"defaults", config_key_defaults},
+    {"tasks", config_key_tasks},
+    {NULL, NULL},
+};
+
+/* Stream → one document → one top-level mapping. */
+static void
+config_document(struct cfgparse *p)
+{
+	struct pev ev;
+
+	if (config_next(p, &ev) != 0)
+		return;
+	config_pev_clear(&ev); /* stream start */
+	if (config_next(p, &ev) != 0)
+		return;
+	if (ev.type == YAML_STREAM_END_EVENT) {
+		config_error(p, ev.line, ev.col, "the file is empty "
+		    "(expected a mapping with at least 'tasks')");
+		config_pev_clear(&ev);
+		return;
+	}
+	config_pev_clear(&ev); /* document start */
+	if (config_next(p, &ev) != 0)
+		return;
+	if (ev.type == YAML_MAPPING_START_EVENT) {
+		config_mapping(p, &ev, config_top_keys, NULL, NULL);
+		if (!p->have_tasks && !p->broken)
+			config_error(p, ev.line, ev.col,
+			    "missing key 'tasks' (the list of tasks to run)");
+	} else if (config_is_null(&ev))
+		config_error(p, ev.line, ev.col, "the file is empty "
+		    "(expected a mapping with at least 'tasks')");
+	else {
+		config_error(p, ev.line, ev.col, "expected a mapping with keys "
+		    "such as 'mode', 'workers' and 'tasks', got %s",
+		    config_what(&ev));
+		config_skip(p, &ev);
+	}
+	config_pev_clear(&ev);
+	if (config_next(p, &ev) != 0) /* document end */
+		return;
+	config_pev_clear(&ev);
+	if (config_next(p, &ev) != 0)
+		return;
+	if (ev.type == YAML_DOCUMENT_START_EVENT)
+		config_error(p, ev.line, ev.col, "a second YAML document: a task "
+		    "file holds exactly one");
+	config_pev_clear(&ev);
+}
+
+/* Give tasks with options of their own a merged copy of the defaults. */
+static void
+config_resolve_overrides(struct cfgparse *p)
+{
+	struct config *cf = p->cf;
+	struct task_opts *o;
+	struct override *ov;
+	size_t i;
+
+	for (i = 0; i < p->noverrides; i++) {
+		ov = &p->overrides[i];
+		o = xmalloc(sizeof *o);
+		*o = cf->defaults;
+		if (ov->set & OPT_TIMEOUT)
+			o->timeout = ov->opts.timeout;
+		if (ov->set & OPT_RETRIES)
+			o->retries = ov->opts.retries;
+		if (ov->set & OPT_RETRY_DELAY)
+			o->retry_delay = ov->opts.retry_delay;
+		if (ov->set & OPT_PREVIEW)
+			o->preview = ov->opts.preview;
+		if (ov->set & OPT_YIELD_EVERY)
+			o->yield_every = ov->opts.yield_every;
+		cf->tasks[ov->task].opts = o;
+	}
+}
+
+/* The file's base name without .yaml or .yml. */
+static char *
+config_default_name(const char *path)
+{
+	const char *base = strrchr(path, '/');
+	size_t len;
+
+	base = base != NULL ? base + 1 : path;
+	len = strlen(base);
+	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
+		len -= 5;
+	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
+		len -= 4;
+	return xstrndup(base, len);
+}
+
+/* The absolute folder holding the file, for relative task paths. */
+static char *
+config_dir(const char *path)
+{
+	char *copy, *slash, *real, cwd[PATH_MAX];
+
+	copy = xstrdup(path);
+	if ((slash = strrchr(copy, '/')) == NULL) {
+		free(copy);
+		if (getcwd(cwd, sizeof cwd) == NULL)
+			return xstrdup(".");
+		return xstrdup(cwd);
+	}
+	if (slash == copy)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	real = realpath(copy, NULL);
+	if (real == NULL)
+		real = xstrdup(copy);
+	free(copy);
+	return real;
+}
+
+static struct config *
+config_new(const char *path)
+{
+	struct config *cf;
+
+	cf = xcalloc(1, sizeof *cf);
+	cf->path = xstrdup(path);
+	cf->dir = config_dir(path);
+	cf->mode = MODE_ASYNC;
+	cf->nworkers = 1;
+	cf->shutdown_timeout = 10;
+	cf->defaults.timeout = 30;
+	cf->defaults.retries = 0;
+	cf->defaults.retry_delay = 1;
+	cf->defaults.preview = 50;
+	cf->defaults.yield_every = 10;
+	return cf;
+}
+
+static void
+config_parse_free(struct cfgparse *p)
+{
+	struct anchor *a, *next;
+	size_t i;
+
+	for (a = p->anchors; a != NULL; a = next) {
+		next = a->next;
+		for (i = 0; i < a->n; i++)
+			config_pev_clear(&a->evs[i]);
+		free(a->evs);
+		free(a->name);
+		free(a);
+	}
+	free(p->stack);
+	free(p->overrides);
+	for (i = 0; i < p->nerrors && i < CONFIG_MAX_ERRORS; i++)
+		free(p->errors[i]);
+	free(p->errors);
+	yaml_parser_delete(&p->yp);
+}
+
+/* All errors, one a line, and a count of those left out. */
+static char *
+config_join_errors(struct cfgparse *p)
+{
+	size_t i, n = p->nerrors < CONFIG_MAX_ERRORS ? p->nerrors :
+	    CONFIG_MAX_ERRORS;
+	char *out = xstrdup(""), *next;
+
+	for (i = 0; i < n; i++) {
+		next = xprintf("%s%s%s", out, i > 0 ? "\n" : "", p->errors[i]);
+		free(out);
+		out = next;
+	}
+	if (p->nerrors > n) {
+		next = xprintf("%s\n%s: %zu more errors not shown", out,
+		    p->file, p->nerrors - n);
+		free(out);
+		out = next;
+	}
+	return out;
+}
+
+/* Parse with a set-up libyaml parser; shared by files and buffers. */
+static int
+config_parse(struct cfgparse *p, struct config **out, char **cause)
+{
+	p->cf = config_new(p->file);
+	config_document(p);
+	if (p->nerrors > 0) {
+		*cause = config_join_errors(p);
+		config_free(p->cf);
+		config_parse_free(p);
+		return EX_CONFIG;
+	}
+	if (p->cf->name == NULL)
+		p->cf->name = config_default_name(p->file);
+	config_resolve_overrides(p);
+	p->cf->tasks = xreallocarray(p->cf->tasks, p->cf->ntasks,
+	    sizeof *p->cf->tasks);
+	*out = p->cf;
+	config_parse_free(p);
+	return 0;
+}
+
+/* Load a task file: 0, or EX_NOINPUT / EX_CONFIG with *cause set. */
+int
+config_load(const char *path, struct config **out, char **cause)
+{
+	struct cfgparse p;
+	int rc;
+
+	memset(&p, 0, sizeof p);
+	p.file = path;
+	if ((p.fp = fopen(path, "rb")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	yaml_parser_initialize(&p.yp);
+	yaml_parser_set_input_file(&p.yp, p.fp);
+	rc = config_parse(&p, out, cause);
+	if (rc == 0 && ferror(p.fp)) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		config_free(*out);
+		*out = NULL;
+		rc = EX_NOINPUT;
+	}
+	fclose(p.fp);
+	return rc;
+}
+
+/* Load a task file held in memory; name stands for the file in messages. */
+int
+config_load_buffer(const char *name, const char *buf, size_t len,
+    struct config **out, char **cause)
+{
+	struct cfgparse p;
+
+	memset(&p, 0, sizeof p);
+	p.file = name;
+	p.buf = buf;
+	p.len = len;
+	yaml_parser_initialize(&p.yp);
+	yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
+	return config_parse(&p, out, cause);
+}
+
+void
+config_free(struct config *cf)
+{
+	size_t i;
+
+	if (cf == NULL)
+		return;
+	for (i = 0; i < cf->ntasks; i++) {
+		free(cf->tasks[i].str);
+		free(cf->tasks[i].name);
+		if (cf->tasks[i].opts != &cf->defaults)
+			free((void *)cf->tasks[i].opts);
+	}
+	free(cf->tasks);
+	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
+		free(cf->workers[i]);
+	free(cf->workers);
+	free(cf->path);
+	free(cf->dir);
+	free(cf->name);
+	free(cf->description);
+	free(cf);
+}
+
+/* A task's path made absolute against the task file's folder. */
+char *
+config_resolve(const struct config *cf, const char *path)
+{
+	if (*path == '/')
+		return xstrdup(path);
+	return xprintf("%s/%s", cf->dir, path);
+}

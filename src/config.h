@@ -1,0 +1,81 @@
+/* A task file, loaded and validated: immutable once loaded. */
+#ifndef CONFIG_H_ASYNCDEMO
+#define CONFIG_H_ASYNCDEMO
+
+#include <stddef.h>
+#include <stdint.h>
+
+enum task_kind {
+	TASK_DELAY,
+	TASK_FACTORIAL,
+	TASK_URL,
+	TASK_FILE,
+};
+#define TASK_NKINDS 4
+
+enum mode {
+	MODE_SYNC,
+	MODE_COOPERATIVE,
+	MODE_THREADS,
+	MODE_ASYNC,
+};
+#define MODE_COUNT 4
+
+#define CONFIG_MAX_WORKERS 100000
+#define CONFIG_MAX_FACTORIAL 1000000
+#define CONFIG_MAX_ERRORS 20
+
+/* Options a task may set itself or take from defaults. */
+struct task_opts {
+	double timeout;
+	double retry_delay;
+	unsigned retries;
+	unsigned preview;
+	unsigned yield_every;
+};
+
+/* One task: kept small, a file may hold a million. */
+struct task {
+	uint8_t kind;
+	uint32_t index;
+	uint32_t line;
+	union {
+		double seconds;
+		unsigned long n;
+	} num;
+	char *str;
+	char *name;
+	const struct task_opts *opts;
+};
+
+struct config {
+	char *path;
+	char *dir;
+	char *name;
+	char *description;
+	enum mode mode;
+	unsigned nworkers;
+	char **workers;
+	double interval;
+	double jitter;
+	double shutdown_timeout;
+	double rate;
+	struct task_opts defaults;
+	struct task *tasks;
+	size_t ntasks;
+};
+
+int config_load(const char *, struct config **, char **);
+int config_load_buffer(const char *, const char *, size_t, struct config **,
+    char **);
+void config_free(struct config *);
+
+const char *config_mode_name(enum mode);
+int config_mode_parse(const char *, enum mode *);
+const char *config_kind_name(enum task_kind);
+const char *config_worker_name(const struct config *, unsigned, char *,
+    size_t);
+char *config_resolve(const struct config *, const char *);
+const char *config_suggest(const char *, const char *const *);
+
+#endif

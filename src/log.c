@@ -1,0 +1,214 @@
+/*
+ * Diagnostics go to stderr (unless detached), to an optional log file
+ * (appended, reopened on request for rotation) and to syslog when asked.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <syslog.h>
+#include <sysexits.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "log.h"
+#include "xmalloc.h"
+
+static const char *log_name = "asyncdemo";
+static int log_verbosity;
+static int log_to_stderr = 1;
+static int log_to_syslog;
+static FILE *log_file;
+static char *log_path;
+static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
+
+void
+log_init(const char *name, int verbose)
+{
+	log_name = name;
+	log_verbosity = verbose;
+}
+
+int
+log_verbose(void)
+{
+	return log_verbosity;
+}
+
+/* Open (append) the log file; on failure keep the old one. */
+int
+log_open_file(const char *path, char **cause)
+{
+	FILE *f;
+
+	if ((f = fopen(path, "a")) == NULL) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	setvbuf(f, NULL, _IOLBF, 0);
+	(void)fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
+	pthread_mutex_lock(&log_lock);
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = f;
+	if (path != log_path) {
+		free(log_path);
+		log_path = xstrdup(path);
+	}
+	pthread_mutex_unlock(&log_lock);
+	return 0;
+}
+
+/* Reopen the log file after it was rotated away. */
+int
+log_reopen(char **cause)
+{
+	if (log_path == NULL)
+		return 0;
+	return log_open_file(log_path, cause);
+}
+
+void
+log_syslog(int on)
+{
+	if (on && !log_to_syslog)
+		openlog(log_name, LOG_PID | LOG_NDELAY, LOG_DAEMON);
+	else if (!on && log_to_syslog)
+		closelog();
+	log_to_syslog = on;
+}
+
+void
+log_stderr(int on)
+{
+	log_to_stderr = on;
+}
+
+void
+log_close(void)
+{
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = NULL;
+	free(log_path);
+	log_path = NULL;
+	log_syslog(0);
+}
+
+static void
+log_vwrite(int pri, const char *prefix, const char *fmt, va_list ap)
+{
+	char *msg, stamp[32];
+	struct tm tm;
+	time_t now;
+	va_list ap2;
+
+	va_copy(ap2, ap);
+	if (vasprintf(&msg, fmt, ap2) < 0)
+		msg = NULL;
+	va_end(ap2);
+	if (msg == NULL)
+		return;
+	pthread_mutex_lock(&log_lock);
+	if (log_to_stderr)
+		fprintf(stderr, "%s: %s%s\n", log_name, prefix, msg);
+	if (log_file != NULL) {
+		now = time(NULL);
+		gmtime_r(&now, &tm);
+		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+		fprintf(log_file, "%s %s[%ld]: %s%s\n", stamp, log_name,
+		    (long)getpid(), prefix, msg);
+	}
+	if (log_to_syslog)
+		syslog(pri, "%s%s", prefix, msg);
+	pthread_mutex_unlock(&log_lock);
+	free(msg);
+}
+
+void
+log_warn(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	log_warnx("%s: %s", s != NULL ? s : fmt, strerror(saved));
+	free(s);
+}
+
+void
+log_warnx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_WARNING, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_info(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_INFO, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+log_debug(const char *fmt, ...)
+{
+	va_list ap;
+
+	if (log_verbosity < 2)
+		return;
+	va_start(ap, fmt);
+	log_vwrite(LOG_DEBUG, "debug: ", fmt, ap);
+	va_end(ap);
+}
+
+/* A message exactly as given: for multi-line diagnostics. */
+void
+log_raw(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_ERR, "", fmt, ap);
+	va_end(ap);
+}
+
+void
+fatal(const char *fmt, ...)
+{
+	va_list ap;
+	char *s;
+	int saved = errno;
+
+	va_start(ap, fmt);
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	va_end(ap);
+	log_raw("fatal: %s: %s", s != NULL ? s : fmt, strerror(saved));
+	exit(EX_SOFTWARE);
+}
+
+void
+fatalx(const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	log_vwrite(LOG_CRIT, "fatal: ", fmt, ap);
+	va_end(ap);
+	exit(EX_SOFTWARE);
+}

@@ -1,0 +1,269 @@
+/*
+ * JSON Lines: every event on stdout (-j), and the results file (-o) that
+ * gets one whole line per finished task, written with a single append.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "config.h"
+#include "log.h"
+#include "report.h"
+#include "task.h"
+#include "xmalloc.h"
+
+#define REPORT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+
+/* Seconds to the microsecond, so that JSON shows 4.000432, not noise. */
+static json_t *
+report_json_seconds(double s)
+{
+	return json_real(round(s * 1e6) / 1e6);
+}
+
+/* The task's argument as written: numbers for delay and factorial. */
+static json_t *
+report_json_arg(const struct task *t)
+{
+	switch (t->kind) {
+	case TASK_DELAY:
+		return json_real(t->num.seconds);
+	case TASK_FACTORIAL:
+		return json_integer((json_int_t)t->num.n);
+	default:
+		return json_string(t->str);
+	}
+}
+
+/* result: seconds slept, the value, the HTTP status or the lines. */
+static json_t *
+report_json_result(const struct task *t, const struct result *r)
+{
+	if (r->cancelled)
+		return json_null();
+	switch (t->kind) {
+	case TASK_DELAY:
+		return r->ok ? json_real(t->num.seconds) : json_null();
+	case TASK_FACTORIAL:
+		return r->value != NULL ? json_string(r->value) : json_null();
+	case TASK_URL:
+		return r->status > 0 ? json_integer(r->status) : json_null();
+	default:
+		return r->ok ? json_integer((json_int_t)r->lines) : json_null();
+	}
+}
+
+/* What each kind adds to task_done. */
+static void
+report_json_extra(json_t *o, const struct task *t, const struct result *r)
+{
+	switch (t->kind) {
+	case TASK_FACTORIAL:
+		if (r->value != NULL)
+			json_object_set_new(o, "digits",
+			    json_integer((json_int_t)r->digits));
+		if (r->yields > 0)
+			json_object_set_new(o, "yields",
+			    json_integer((json_int_t)r->yields));
+		break;
+	case TASK_URL:
+		json_object_set_new(o, "status", json_integer(r->status));
+		json_object_set_new(o, "bytes",
+		    json_integer((json_int_t)r->bytes));
+		json_object_set_new(o, "preview",
+		    json_string(r->preview != NULL ? r->preview : ""));
+		json_object_set_new(o, "attempt", json_integer(r->attempt));
+		break;
+	case TASK_FILE:
+		json_object_set_new(o, "bytes",
+		    json_integer((json_int_t)r->bytes));
+		json_object_set_new(o, "lines",
+		    json_integer((json_int_t)r->lines));
+		break;
+	default:
+		break;
+	}
+}
+
+static void
+report_json_task(json_t *o, const struct report_event *ev)
+{
+	const struct task *t = ev->task;
+	const struct result *r = ev->result;
+
+	json_object_set_new(o, "worker", json_string(ev->worker));
+	json_object_set_new(o, "task", json_integer(t->index));
+	json_object_set_new(o, "kind", json_string(config_kind_name(t->kind)));
+	json_object_set_new(o, "arg", report_json_arg(t));
+	if (t->name != NULL)
+		json_object_set_new(o, "name", json_string(t->name));
+	if (ev->type != REPORT_TASK_DONE)
+		return;
+	json_object_set_new(o, "ok", json_boolean(r->ok));
+	json_object_set_new(o, "elapsed", report_json_seconds(r->elapsed));
+	json_object_set_new(o, "result", report_json_result(t, r));
+	if (!r->ok)
+		json_object_set_new(o, "error",
+		    json_string(r->error != NULL ? r->error : "failed"));
+	if (r->cancelled)
+		json_object_set_new(o, "cancelled", json_true());
+	report_json_extra(o, t, r);
+}
+
+/* The event as one line of JSON, without the newline. */
+char *
+report_json_line(const struct report_event *ev)
+{
+	json_t *o;
+	char *s;
+
+	o = json_object();
+	json_object_set_new(o, "ts", json_string(ev->ts));
+	json_object_set_new(o, "event",
+	    json_string(report_event_name(ev->type)));
+	json_object_set_new(o, "run", json_integer(ev->run));
+	switch (ev->type) {
+	case REPORT_RUN_START:
+		json_object_set_new(o, "name", json_string(ev->cf->name));
+		json_object_set_new(o, "mode", json_string(ev->mode));
+		json_object_set_new(o, "workers", json_integer(ev->nworkers));
+		json_object_set_new(o, "tasks",
+		    json_integer((json_int_t)ev->ntasks));
+		break;
+	case REPORT_WORKER_START:
+		json_object_set_new(o, "worker", json_string(ev->worker));
+		break;
+	case REPORT_TASK_START:
+	case REPORT_TASK_DONE:
+		report_json_task(o, ev);
+		break;
+	case REPORT_TASK_RETRY:
+		report_json_task(o, ev);
+		json_object_set_new(o, "attempt",
+		    json_integer(ev->result->attempt));
+		json_object_set_new(o, "error", json_string(ev->result->error !=
+		    NULL ? ev->result->error : "failed"));
+		if (ev->result->status > 0)
+			json_object_set_new(o, "status",
+			    json_integer(ev->result->status));
+		json_object_set_new(o, "retry_in", report_json_seconds(ev->wait));
+		break;
+	case REPORT_WORKER_DONE:
+		json_object_set_new(o, "worker", json_string(ev->worker));
+		json_object_set_new(o, "tasks",
+		    json_integer((json_int_t)ev->worker_tasks));
+		break;
+	case REPORT_RUN_DONE:
+		json_object_set_new(o, "elapsed", report_json_seconds(ev->elapsed));
+		json_object_set_new(o, "ok", json_integer((json_int_t)ev->ok));
+		json_object_set_new(o, "failed",
+		    json_integer((json_int_t)ev->failed));
+		break;
+	}
+	s = json_dumps(o, REPORT_JSON_FLAGS);
+	json_decref(o);
+	if (s == NULL)
+		fatalx("json_dumps failed");
+	return s;
+}
+
+static void
+report_json_emit(const struct report_event *ev, void *arg)
+{
+	FILE *f = arg;
+	char *s;
+
+	s = report_json_line(ev);
+	fputs(s, f);
+	fputc('\n', f);
+	free(s);
+}
+
+static void
+report_json_flush(void *arg)
+{
+	fflush(arg);
+}
+
+/* Every event as JSON Lines on a stream. */
+void
+report_json_add(struct report *r, FILE *f)
+{
+	report_add(r, report_json_emit, report_json_flush, NULL, f);
+}
+
+struct report_results {
+	int fd;
+	char *path;
+	int failed;
+};
+
+/* One task_done line, whole, in one append: never a partial line. */
+static void
+report_results_emit(const struct report_event *ev, void *arg)
+{
+	struct report_results *rr = arg;
+	char *s, *line;
+	size_t len;
+	ssize_t n;
+
+	if (ev->type != REPORT_TASK_DONE)
+		return;
+	s = report_json_line(ev);
+	line = xprintf("%s\n", s);
+	free(s);
+	len = strlen(line);
+	do
+		n = write(rr->fd, line, len);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)len && !rr->failed) {
+		if (n == -1)
+			log_warnx("%s: cannot write result: %s", rr->path,
+			    strerror(errno));
+		else
+			log_warnx("%s: short write of a result (disk full?)",
+			    rr->path);
+		rr->failed = 1;
+		/* Remove a partial line so that every line stays whole. */
+		if (n > 0)
+			(void)ftruncate(rr->fd, lseek(rr->fd, 0, SEEK_END) - n);
+	}
+	free(line);
+}
+
+static void
+report_results_free(void *arg)
+{
+	struct report_results *rr = arg;
+
+	close(rr->fd);
+	free(rr->path);
+	free(rr);
+}
+
+/* Append one JSON line per finished task to path. */
+int
+report_results_add(struct report *r, const char *path, char **cause)
+{
+	struct report_results *rr;
+	int fd;
+
+	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
+	if (fd == -1) {
+		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return -1;
+	}
+	rr = xcalloc(1, sizeof *rr);
+	rr->fd = fd;
+	rr->path = xstrdup(path);
+	report_add(r, report_results_emit, NULL, report_results_free, rr);
+	return 0;
+}

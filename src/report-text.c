@@ -1,0 +1,220 @@
+/* The text report: for people, close to the talk's own output. */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "report.h"
+#include "task.h"
+#include "xmalloc.h"
+
+/* Factorials longer than this are shortened in text. */
+#define REPORT_TEXT_DIGITS 70
+
+struct report_text {
+	FILE *f;
+	int verbose;
+	int color;
+	int wname;
+	int wtask;
+};
+
+static const char *
+report_text_paint(struct report_text *rt, int ok)
+{
+	if (!rt->color)
+		return "";
+	return ok ? "\033[32m" : "\033[1;31m";
+}
+
+static const char *
+report_text_reset(struct report_text *rt)
+{
+	return rt->color ? "\033[0m" : "";
+}
+
+/* Widths for the worker and task columns. */
+static void
+report_text_widths(struct report_text *rt, const struct report_event *ev)
+{
+	const struct config *cf = ev->cf;
+	char buf[16];
+	unsigned i;
+	int w = 0, len;
+
+	for (i = 0; i < ev->nworkers && i < 1000; i++) {
+		len = (int)strlen(config_worker_name(cf, i, buf, sizeof buf));
+		if (len > w)
+			w = len;
+	}
+	if (ev->nworkers > 1000)
+		w = snprintf(buf, sizeof buf, "%u", ev->nworkers);
+	rt->wname = w > 12 ? 12 : w;
+	rt->wtask = snprintf(buf, sizeof buf, "%zu", cf->ntasks);
+}
+
+static void
+report_text_run_start(struct report_text *rt, const struct report_event *ev)
+{
+	const struct config *cf = ev->cf;
+	char buf[16];
+	unsigned i;
+
+	report_text_widths(rt, ev);
+	fprintf(rt->f, "Running %s: %zu task%s, %s mode, %u worker%s", cf->name,
+	    ev->ntasks, ev->ntasks == 1 ? "" : "s", ev->mode, ev->nworkers,
+	    ev->nworkers == 1 ? "" : "s");
+	if (cf->workers != NULL && ev->nworkers <= 8) {
+		for (i = 0; i < ev->nworkers; i++)
+			fprintf(rt->f, "%s%s", i == 0 ? " (" : ", ",
+			    config_worker_name(cf, i, buf, sizeof buf));
+		fputc(')', rt->f);
+	}
+	if (ev->run > 1)
+		fprintf(rt->f, ", run %u", ev->run);
+	fputc('\n', rt->f);
+	if (cf->description != NULL && *cf->description != '\0')
+		fprintf(rt->f, "%s%s", cf->description,
+		    cf->description[strlen(cf->description) - 1] == '\n' ? "" :
+		    "\n");
+}
+
+/* "delay 4", "factorial 40", "url https://...". */
+static void
+report_text_what(struct report_text *rt, const struct task *t)
+{
+	char buf[64];
+	int n;
+
+	switch (t->kind) {
+	case TASK_DELAY:
+		snprintf(buf, sizeof buf, "%g", t->num.seconds);
+		break;
+	case TASK_FACTORIAL:
+		snprintf(buf, sizeof buf, "%lu", t->num.n);
+		break;
+	default:
+		buf[0] = '\0';
+		break;
+	}
+	n = fprintf(rt->f, "%s %s", config_kind_name(t->kind),
+	    buf[0] != '\0' ? buf : t->str);
+	if (n < 20)
+		fprintf(rt->f, "%*s", 20 - n, "");
+}
+
+/* The result in words. */
+static void
+report_text_result(struct report_text *rt, const struct task *t,
+    const struct result *r)
+{
+	size_t d = r->digits;
+
+	if (!r->ok) {
+		fprintf(rt->f, "%s%s", r->cancelled ? "cancelled: " : "",
+		    r->error != NULL ? r->error : "failed");
+		return;
+	}
+	switch (t->kind) {
+	case TASK_DELAY:
+		fprintf(rt->f, "slept %g s", t->num.seconds);
+		break;
+	case TASK_FACTORIAL:
+		if (d <= REPORT_TEXT_DIGITS)
+			fprintf(rt->f, "= %s", r->value);
+		else
+			fprintf(rt->f, "= %.20s...%s (%zu digits)", r->value,
+			    r->value + d - 10, d);
+		if (rt->verbose && r->yields > 0)
+			fprintf(rt->f, ", %lu yields to the loop", r->yields);
+		break;
+	case TASK_URL:
+		fprintf(rt->f, "HTTP %ld, %llu bytes", r->status, r->bytes);
+		if (r->preview != NULL && *r->preview != '\0')
+			fprintf(rt->f, ": %s", r->preview);
+		break;
+	case TASK_FILE:
+		fprintf(rt->f, "%llu line%s, %llu bytes", r->lines,
+		    r->lines == 1 ? "" : "s", r->bytes);
+		break;
+	}
+}
+
+static void
+report_text_task(struct report_text *rt, const struct report_event *ev)
+{
+	const struct result *r = ev->result;
+
+	fprintf(rt->f, "%8.3f  %-*s  task %*u  ", ev->at, rt->wname, ev->worker,
+	    rt->wtask, ev->task->index);
+	report_text_what(rt, ev->task);
+	if (ev->type == REPORT_TASK_START) {
+		fputs("  started\n", rt->f);
+		return;
+	}
+	if (ev->type == REPORT_TASK_RETRY) {
+		fprintf(rt->f, "  attempt %u failed (%s), retry in %g s\n",
+		    r->attempt, r->error != NULL ? r->error : "failed", ev->wait);
+		return;
+	}
+	fprintf(rt->f, "  %s%-6s%s %7.3f s  ", report_text_paint(rt, r->ok),
+	    r->ok ? "ok" : "FAILED", report_text_reset(rt), r->elapsed);
+	report_text_result(rt, ev->task, r);
+	fputc('\n', rt->f);
+}
+
+static void
+report_text_emit(const struct report_event *ev, void *arg)
+{
+	struct report_text *rt = arg;
+
+	switch (ev->type) {
+	case REPORT_RUN_START:
+		report_text_run_start(rt, ev);
+		break;
+	case REPORT_WORKER_START:
+		fprintf(rt->f, "Worker %s starting to run tasks\n", ev->worker);
+		break;
+	case REPORT_TASK_START:
+	case REPORT_TASK_RETRY:
+		if (rt->verbose)
+			report_text_task(rt, ev);
+		break;
+	case REPORT_TASK_DONE:
+		report_text_task(rt, ev);
+		break;
+	case REPORT_WORKER_DONE:
+		fprintf(rt->f, "Worker %s finished as there are no more tasks "
+		    "(%lu done)\n", ev->worker, ev->worker_tasks);
+		break;
+	case REPORT_RUN_DONE:
+		fprintf(rt->f, "Total elapsed time: %.2f seconds (%zu ok, "
+		    "%s%zu failed%s)\n", ev->elapsed, ev->ok,
+		    ev->failed > 0 ? report_text_paint(rt, 0) : "", ev->failed,
+		    ev->failed > 0 ? report_text_reset(rt) : "");
+		break;
+	}
+}
+
+static void
+report_text_flush(void *arg)
+{
+	struct report_text *rt = arg;
+
+	fflush(rt->f);
+}
+
+/* Text for people on a stream; colour only when asked. */
+void
+report_text_add(struct report *r, FILE *f, int verbose, int color)
+{
+	struct report_text *rt;
+
+	rt = xcalloc(1, sizeof *rt);
+	rt->f = f;
+	rt->verbose = verbose;
+	rt->color = color;
+	report_add(r, report_text_emit, report_text_flush, free, rt);
+}

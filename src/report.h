@@ -1,0 +1,65 @@
+/* Run events and the sinks that write them: text, JSON Lines, results. */
+#ifndef REPORT_H
+#define REPORT_H
+
+#include <stddef.h>
+#include <stdio.h>
+
+#include "clock.h"
+
+struct config;
+struct result;
+struct task;
+
+enum report_type {
+	REPORT_RUN_START,
+	REPORT_WORKER_START,
+	REPORT_TASK_START,
+	REPORT_TASK_RETRY,
+	REPORT_TASK_DONE,
+	REPORT_WORKER_DONE,
+	REPORT_RUN_DONE,
+};
+
+/* One event; which fields are set depends on the type. */
+struct report_event {
+	enum report_type type;
+	char ts[CLOCK_STAMP_SIZE];
+	unsigned run;
+	double at;
+	const struct config *cf;
+	const char *mode;
+	unsigned nworkers;
+	size_t ntasks;
+	const char *worker;
+	const struct task *task;
+	const struct result *result;
+	unsigned long worker_tasks;
+	double elapsed;
+	double wait;
+	size_t ok;
+	size_t failed;
+};
+
+typedef void (*report_emit_cb)(const struct report_event *, void *);
+typedef void (*report_flush_cb)(void *);
+typedef void (*report_free_cb)(void *);
+
+struct report;
+
+struct report *report_new(void);
+void report_free(struct report *);
+void report_add(struct report *, report_emit_cb, report_flush_cb,
+    report_free_cb, void *);
+void report_emit(struct report *, struct report_event *);
+void report_flush(struct report *);
+void report_set_autoflush(struct report *, int);
+
+/* The sinks. */
+void report_text_add(struct report *, FILE *, int, int);
+void report_json_add(struct report *, FILE *);
+int report_results_add(struct report *, const char *, char **);
+char *report_json_line(const struct report_event *);
+const char *report_event_name(enum report_type);
+
+#endif

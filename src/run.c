@@ -1,0 +1,567 @@
+/*
+ * A run: one shared queue of tasks in file order, taken by the workers.
+ *
+ * sync         each worker in turn takes tasks until the queue is empty;
+ *              the next worker then finds nothing to do
+ * cooperative  workers take one task each and yield to the loop in turn,
+ *              round-robin; the tasks themselves block
+ * threads      each worker is a thread running blocking tasks
+ * async        every worker is busy at once on the loop: tasks start
+ *              without blocking and report back when done
+ *
+ * Blocking modes still run on the loop, one task per loop turn, so that
+ * signals and output are handled between tasks.
+ */
+#include "autoconf.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/queue.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "fetch.h"
+#include "log.h"
+#include "report.h"
+#include "run.h"
+#include "task.h"
+#include "xmalloc.h"
+
+/* Stack for each worker thread: enough for GMP and libcurl. */
+#define RUN_THREAD_STACK (512 * 1024)
+
+struct worker {
+	struct run *run;
+	const char *name;
+	char num[12];
+	unsigned long ntasks;
+	struct job *job;
+	pthread_t thread;
+	int has_thread;
+	TAILQ_ENTRY(worker) entry;
+};
+TAILQ_HEAD(workers, worker);
+
+struct run {
+	struct event_base *base;
+	const struct config *cf;
+	struct report *report;
+	unsigned number;
+	unsigned nworkers;
+	struct worker *workers;
+	size_t first;
+	size_t stride;
+	size_t ntasks;
+	size_t taken;
+	size_t ok;
+	size_t failed;
+	unsigned active;
+	unsigned current;
+	double start;
+	double end;
+	struct workers ready;
+	struct event *step;
+	struct event *finish;
+	struct event *flush;
+	struct event *grace;
+	struct fetch_loop *fetch;
+	pthread_mutex_t lock;
+	int stopping;
+	int finished;
+	run_done_cb done;
+	void *arg;
+};
+
+static const struct timeval run_now = {0, 0};
+
+static void run_async_next(struct worker *);
+
+struct run *
+run_new(struct event_base *base, const struct config *cf,
+    struct report *report, unsigned number)
+{
+	struct run *r;
+	unsigned i;
+
+	r = xcalloc(1, sizeof *r);
+	r->base = base;
+	r->cf = cf;
+	r->report = report;
+	r->number = number;
+	r->nworkers = cf->nworkers;
+	r->stride = 1;
+	r->ntasks = cf->ntasks;
+	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
+	for (i = 0; i < r->nworkers; i++) {
+		r->workers[i].run = r;
+		r->workers[i].name = config_worker_name(cf, i,
+		    r->workers[i].num, sizeof r->workers[i].num);
+	}
+	TAILQ_INIT(&r->ready);
+	pthread_mutex_init(&r->lock, NULL);
+	return r;
+}
+
+/* Run only tasks i with (i - 1) mod n == k. */
+void
+run_set_shard(struct run *r, unsigned k, unsigned n)
+{
+	r->first = k;
+	r->stride = n;
+	r->ntasks = r->cf->ntasks > k ? (r->cf->ntasks - k + n - 1) / n : 0;
+}
+
+void
+run_free(struct run *r)
+{
+	unsigned i;
+
+	if (r == NULL)
+		return;
+	for (i = 0; i < r->nworkers; i++) {
+		if (r->workers[i].has_thread)
+			pthread_join(r->workers[i].thread, NULL);
+	}
+	if (r->step != NULL)
+		event_free(r->step);
+	if (r->finish != NULL)
+		event_free(r->finish);
+	if (r->flush != NULL)
+		event_free(r->flush);
+	if (r->grace != NULL)
+		event_free(r->grace);
+	if (r->fetch != NULL)
+		fetch_loop_free(r->fetch);
+	pthread_mutex_destroy(&r->lock);
+	free(r->workers);
+	free(r);
+}
+
+size_t
+run_failed(const struct run *r)
+{
+	return r->failed;
+}
+
+size_t
+run_ok(const struct run *r)
+{
+	return r->ok;
+}
+
+double
+run_elapsed(const struct run *r)
+{
+	return (r->finished ? r->end : clock_now()) - r->start;
+}
+
+const struct config *
+job_config(const struct job *job)
+{
+	return job->run->cf;
+}
+
+/* The loop's libcurl multi handle, made when a url task first needs it. */
+struct fetch_loop *
+job_fetch_loop(struct job *job)
+{
+	struct run *r = job->run;
+
+	if (r->fetch == NULL)
+		r->fetch = fetch_loop_new(r->base);
+	return r->fetch;
+}
+
+/* Write an event; loop modes flush the sinks once per loop turn. */
+static void
+run_emit(struct run *r, enum report_type type, struct worker *w,
+    struct job *job)
+{
+	struct report_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = type;
+	ev.run = r->number;
+	ev.at = clock_now() - r->start;
+	ev.cf = r->cf;
+	ev.mode = config_mode_name(r->cf->mode);
+	ev.nworkers = r->nworkers;
+	ev.ntasks = r->ntasks;
+	if (w != NULL) {
+		ev.worker = w->name;
+		ev.worker_tasks = w->ntasks;
+	}
+	if (job != NULL) {
+		ev.task = job->task;
+		ev.result = &job->result;
+	}
+	if (type == REPORT_RUN_DONE) {
+		ev.elapsed = r->end - r->start;
+		ev.ok = r->ok;
+		ev.failed = r->failed;
+	}
+	report_emit(r->report, &ev);
+	if (r->cf->mode != MODE_THREADS && !evtimer_pending(r->flush, NULL))
+		evtimer_add(r->flush, &run_now);
+}
+
+static void
+run_flush(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	report_flush(r->report);
+}
+
+/* The next task in the queue, or NULL when it is empty or stopping. */
+static const struct task *
+run_take(struct run *r)
+{
+	const struct task *t = NULL;
+
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_lock(&r->lock);
+	if (!r->stopping && r->taken < r->ntasks)
+		t = &r->cf->tasks[r->first + r->taken++ * r->stride];
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_unlock(&r->lock);
+	return t;
+}
+
+static struct job *
+run_job_new(struct run *r, struct worker *w, const struct task *t)
+{
+	struct job *job;
+
+	job = xcalloc(1, sizeof *job);
+	job->run = r;
+	job->worker = w;
+	job->task = t;
+	job->base = r->base;
+	job->result.attempt = 1;
+	job->start = clock_now();
+	w->job = job;
+	run_emit(r, REPORT_TASK_START, w, job);
+	return job;
+}
+
+/* Count, report and free a finished job. */
+static void
+run_job_end(struct job *job)
+{
+	struct worker *w = job->worker;
+	struct run *r = job->run;
+
+	job->result.elapsed = clock_now() - job->start;
+	w->ntasks++;
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_lock(&r->lock);
+	if (job->result.ok)
+		r->ok++;
+	else
+		r->failed++;
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_unlock(&r->lock);
+	run_emit(r, REPORT_TASK_DONE, w, job);
+	if (job->soon != NULL)
+		event_free(job->soon);
+	result_clear(&job->result);
+	w->job = NULL;
+	free(job);
+}
+
+/* An attempt failed and another follows after wait seconds. */
+void
+job_retrying(struct job *job, double wait)
+{
+	struct run *r = job->run;
+	struct report_event ev;
+
+	memset(&ev, 0, sizeof ev);
+	ev.type = REPORT_TASK_RETRY;
+	ev.run = r->number;
+	ev.at = clock_now() - r->start;
+	ev.cf = r->cf;
+	ev.worker = job->worker->name;
+	ev.task = job->task;
+	ev.result = &job->result;
+	ev.wait = wait;
+	report_emit(r->report, &ev);
+}
+
+/* Run one task to its end on the calling thread. */
+static void
+run_blocking(struct run *r, struct worker *w, const struct task *t)
+{
+	struct job *job;
+
+	job = run_job_new(r, w, t);
+	task_ops(t->kind)->run(job);
+	run_job_end(job);
+}
+
+/* The run is over once every worker is; report it on the next turn. */
+static void
+run_worker_done(struct worker *w)
+{
+	struct run *r = w->run;
+	int last;
+
+	run_emit(r, REPORT_WORKER_DONE, w, NULL);
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_lock(&r->lock);
+	last = --r->active == 0;
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_unlock(&r->lock);
+	if (last)
+		event_active(r->finish, EV_TIMEOUT, 0);
+}
+
+static void
+run_finish(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+	unsigned i;
+
+	for (i = 0; i < r->nworkers; i++) {
+		if (r->workers[i].has_thread) {
+			pthread_join(r->workers[i].thread, NULL);
+			r->workers[i].has_thread = 0;
+		}
+	}
+	if (r->grace != NULL)
+		evtimer_del(r->grace);
+	r->end = clock_now();
+	r->finished = 1;
+	run_emit(r, REPORT_RUN_DONE, NULL, NULL);
+	report_flush(r->report);
+	if (r->done != NULL)
+		r->done(r, r->arg);
+}
+
+/* sync: the current worker goes on until the queue is empty. */
+static void
+run_sync_step(struct run *r)
+{
+	struct worker *w = &r->workers[r->current];
+	const struct task *t;
+
+	if ((t = run_take(r)) != NULL) {
+		run_blocking(r, w, t);
+		evtimer_add(r->step, &run_now);
+		return;
+	}
+	run_worker_done(w);
+	if (++r->current < r->nworkers) {
+		run_emit(r, REPORT_WORKER_START, &r->workers[r->current], NULL);
+		evtimer_add(r->step, &run_now);
+	}
+}
+
+/* cooperative: the first ready worker runs one task, then goes last. */
+static void
+run_cooperative_step(struct run *r)
+{
+	struct worker *w = TAILQ_FIRST(&r->ready);
+	const struct task *t;
+
+	TAILQ_REMOVE(&r->ready, w, entry);
+	if ((t = run_take(r)) != NULL) {
+		run_blocking(r, w, t);
+		TAILQ_INSERT_TAIL(&r->ready, w, entry);
+	} else
+		run_worker_done(w);
+	if (!TAILQ_EMPTY(&r->ready))
+		evtimer_add(r->step, &run_now);
+}
+
+static void
+run_step(evutil_socket_t fd, short what, void *arg)
+{
+	struct run *r = arg;
+
+	if (r->cf->mode == MODE_SYNC)
+		run_sync_step(r);
+	else
+		run_cooperative_step(r);
+}
+
+/* async: take the next task and start it; it calls back when done. */
+static void
+run_async_next(struct worker *w)
+{
+	struct run *r = w->run;
+	const struct task *t;
+	struct job *job;
+
+	if ((t = run_take(r)) == NULL) {
+		run_worker_done(w);
+		return;
+	}
+	job = run_job_new(r, w, t);
+	task_ops(t->kind)->start(job);
+}
+
+/* An async task is done: report it and take the next. */
+void
+job_finish(struct job *job)
+{
+	struct worker *w = job->worker;
+
+	run_job_end(job);
+	run_async_next(w);
+}
+
+static void
+job_finish_now(evutil_socket_t fd, short what, void *arg)
+{
+	job_finish(arg);
+}
+
+/* Finish on the next loop turn: for tasks that end as they start. */
+void
+job_finish_soon(struct job *job)
+{
+	if (job->soon == NULL)
+		job->soon = evtimer_new(job->base, job_finish_now, job);
+	evtimer_add(job->soon, &run_now);
+}
+
+static void *
+run_thread(void *arg)
+{
+	struct worker *w = arg;
+	struct run *r = w->run;
+	const struct task *t;
+
+	run_emit(r, REPORT_WORKER_START, w, NULL);
+	while ((t = run_take(r)) != NULL)
+		run_blocking(r, w, t);
+	fetch_thread_done();
+	run_worker_done(w);
+	return NULL;
+}
+
+/* One thread per worker; a worker whose thread cannot start stays idle. */
+static void
+run_threads_start(struct run *r)
+{
+	pthread_attr_t attr;
+	unsigned i, failed = 0;
+
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, RUN_THREAD_STACK);
+	for (i = 0; i < r->nworkers; i++) {
+		struct worker *w = &r->workers[i];
+
+		if (pthread_create(&w->thread, &attr, run_thread, w) == 0) {
+			w->has_thread = 1;
+			continue;
+		}
+		failed++;
+		run_emit(r, REPORT_WORKER_START, w, NULL);
+		run_worker_done(w);
+	}
+	pthread_attr_destroy(&attr);
+	if (failed > 0)
+		log_warnx("could not start %u of %u worker threads; those "
+		    "workers stay idle", failed, r->nworkers);
+}
+
+/* Start the run on the loop; done is called when it is over. */
+void
+run_start(struct run *r, run_done_cb done, void *arg)
+{
+	unsigned i;
+
+	r->done = done;
+	r->arg = arg;
+	r->step = evtimer_new(r->base, run_step, r);
+	r->finish = evtimer_new(r->base, run_finish, r);
+	r->flush = evtimer_new(r->base, run_flush, r);
+	r->active = r->nworkers;
+	r->start = clock_now();
+	report_set_autoflush(r->report, r->cf->mode == MODE_THREADS);
+	run_emit(r, REPORT_RUN_START, NULL, NULL);
+	switch (r->cf->mode) {
+	case MODE_SYNC:
+		run_emit(r, REPORT_WORKER_START, &r->workers[0], NULL);
+		evtimer_add(r->step, &run_now);
+		break;
+	case MODE_COOPERATIVE:
+		for (i = 0; i < r->nworkers; i++) {
+			run_emit(r, REPORT_WORKER_START, &r->workers[i], NULL);
+			TAILQ_INSERT_TAIL(&r->ready, &r->workers[i], entry);
+		}
+		evtimer_add(r->step, &run_now);
+		break;
+	case MODE_THREADS:
+		run_threads_start(r);
+		break;
+	case MODE_ASYNC:
+		for (i = 0; i < r->nworkers; i++)
+			run_emit(r, REPORT_WORKER_START, &r->workers[i], NULL);
+		for (i = 0; i < r->nworkers; i++)
+			run_async_next(&r->workers[i]);
+		break;
+	}
+}
+
+/* Stop every task still running, recorded as cancelled. */
+static void
+run_cancel_all(struct run *r)
+{
+	struct job *job;
+	unsigned i;
+
+	for (i = 0; i < r->nworkers; i++) {
+		if ((job = r->workers[i].job) == NULL)
+			continue;
+		task_ops(job->task->kind)->cancel(job);
+		job->result.ok = 0;
+		job->result.cancelled = 1;
+		free(job->result.error);
+		job->result.error = xstrdup("stopped before it finished");
+		job_finish(job);
+	}
+}
+
+static void
+run_grace_over(evutil_socket_t fd, short what, void *arg)
+{
+	run_cancel_all(arg);
+}
+
+/*
+ * Stop: no new task starts. In async mode running tasks get grace
+ * seconds, then are cancelled; a second stop cancels them at once.
+ * Blocking tasks cannot be interrupted and run to their end.
+ */
+void
+run_stop(struct run *r, double grace)
+{
+	struct timeval tv;
+	double whole;
+
+	if (r->finished)
+		return;
+	if (r->stopping || grace <= 0) {
+		r->stopping = 1;
+		if (r->cf->mode == MODE_ASYNC)
+			run_cancel_all(r);
+		return;
+	}
+	pthread_mutex_lock(&r->lock);
+	r->stopping = 1;
+	pthread_mutex_unlock(&r->lock);
+	if (r->cf->mode != MODE_ASYNC)
+		return;
+	tv.tv_usec = (suseconds_t)(modf(grace, &whole) * 1e6);
+	tv.tv_sec = (time_t)whole;
+	r->grace = evtimer_new(r->base, run_grace_over, r);
+	evtimer_add(r->grace, &tv);
+}

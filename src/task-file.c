@@ -1,0 +1,199 @@
+/*
+ * file: read a regular file, FIFO or character device to its end,
+ * counting bytes and lines. Blocking modes read in a loop; async mode
+ * reads one bounded chunk per loop turn, and waits for a FIFO's writer
+ * on the loop, so a large or slow file holds back no other task.
+ */
+#include "autoconf.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <event2/event.h>
+
+#include "task.h"
+#include "xmalloc.h"
+
+/* Bytes read per loop turn in async mode. */
+#define TASK_FILE_CHUNK (128 * 1024)
+
+struct task_file {
+	int fd;
+	int last;
+	int fifo;
+	struct event *ev;
+};
+
+/* Open the task's file without blocking on a FIFO; -1 with the job failed. */
+static int
+task_file_open(struct job *job, int *fifo)
+{
+	const char *arg = job->task->str;
+	struct stat sb;
+	char *path;
+	int fd;
+
+	path = config_resolve(job_config(job), arg);
+	fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	free(path);
+	if (fd == -1) {
+		job_fail(job, "%s: %s", arg, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &sb) == -1) {
+		job_fail(job, "%s: %s", arg, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	if (S_ISDIR(sb.st_mode)) {
+		job_fail(job, "%s: is a directory", arg);
+		close(fd);
+		return -1;
+	}
+	if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) &&
+	    !S_ISCHR(sb.st_mode)) {
+		job_fail(job, "%s: not a regular file, FIFO or character device",
+		    arg);
+		close(fd);
+		return -1;
+	}
+	*fifo = S_ISFIFO(sb.st_mode);
+	return fd;
+}
+
+/* Count bytes and newlines of one chunk. */
+static void
+task_file_count(struct job *job, const char *buf, size_t len, int *last)
+{
+	const char *p = buf, *end = buf + len;
+
+	job->result.bytes += len;
+	while ((p = memchr(p, '\n', (size_t)(end - p))) != NULL) {
+		job->result.lines++;
+		p++;
+	}
+	if (len > 0)
+		*last = (unsigned char)buf[len - 1];
+}
+
+/* A last line without a newline counts. */
+static void
+task_file_done(struct job *job, int last)
+{
+	if (job->result.bytes > 0 && last != '\n')
+		job->result.lines++;
+	job->result.ok = 1;
+}
+
+static void
+task_file_run(struct job *job)
+{
+	char *buf;
+	ssize_t n;
+	int fd, last = '\n', flags, fifo;
+
+	if ((fd = task_file_open(job, &fifo)) == -1)
+		return;
+	flags = fcntl(fd, F_GETFL);
+	(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
+	buf = xmalloc(TASK_FILE_CHUNK);
+	while ((n = read(fd, buf, TASK_FILE_CHUNK)) != 0) {
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n == -1) {
+			job_fail(job, "%s: %s", job->task->str, strerror(errno));
+			break;
+		}
+		task_file_count(job, buf, (size_t)n, &last);
+	}
+	if (n == 0)
+		task_file_done(job, last);
+	free(buf);
+	close(fd);
+}
+
+static void
+task_file_free(struct task_file *tf)
+{
+	if (tf->ev != NULL)
+		event_free(tf->ev);
+	if (tf->fd != -1)
+		close(tf->fd);
+	free(tf);
+}
+
+/*
+ * Read one chunk, then come back: next loop turn for a file, when a FIFO
+ * is readable (epoll takes pipes, not files), after a pause for a device
+ * with nothing to read yet.
+ */
+static void
+task_file_chunk(evutil_socket_t fd, short what, void *arg)
+{
+	static char buf[TASK_FILE_CHUNK];
+	static const struct timeval now = {0, 0}, pause = {0, 10000};
+	struct job *job = arg;
+	struct task_file *tf = job->state;
+	ssize_t n;
+
+	n = read(tf->fd, buf, sizeof buf);
+	if (n > 0) {
+		task_file_count(job, buf, (size_t)n, &tf->last);
+		event_add(tf->ev, tf->fifo ? NULL : &now);
+		return;
+	}
+	if (n == -1 && (errno == EAGAIN || errno == EINTR)) {
+		event_add(tf->ev, tf->fifo ? NULL : &pause);
+		return;
+	}
+	if (n == -1)
+		job_fail(job, "%s: %s", job->task->str, strerror(errno));
+	else
+		task_file_done(job, tf->last);
+	job->state = NULL;
+	task_file_free(tf);
+	job_finish(job);
+}
+
+static void
+task_file_start(struct job *job)
+{
+	static const struct timeval now = {0, 0};
+	struct task_file *tf;
+
+	tf = xcalloc(1, sizeof *tf);
+	tf->last = '\n';
+	job->state = tf;
+	if ((tf->fd = task_file_open(job, &tf->fifo)) == -1) {
+		job->state = NULL;
+		task_file_free(tf);
+		job_finish_soon(job);
+		return;
+	}
+	if (tf->fifo) {
+		tf->ev = event_new(job->base, tf->fd, EV_READ, task_file_chunk,
+		    job);
+		event_add(tf->ev, NULL);
+	} else {
+		tf->ev = evtimer_new(job->base, task_file_chunk, job);
+		event_add(tf->ev, &now);
+	}
+}
+
+static void
+task_file_cancel(struct job *job)
+{
+	if (job->state != NULL)
+		task_file_free(job->state);
+	job->state = NULL;
+}
+
+const struct task_ops task_file_ops = {
+    task_file_run,
+    task_file_start,
+    task_file_cancel,
+};

@@ -1,0 +1,160 @@
+/*
+ * url: fetch a page; ok for a final 2xx. Async mode goes through the
+ * loop's libcurl multi handle, the other modes block in libcurl's easy
+ * interface. Failed attempts that are worth it are retried with
+ * exponential backoff from retry_delay, or after the server's Retry-After.
+ */
+#include "autoconf.h"
+
+#include <math.h>
+#include <stdlib.h>
+
+#include <event2/event.h>
+
+#include "clock.h"
+#include "fetch.h"
+#include "task.h"
+#include "xmalloc.h"
+
+/* The longest wait between attempts, whatever Retry-After says. */
+#define TASK_URL_MAX_WAIT 3600.0
+
+struct task_url {
+	struct fetch *fetch;
+	struct event *retry;
+};
+
+static void task_url_attempt(struct job *);
+
+static void
+task_url_opts(const struct job *job, struct fetch_opts *fo)
+{
+	fo->timeout = job->task->opts->timeout;
+	fo->preview = job->task->opts->preview;
+}
+
+/* Seconds to wait before the next attempt, or -1 for no more. */
+static double
+task_url_backoff(const struct job *job, const struct fetch_result *fr)
+{
+	const struct task_opts *o = job->task->opts;
+	double wait;
+
+	if (fr->ok || !fr->retryable || job->result.attempt > o->retries)
+		return -1;
+	if (fr->retry_after >= 0)
+		wait = fr->retry_after;
+	else
+		wait = o->retry_delay * pow(2, job->result.attempt - 1);
+	return wait > TASK_URL_MAX_WAIT ? TASK_URL_MAX_WAIT : wait;
+}
+
+/* Move what a transfer found into the job's result. */
+static void
+task_url_take(struct job *job, struct fetch_result *fr)
+{
+	struct result *r = &job->result;
+
+	result_clear(r);
+	r->ok = fr->ok;
+	r->status = fr->status;
+	r->bytes = fr->bytes;
+	r->preview = fr->preview;
+	r->error = fr->error;
+	fr->preview = fr->error = NULL;
+}
+
+static void
+task_url_run(struct job *job)
+{
+	struct fetch_opts fo;
+	struct fetch_result fr;
+	double wait;
+
+	task_url_opts(job, &fo);
+	for (;;) {
+		fetch_blocking(job->task->str, &fo, &fr);
+		wait = task_url_backoff(job, &fr);
+		task_url_take(job, &fr);
+		fetch_result_clear(&fr);
+		if (wait < 0)
+			break;
+		job_retrying(job, wait);
+		clock_sleep(wait);
+		job->result.attempt++;
+	}
+}
+
+static void
+task_url_free(struct job *job)
+{
+	struct task_url *tu = job->state;
+
+	if (tu == NULL)
+		return;
+	if (tu->fetch != NULL)
+		fetch_cancel(tu->fetch);
+	if (tu->retry != NULL)
+		event_free(tu->retry);
+	free(tu);
+	job->state = NULL;
+}
+
+static void
+task_url_retry(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+
+	job->result.attempt++;
+	task_url_attempt(job);
+}
+
+/* A transfer ended: finish, or wait and try again. */
+static void
+task_url_done(struct fetch_result *fr, void *arg)
+{
+	struct job *job = arg;
+	struct task_url *tu = job->state;
+	struct timeval tv;
+	double wait, whole;
+
+	tu->fetch = NULL;
+	wait = task_url_backoff(job, fr);
+	task_url_take(job, fr);
+	fetch_result_clear(fr);
+	if (wait < 0) {
+		task_url_free(job);
+		job_finish(job);
+		return;
+	}
+	job_retrying(job, wait);
+	if (tu->retry == NULL)
+		tu->retry = evtimer_new(job->base, task_url_retry, job);
+	tv.tv_usec = (suseconds_t)(modf(wait, &whole) * 1e6);
+	tv.tv_sec = (time_t)whole;
+	evtimer_add(tu->retry, &tv);
+}
+
+static void
+task_url_attempt(struct job *job)
+{
+	struct task_url *tu = job->state;
+	struct fetch_opts fo;
+
+	task_url_opts(job, &fo);
+	tu->fetch = fetch_start(job_fetch_loop(job), job->task->str, &fo,
+	    task_url_done, job);
+}
+
+static void
+task_url_start(struct job *job)
+{
+	job->state = xcalloc(1, sizeof(struct task_url));
+	task_url_attempt(job);
+}
+
+const struct task_ops task_url_ops = {
+    task_url_run,
+    task_url_start,
+    task_url_free,
+};

@@ -1,0 +1,45 @@
+/* The table of task kinds, and what every kind's result shares. */
+#include "autoconf.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+
+#include "task.h"
+#include "xmalloc.h"
+
+static const struct task_ops *const task_table[TASK_NKINDS] = {
+    [TASK_DELAY] = &task_delay_ops,
+    [TASK_FACTORIAL] = &task_factorial_ops,
+    [TASK_URL] = &task_url_ops,
+    [TASK_FILE] = &task_file_ops,
+};
+
+const struct task_ops *
+task_ops(enum task_kind kind)
+{
+	return task_table[kind];
+}
+
+/* Mark a job failed with a message (it is not finished here). */
+void
+job_fail(struct job *job, const char *fmt, ...)
+{
+	va_list ap;
+
+	free(job->result.error);
+	va_start(ap, fmt);
+	if (vasprintf(&job->result.error, fmt, ap) < 0)
+		job->result.error = NULL;
+	va_end(ap);
+	job->result.ok = 0;
+}
+
+void
+result_clear(struct result *r)
+{
+	free(r->error);
+	free(r->value);
+	free(r->preview);
+	r->error = r->value = r->preview = NULL;
+}
