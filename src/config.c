@@ -15,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
 #include <yaml.h>
@@ -87,6 +88,10 @@ struct cfgparse {
 	size_t noverrides;
 	size_t overcap;
 	int have_tasks;
+	int suggested_tasks;
+	unsigned lastline;
+	unsigned lastcol;
+	const struct key *extensible;
 };
 
 typedef void (*key_fn)(struct cfgparse *, struct pev *, void *);
@@ -213,6 +218,11 @@ config_error(struct cfgparse *p, unsigned line, unsigned col, const char *fmt,
 	va_list ap;
 	char *msg;
 
+	/* One error per spot: the first says what went wrong there. */
+	if (p->nerrors > 0 && line == p->lastline && col == p->lastcol)
+		return;
+	p->lastline = line;
+	p->lastcol = col;
 	p->nerrors++;
 	if (p->nerrors > CONFIG_MAX_ERRORS)
 		return;
@@ -309,6 +319,36 @@ config_char_at(struct cfgparse *p, unsigned line, unsigned col)
 	return c;
 }
 
+/* Line and column of a byte offset: libyaml's reader gives only that. */
+static void
+config_offset_position(struct cfgparse *p, size_t offset, unsigned *line,
+    unsigned *col)
+{
+	size_t i;
+	FILE *f;
+	int c;
+
+	*line = *col = 1;
+	f = p->buf == NULL ? fopen(p->file, "rb") : NULL;
+	if (p->buf == NULL && f == NULL)
+		return;
+	for (i = 0; i < offset; i++) {
+		if (f != NULL)
+			c = getc(f);
+		else
+			c = i < p->len ? (unsigned char)p->buf[i] : EOF;
+		if (c == EOF)
+			break;
+		if (c == '\n') {
+			(*line)++;
+			*col = 1;
+		} else if ((c & 0xc0) != 0x80)
+			(*col)++;
+	}
+	if (f != NULL)
+		fclose(f);
+}
+
 /* Report libyaml's own error, in our words where we can. */
 static void
 config_syntax_error(struct cfgparse *p)
@@ -319,6 +359,7 @@ config_syntax_error(struct cfgparse *p)
 
 	p->broken = 1;
 	if (yp->error == YAML_READER_ERROR) {
+		config_offset_position(p, yp->problem_offset, &line, &col);
 		config_error(p, line, col, "%s (the file must be UTF-8 text)",
 		    yp->problem);
 		return;
@@ -333,7 +374,7 @@ config_syntax_error(struct cfgparse *p)
 		return;
 	}
 	if (yp->context != NULL)
-		config_error(p, line, col, "YAML syntax error: %s %s (line %zu)",
+		config_error(p, line, col, "YAML syntax error: %s %s (which starts at line %zu)",
 		    yp->problem, yp->context, yp->context_mark.line + 1);
 	else
 		config_error(p, line, col, "YAML syntax error: %s",
@@ -662,6 +703,8 @@ config_unknown_key(struct cfgparse *p, struct pev *k, const struct key *keys)
 
 	config_key_names(keys, names, 33);
 	near = config_suggest(k->value, names);
+	if (near != NULL && strcmp(near, "tasks") == 0)
+		p->suggested_tasks = 1;
 	if (near != NULL)
 		config_error(p, k->line, k->col,
 		    "unknown key '%s' (did you mean '%s'?)", q, near);
@@ -681,6 +724,11 @@ config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
 	for (i = 0; keys[i].name != NULL; i++) {
 		if (strcmp(keys[i].name, k->value) == 0)
 			break;
+	}
+	if (keys[i].name == NULL && keys == p->extensible &&
+	    strncmp(k->value, "x-", 2) == 0) {
+		config_skip(p, v); /* an extension field, for anchors */
+		return;
 	}
 	if (keys[i].name == NULL) {
 		config_unknown_key(p, k, keys);
@@ -757,16 +805,18 @@ config_mapping(struct cfgparse *p, struct pev *start, const struct key *keys,
 	for (;;) {
 		if (config_next(p, &k) != 0 || k.type == YAML_MAPPING_END_EVENT)
 			break;
-		if (config_next(p, &v) != 0) {
-			config_pev_clear(&k);
-			break;
-		}
 		if (k.type != YAML_SCALAR_EVENT) {
 			config_error(p, k.line, k.col,
 			    "expected a key name, got %s", config_what(&k));
 			config_skip(p, &k);
+		}
+		if (config_next(p, &v) != 0) {
+			config_pev_clear(&k);
+			break;
+		}
+		if (k.type != YAML_SCALAR_EVENT)
 			config_skip(p, &v);
-		} else if (k.plain && strcmp(k.value, "<<") == 0)
+		else if (k.plain && strcmp(k.value, "<<") == 0)
 			config_merge(p, &v, keys, ctx, seen);
 		else
 			config_pair(p, &k, &v, keys, ctx, seen, outer != NULL);
@@ -1327,8 +1377,9 @@ config_document(struct cfgparse *p)
 	if (config_next(p, &ev) != 0)
 		return;
 	if (ev.type == YAML_MAPPING_START_EVENT) {
+		p->extensible = config_top_keys;
 		config_mapping(p, &ev, config_top_keys, NULL, NULL);
-		if (!p->have_tasks && !p->broken)
+		if (!p->have_tasks && !p->broken && !p->suggested_tasks)
 			config_error(p, ev.line, ev.col,
 			    "missing key 'tasks' (the list of tasks to run)");
 	} else if (config_is_null(&ev))
@@ -1509,12 +1560,18 @@ int
 config_load(const char *path, struct config **out, char **cause)
 {
 	struct cfgparse p;
+	struct stat sb;
 	int rc;
 
 	memset(&p, 0, sizeof p);
 	p.file = path;
 	if ((p.fp = fopen(path, "rb")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
+		return EX_NOINPUT;
+	}
+	if (fstat(fileno(p.fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
+		fclose(p.fp);
+		xasprintf(cause, "%s: is a directory, not a task file", path);
 		return EX_NOINPUT;
 	}
 	yaml_parser_initialize(&p.yp);

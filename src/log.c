@@ -26,6 +26,9 @@ static FILE *log_file;
 static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
+static void log_vwrite_as(int, const char *, const char *, const char *,
+    va_list);
+
 void
 log_init(const char *name, int verbose)
 {
@@ -99,8 +102,10 @@ log_close(void)
 	log_syslog(0);
 }
 
+/* Write to every destination; stderr lines start with name when given. */
 static void
-log_vwrite(int pri, const char *prefix, const char *fmt, va_list ap)
+log_vwrite_as(int pri, const char *name, const char *prefix, const char *fmt,
+    va_list ap)
 {
 	char *msg, stamp[32];
 	struct tm tm;
@@ -114,8 +119,10 @@ log_vwrite(int pri, const char *prefix, const char *fmt, va_list ap)
 	if (msg == NULL)
 		return;
 	pthread_mutex_lock(&log_lock);
-	if (log_to_stderr)
-		fprintf(stderr, "%s: %s%s\n", log_name, prefix, msg);
+	if (log_to_stderr && name != NULL)
+		fprintf(stderr, "%s: %s%s\n", name, prefix, msg);
+	else if (log_to_stderr)
+		fprintf(stderr, "%s%s\n", prefix, msg);
 	if (log_file != NULL) {
 		now = time(NULL);
 		gmtime_r(&now, &tm);
@@ -127,6 +134,12 @@ log_vwrite(int pri, const char *prefix, const char *fmt, va_list ap)
 		syslog(pri, "%s%s", prefix, msg);
 	pthread_mutex_unlock(&log_lock);
 	free(msg);
+}
+
+static void
+log_vwrite(int pri, const char *prefix, const char *fmt, va_list ap)
+{
+	log_vwrite_as(pri, log_name, prefix, fmt, ap);
 }
 
 void
@@ -176,14 +189,14 @@ log_debug(const char *fmt, ...)
 	va_end(ap);
 }
 
-/* A message exactly as given: for multi-line diagnostics. */
+/* A message as given, without the program's name on stderr. */
 void
 log_raw(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	log_vwrite(LOG_ERR, "", fmt, ap);
+	log_vwrite_as(LOG_ERR, NULL, "", fmt, ap);
 	va_end(ap);
 }
 
@@ -198,7 +211,7 @@ fatal(const char *fmt, ...)
 	if (vasprintf(&s, fmt, ap) < 0)
 		s = NULL;
 	va_end(ap);
-	log_raw("fatal: %s: %s", s != NULL ? s : fmt, strerror(saved));
+	log_warnx("fatal: %s: %s", s != NULL ? s : fmt, strerror(saved));
 	exit(EX_SOFTWARE);
 }
 

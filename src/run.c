@@ -335,6 +335,7 @@ run_finish(evutil_socket_t fd, short what, void *arg)
 	}
 	if (r->grace != NULL)
 		evtimer_del(r->grace);
+	evtimer_del(r->finish);
 	r->end = clock_now();
 	r->finished = 1;
 	run_emit(r, REPORT_RUN_DONE, NULL, NULL);
@@ -450,9 +451,12 @@ run_thread(void *arg)
 static void
 run_threads_start(struct run *r)
 {
+	static const struct timeval forever = {365 * 24 * 3600, 0};
 	pthread_attr_t attr;
 	unsigned i, failed = 0;
 
+	/* Keep the loop waiting until the last thread activates finish. */
+	evtimer_add(r->finish, &forever);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, RUN_THREAD_STACK);
 	for (i = 0; i < r->nworkers; i++) {

@@ -1,0 +1,647 @@
+/*
+ * HTTP(S) fetches through libcurl; the only file that includes it.
+ *
+ * On a loop: one CURLM per fetch_loop, driven by the loop's event_base
+ * through CURLMOPT_SOCKETFUNCTION (an event per socket) and
+ * CURLMOPT_TIMERFUNCTION (one non-persistent timer), in the shape of curl's
+ * docs/examples/multi-event.c. libcurl's callbacks only arm events or
+ * record data; a finished fetch reaches its caller from a 0-second timer
+ * of its own, so the caller's callback may start, cancel or free anything.
+ *
+ * Blocking: the easy interface on a cached handle per thread, left reset
+ * between uses so its connections are reused.
+ *
+ * Both set a handle up with fetch_setup and read the outcome with
+ * fetch_finish.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include <curl/curl.h>
+#include <event2/event.h>
+
+#include "fetch.h"
+#include "log.h"
+#include "preview.h"
+#include "xmalloc.h"
+
+#define FETCH_MAX_REDIRECTS 10
+#define FETCH_PROTOCOLS "http,https"
+
+/* What one transfer collects while it runs, on either interface. */
+struct fetch_xfer {
+	double timeout;
+	unsigned limit;
+	struct preview *preview;
+	unsigned long long bytes;
+	char retry_after[64]; /* the final response's header value */
+	char errbuf[CURL_ERROR_SIZE];
+};
+
+struct fetch {
+	struct fetch_loop *loop;
+	CURL *easy; /* non-NULL while in the multi */
+	struct fetch_xfer xfer;
+	struct fetch_result result;
+	struct event *deliver; /* 0-second timer that calls cb */
+	fetch_cb cb;
+	void *arg;
+	TAILQ_ENTRY(fetch) entry;
+};
+
+struct fetch_loop {
+	struct event_base *base;
+	CURLM *multi;
+	struct event *timer;
+	TAILQ_HEAD(, fetch) fetches;
+};
+
+/* CURLcodes with a fixed message, some followed by curl's detail. */
+static const struct fetch_error_entry {
+	CURLcode code;
+	const char *message;
+	int detail;
+	int retryable;
+} fetch_errors[] = {
+    {CURLE_UNSUPPORTED_PROTOCOL, "unsupported URL scheme", 0, 0},
+    {CURLE_URL_MALFORMAT, "malformed URL", 1, 0},
+    {CURLE_GOT_NOTHING, "empty reply from server", 0, 1},
+    {CURLE_PARTIAL_FILE, "connection closed early", 1, 1},
+    {CURLE_WEIRD_SERVER_REPLY, "malformed response", 1, 0},
+    {CURLE_BAD_CONTENT_ENCODING, "bad content encoding", 1, 0},
+    {CURLE_HTTP2, "HTTP/2 error", 1, 1},
+    {CURLE_HTTP2_STREAM, "HTTP/2 error", 1, 1},
+    {CURLE_SSL_CONNECT_ERROR, "TLS error", 1, 0},
+    {CURLE_PEER_FAILED_VERIFICATION, "TLS error", 1, 0},
+    {CURLE_SSL_CERTPROBLEM, "TLS error", 1, 0},
+    {CURLE_SSL_CIPHER, "TLS error", 1, 0},
+    {CURLE_SSL_CACERT_BADFILE, "TLS error", 1, 0},
+    {CURLE_SSL_CRL_BADFILE, "TLS error", 1, 0},
+    {CURLE_SSL_ISSUER_ERROR, "TLS error", 1, 0},
+    {CURLE_SSL_PINNEDPUBKEYNOTMATCH, "TLS error", 1, 0},
+    {CURLE_SSL_INVALIDCERTSTATUS, "TLS error", 1, 0},
+    {CURLE_SSL_SHUTDOWN_FAILED, "TLS error", 1, 0},
+    {CURLE_SSL_ENGINE_NOTFOUND, "TLS error", 1, 0},
+    {CURLE_SSL_ENGINE_SETFAILED, "TLS error", 1, 0},
+    {CURLE_SSL_ENGINE_INITFAILED, "TLS error", 1, 0},
+    {CURLE_USE_SSL_FAILED, "TLS error", 1, 0},
+};
+
+/* This thread's handle for fetch_blocking. */
+static __thread CURL *fetch_easy;
+
+/* Set libcurl up; once, from main() before any thread starts. */
+void
+fetch_global_init(void)
+{
+	const curl_version_info_data *v;
+
+	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	v = curl_version_info(CURLVERSION_NOW);
+	if (~v->features & CURL_VERSION_ASYNCHDNS)
+		log_warnx("libcurl %s lacks asynchronous DNS", v->version);
+}
+
+void
+fetch_global_free(void)
+{
+	curl_global_cleanup();
+}
+
+const char *
+fetch_user_agent(void)
+{
+	return "asyncdemo/" PACKAGE_VERSION;
+}
+
+/* Free a result's strings and empty it. */
+void
+fetch_result_clear(struct fetch_result *r)
+{
+	free(r->preview);
+	free(r->error);
+	memset(r, 0, sizeof *r);
+	r->retry_after = -1;
+}
+
+/* Forget any earlier response: a redirect or 1xx is not the final one. */
+static void
+fetch_xfer_reset(struct fetch_xfer *x)
+{
+	preview_free(x->preview);
+	x->preview = preview_new(x->limit);
+	x->bytes = 0;
+	x->retry_after[0] = '\0';
+}
+
+/* Count and preview the decoded body (CURLOPT_WRITEFUNCTION). */
+static size_t
+fetch_write(char *data, size_t size, size_t n, void *arg)
+{
+	struct fetch_xfer *x = arg;
+	size_t len = size * n;
+
+	x->bytes += len;
+	preview_add(x->preview, data, len);
+	return len;
+}
+
+/* Copy a header's value, without surrounding blanks, if it fits. */
+static void
+fetch_header_value(char *dst, size_t size, const char *s, size_t len)
+{
+	while (len > 0 && (*s == ' ' || *s == '\t'))
+		s++, len--;
+	while (len > 0 && strchr(" \t\r\n", s[len - 1]) != NULL)
+		len--;
+	if (len >= size)
+		len = 0;
+	memcpy(dst, s, len);
+	dst[len] = '\0';
+}
+
+/* Note each new response and its Retry-After (CURLOPT_HEADERFUNCTION). */
+static size_t
+fetch_header(char *line, size_t size, size_t n, void *arg)
+{
+	static const char name[] = "retry-after:";
+	struct fetch_xfer *x = arg;
+	size_t len = size * n, skip = sizeof name - 1;
+
+	if (len >= 5 && strncmp(line, "HTTP/", 5) == 0)
+		fetch_xfer_reset(x);
+	else if (len >= skip && strncasecmp(line, name, skip) == 0) {
+		fetch_header_value(x->retry_after, sizeof x->retry_after,
+		    line + skip, len - skip);
+	}
+	return len;
+}
+
+/* Whole milliseconds for a timeout in seconds, rounded up; 0 for none. */
+static long
+fetch_ms(double seconds)
+{
+	double ms;
+
+	if (!(seconds > 0))
+		return 0;
+	ms = ceil(seconds * 1000);
+	return ms >= (double)LONG_MAX ? LONG_MAX : (long)ms;
+}
+
+/* Keep the first failure of a series of calls. */
+static void
+fetch_check(CURLcode *rc, CURLcode r)
+{
+	if (*rc == CURLE_OK)
+		*rc = r;
+}
+
+/* The policy every fetch shares: redirects, protocols, timeouts. */
+static CURLcode
+fetch_setup_policy(CURL *easy, double timeout)
+{
+	CURLcode rc = CURLE_OK;
+
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L));
+	fetch_check(&rc,
+	    curl_easy_setopt(
+	        easy, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS));
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));
+	fetch_check(
+	    &rc, curl_easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
+	fetch_check(
+	    &rc, curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, fetch_ms(timeout)));
+	fetch_check(&rc,
+	    curl_easy_setopt(
+	        easy, CURLOPT_CONNECTTIMEOUT_MS, fetch_ms(timeout)));
+	fetch_check(&rc,
+	    curl_easy_setopt(
+	        easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS));
+#if LIBCURL_VERSION_NUM >= 0x075500
+	fetch_check(&rc,
+	    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, FETCH_PROTOCOLS));
+	fetch_check(&rc,
+	    curl_easy_setopt(
+	        easy, CURLOPT_REDIR_PROTOCOLS_STR, FETCH_PROTOCOLS));
+#else
+	fetch_check(&rc,
+	    curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
+	        (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
+	fetch_check(&rc,
+	    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS,
+	        (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
+#endif
+	return rc;
+}
+
+/* Set a handle up to fetch url into x; priv is its CURLOPT_PRIVATE. */
+static CURLcode
+fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
+    struct fetch_xfer *x, void *priv)
+{
+	CURLcode rc;
+
+	memset(x, 0, sizeof *x);
+	x->timeout = opts->timeout;
+	x->limit = opts->preview;
+	fetch_xfer_reset(x);
+
+	rc = fetch_setup_policy(easy, opts->timeout);
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_URL, url));
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_PRIVATE, priv));
+	fetch_check(
+	    &rc, curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf));
+	fetch_check(
+	    &rc, curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_write));
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_WRITEDATA, x));
+	fetch_check(
+	    &rc, curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, fetch_header));
+	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_HEADERDATA, x));
+	return rc;
+}
+
+/* Seconds from a Retry-After value (delta-seconds or HTTP-date), or -1. */
+static double
+fetch_retry_after(const char *s)
+{
+	unsigned long long n;
+	char *end;
+	time_t t;
+
+	if (*s >= '0' && *s <= '9') {
+		n = strtoull(s, &end, 10);
+		return *end == '\0' ? (double)n : -1;
+	}
+	if (*s == '\0' || (t = curl_getdate(s, NULL)) == -1)
+		return -1;
+	return fmax(difftime(t, time(NULL)), 0);
+}
+
+/* The message for a failure to connect, send or receive. */
+static char *
+fetch_error_socket(CURL *easy, CURLcode code, const char *detail)
+{
+	long error = 0;
+
+	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &error);
+	switch (error) {
+	case ECONNREFUSED:
+		return xstrdup("connection refused");
+	case ECONNRESET:
+	case EPIPE:
+		return xstrdup("connection reset");
+	case ENETUNREACH:
+		return xstrdup("network unreachable");
+	case EHOSTUNREACH:
+		return xstrdup("host unreachable");
+	}
+	if (code == CURLE_COULDNT_CONNECT)
+		return xprintf("could not connect: %s", detail);
+	return xprintf("connection failed: %s", detail);
+}
+
+/* The message for a host name that did not resolve, naming it. */
+static char *
+fetch_error_resolve(CURL *easy, const char *detail)
+{
+	char *url = NULL, *host = NULL, *msg;
+	CURLU *u;
+
+	curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url);
+	if (url == NULL || (u = curl_url()) == NULL)
+		return xprintf("could not resolve host: %s", detail);
+	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+		msg = xprintf("could not resolve host '%s'", host);
+	else
+		msg = xprintf("could not resolve host: %s", detail);
+	curl_free(host);
+	curl_url_cleanup(u);
+	return msg;
+}
+
+/* A clear message for a failed transfer, and whether to try again. */
+static char *
+fetch_error(
+    CURL *easy, CURLcode code, const struct fetch_xfer *x, int *retryable)
+{
+	const struct fetch_error_entry *e;
+	const char *detail;
+	size_t i;
+
+	detail = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(code);
+	*retryable = 0;
+	switch (code) {
+	case CURLE_COULDNT_CONNECT:
+	case CURLE_SEND_ERROR:
+	case CURLE_RECV_ERROR:
+		*retryable = 1;
+		return fetch_error_socket(easy, code, detail);
+	case CURLE_OPERATION_TIMEDOUT:
+		*retryable = 1;
+		if (x->timeout > 0)
+			return xprintf("timed out after %g s", x->timeout);
+		return xstrdup("timed out");
+	case CURLE_COULDNT_RESOLVE_HOST:
+		return fetch_error_resolve(easy, detail);
+	case CURLE_TOO_MANY_REDIRECTS:
+		return xprintf(
+		    "too many redirects (more than %d)", FETCH_MAX_REDIRECTS);
+	default:
+		break;
+	}
+	for (i = 0; i < sizeof fetch_errors / sizeof fetch_errors[0]; i++) {
+		e = &fetch_errors[i];
+		if (e->code != code)
+			continue;
+		*retryable = e->retryable;
+		if (e->detail)
+			return xprintf("%s: %s", e->message, detail);
+		return xstrdup(e->message);
+	}
+	return xprintf("curl: %s", detail);
+}
+
+/* Turn a finished transfer into r; read before the handle is removed. */
+static void
+fetch_finish(
+    CURL *easy, CURLcode code, struct fetch_xfer *x, struct fetch_result *r)
+{
+	long status = 0;
+
+	memset(r, 0, sizeof *r);
+	if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) !=
+	    CURLE_OK)
+		status = 0;
+	r->status = status;
+	r->bytes = x->bytes;
+	r->preview = preview_finish(x->preview);
+	x->preview = NULL;
+	r->retry_after = fetch_retry_after(x->retry_after);
+	if (code != CURLE_OK)
+		r->error = fetch_error(easy, code, x, &r->retryable);
+	else if (status < 200 || status > 299) {
+		r->error = xprintf("HTTP %ld", status);
+		r->retryable = status == 429 || status >= 500;
+	} else
+		r->ok = 1;
+}
+
+/* Fetch url on this thread, waiting for it; 0 if ok, else -1. */
+int
+fetch_blocking(
+    const char *url, const struct fetch_opts *opts, struct fetch_result *r)
+{
+	struct fetch_xfer x;
+	CURLcode rc;
+
+	if (fetch_easy == NULL && (fetch_easy = curl_easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	if ((rc = fetch_setup(fetch_easy, url, opts, &x, &x)) == CURLE_OK)
+		rc = curl_easy_perform(fetch_easy);
+	fetch_finish(fetch_easy, rc, &x, r);
+	/* Keep the connections, forget the pointers into x. */
+	curl_easy_reset(fetch_easy);
+	return r->ok ? 0 : -1;
+}
+
+/* Free this thread's handle and its connections. */
+void
+fetch_thread_done(void)
+{
+	if (fetch_easy != NULL) {
+		curl_easy_cleanup(fetch_easy);
+		fetch_easy = NULL;
+	}
+}
+
+/* Free a fetch, taking it out of the multi; its callback is never called. */
+static void
+fetch_free(struct fetch *f)
+{
+	if (f->easy != NULL) {
+		curl_multi_remove_handle(f->loop->multi, f->easy);
+		curl_easy_cleanup(f->easy);
+	}
+	TAILQ_REMOVE(&f->loop->fetches, f, entry);
+	event_free(f->deliver);
+	preview_free(f->xfer.preview);
+	fetch_result_clear(&f->result);
+	free(f);
+}
+
+/* Hand a finished fetch's result to its callback, from the loop. */
+static void
+fetch_deliver(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	struct fetch_result r = f->result;
+	fetch_cb cb = f->cb;
+	void *cbarg = f->arg;
+
+	memset(&f->result, 0, sizeof f->result);
+	fetch_free(f);
+	cb(&r, cbarg);
+}
+
+/*
+ * Finish a fetch whose transfer is over, or never started (removing a
+ * handle that is not in the multi does nothing), and schedule its callback.
+ */
+static void
+fetch_done(struct fetch *f, CURLcode code)
+{
+	static const struct timeval now = {0, 0};
+
+	fetch_finish(f->easy, code, &f->xfer, &f->result);
+	curl_multi_remove_handle(f->loop->multi, f->easy);
+	curl_easy_cleanup(f->easy);
+	f->easy = NULL;
+	evtimer_add(f->deliver, &now);
+}
+
+/* Collect every finished transfer; after each curl_multi_socket_action. */
+static void
+fetch_loop_drain(struct fetch_loop *loop)
+{
+	struct fetch *f;
+	CURLMsg *msg;
+	CURLcode code;
+	char *priv;
+	int left;
+
+	while ((msg = curl_multi_info_read(loop->multi, &left)) != NULL) {
+		if (msg->msg != CURLMSG_DONE)
+			continue;
+		code = msg->data.result;
+		priv = NULL;
+		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		f = (struct fetch *)(void *)priv;
+		fetch_done(f, code);
+	}
+}
+
+/* A socket libcurl watches is ready. */
+static void
+fetch_loop_ready(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_loop *loop = arg;
+	int action = 0, running;
+
+	if (what & EV_READ)
+		action |= CURL_CSELECT_IN;
+	if (what & EV_WRITE)
+		action |= CURL_CSELECT_OUT;
+	curl_multi_socket_action(loop->multi, fd, action, &running);
+	fetch_loop_drain(loop);
+}
+
+/* libcurl's timeout expired. */
+static void
+fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_loop *loop = arg;
+	int running;
+
+	curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	fetch_loop_drain(loop);
+}
+
+/* Watch a socket as libcurl asks (CURLMOPT_SOCKETFUNCTION). */
+static int
+fetch_loop_socket(
+    CURL *easy, curl_socket_t s, int what, void *arg, void *socketp)
+{
+	struct fetch_loop *loop = arg;
+	struct event *ev = socketp;
+	short events = EV_PERSIST;
+
+	if (what == CURL_POLL_REMOVE) {
+		if (ev != NULL)
+			event_free(ev);
+		return 0;
+	}
+	if (what & CURL_POLL_IN)
+		events |= EV_READ;
+	if (what & CURL_POLL_OUT)
+		events |= EV_WRITE;
+	if (ev == NULL) {
+		ev = event_new(loop->base, s, events, fetch_loop_ready, loop);
+		if (ev == NULL)
+			fatalx("event_new failed");
+		/* Documented as allowed from within libcurl's callbacks. */
+		curl_multi_assign(loop->multi, s, ev);
+	} else {
+		event_del(ev);
+		event_assign(ev, loop->base, s, events, fetch_loop_ready, loop);
+	}
+	event_add(ev, NULL);
+	return 0;
+}
+
+/* Replace the timer as libcurl asks: -1 stops it, 0 is the next loop turn. */
+static int
+fetch_loop_timer(CURLM *multi, long ms, void *arg)
+{
+	struct fetch_loop *loop = arg;
+	struct timeval tv;
+
+	if (ms < 0) {
+		evtimer_del(loop->timer);
+		return 0;
+	}
+	tv.tv_sec = ms / 1000;
+	tv.tv_usec = (ms % 1000) * 1000;
+	evtimer_add(loop->timer, &tv);
+	return 0;
+}
+
+/* A set of fetches driven by base. */
+struct fetch_loop *
+fetch_loop_new(struct event_base *base)
+{
+	struct fetch_loop *loop;
+	CURLM *m;
+
+	loop = xcalloc(1, sizeof *loop);
+	loop->base = base;
+	TAILQ_INIT(&loop->fetches);
+	if ((loop->timer = evtimer_new(base, fetch_loop_timeout, loop)) == NULL)
+		fatalx("evtimer_new failed");
+	if ((m = loop->multi = curl_multi_init()) == NULL)
+		fatalx("curl_multi_init failed");
+	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket);
+	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, loop);
+	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, fetch_loop_timer);
+	curl_multi_setopt(m, CURLMOPT_TIMERDATA, loop);
+	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	return loop;
+}
+
+/* Cancel every fetch still running, without callbacks, and free it all. */
+void
+fetch_loop_free(struct fetch_loop *loop)
+{
+	struct fetch *f;
+
+	if (loop == NULL)
+		return;
+	while ((f = TAILQ_FIRST(&loop->fetches)) != NULL)
+		fetch_free(f);
+	curl_multi_cleanup(loop->multi);
+	event_free(loop->timer);
+	free(loop);
+}
+
+/*
+ * Start fetching url; cb gets the result later from the loop, never from
+ * inside this call, even when the fetch cannot start.
+ */
+struct fetch *
+fetch_start(struct fetch_loop *loop, const char *url,
+    const struct fetch_opts *opts, fetch_cb cb, void *arg)
+{
+	struct fetch *f;
+	CURLcode rc;
+	CURLMcode mrc;
+
+	f = xcalloc(1, sizeof *f);
+	f->loop = loop;
+	f->cb = cb;
+	f->arg = arg;
+	if ((f->deliver = evtimer_new(loop->base, fetch_deliver, f)) == NULL)
+		fatalx("evtimer_new failed");
+	TAILQ_INSERT_TAIL(&loop->fetches, f, entry);
+
+	if ((f->easy = curl_easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	rc = fetch_setup(f->easy, url, opts, &f->xfer, f);
+	if (rc != CURLE_OK) {
+		fetch_done(f, rc);
+		return f;
+	}
+	if ((mrc = curl_multi_add_handle(loop->multi, f->easy)) != CURLM_OK)
+		fatalx("curl_multi_add_handle: %s", curl_multi_strerror(mrc));
+	return f;
+}
+
+/* Stop a fetch and free it; its callback is never called. */
+void
+fetch_cancel(struct fetch *f)
+{
+	if (f != NULL)
+		fetch_free(f);
+}

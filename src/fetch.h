@@ -1,0 +1,42 @@
+/* HTTP(S) fetches: on a libevent loop through libcurl's multi, or blocking. */
+#ifndef FETCH_H
+#define FETCH_H
+
+struct event_base;
+struct fetch;
+struct fetch_loop;
+
+struct fetch_opts {
+	double timeout; /* seconds, whole transfer and connect; 0: none */
+	unsigned preview; /* code points of preview text to keep */
+};
+
+struct fetch_result {
+	int ok; /* final status 2xx */
+	long status; /* final HTTP status, 0 if none */
+	unsigned long long bytes; /* body bytes after content decoding */
+	char *preview; /* never NULL after a fetch */
+	char *error; /* message when !ok, else NULL */
+	double retry_after; /* seconds from Retry-After, -1 if none */
+	int retryable; /* timeout, connect failure, reset, 429, 5xx */
+};
+
+/* Owns the result's strings (fetch_result_clear them); the fetch is gone. */
+typedef void (*fetch_cb)(struct fetch_result *, void *);
+
+void fetch_global_init(void);
+void fetch_global_free(void);
+const char *fetch_user_agent(void);
+void fetch_result_clear(struct fetch_result *);
+
+struct fetch_loop *fetch_loop_new(struct event_base *);
+void fetch_loop_free(struct fetch_loop *);
+struct fetch *fetch_start(struct fetch_loop *, const char *,
+    const struct fetch_opts *, fetch_cb, void *);
+void fetch_cancel(struct fetch *);
+
+int fetch_blocking(
+    const char *, const struct fetch_opts *, struct fetch_result *);
+void fetch_thread_done(void);
+
+#endif

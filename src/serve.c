@@ -1,0 +1,1007 @@
+/*
+ * The demo/test HTTP server (--serve): delays, sized bodies, statuses,
+ * redirects, stalls and offline stand-ins for the talk's sites, all on one
+ * event loop, so that examples and tests run without a network.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/queue.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+
+#include <errno.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <event2/listener.h>
+#include <event2/util.h>
+
+#include "log.h"
+#include "number.h"
+#include "serve.h"
+#include "xmalloc.h"
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "0"
+#endif
+
+#define SERVE_SERVER "asyncdemo/" PACKAGE_VERSION
+#define SERVE_TEXT "text/plain; charset=utf-8"
+#define SERVE_HTML "text/html; charset=utf-8"
+#define SERVE_BINARY "application/octet-stream"
+#define SERVE_BACKLOG 4096
+
+/* /bytes repeats this pattern; a chunk is a whole number of them (~64 KiB). */
+#define SERVE_PATTERN "abcdefghijklmnopqrstuvwxyz0123456789\n"
+#define SERVE_PATTERN_LEN (sizeof SERVE_PATTERN - 1)
+#define SERVE_CHUNK (SERVE_PATTERN_LEN * 1771)
+
+#define SERVE_MAX_BYTES 10000000000ULL
+#define SERVE_MAX_LINES 10000000ULL
+#define SERVE_MAX_DELAY 60.0
+#define SERVE_MAX_SCALE 10.0
+#define SERVE_MAX_REDIRECTS 100
+#define SERVE_STALL_LENGTH "1000"
+#define SERVE_STALL_BODY "stalling\n\n"
+
+/*
+ * Stand-ins for the talk's seven sites: page size in bytes and latency in
+ * milliseconds, about what their home pages weighed (HTML only) and took to
+ * arrive over a home connection, so that examples 5-7 keep their shape.
+ */
+static const struct serve_site {
+	const char *name;
+	const char *host;
+	size_t size;
+	int latency;
+} serve_sites[] = {
+    {"weather", "weather.com", 210000, 900},
+    {"yahoo", "yahoo.com", 450000, 800},
+    {"linkedin", "linkedin.com", 90000, 500},
+    {"dropbox", "dropbox.com", 60000, 400},
+    {"microsoft", "microsoft.com", 180000, 600},
+    {"facebook", "facebook.com", 70000, 400},
+    {"target", "target.com", 300000, 700},
+};
+#define SERVE_NSITES (sizeof serve_sites / sizeof serve_sites[0])
+
+/* Reason phrases for /status; other codes get their class's name. */
+static const struct serve_reason {
+	int code;
+	const char *reason;
+} serve_reasons[] = {
+    {200, "OK"},
+    {201, "Created"},
+    {202, "Accepted"},
+    {204, "No Content"},
+    {206, "Partial Content"},
+    {301, "Moved Permanently"},
+    {302, "Found"},
+    {303, "See Other"},
+    {304, "Not Modified"},
+    {307, "Temporary Redirect"},
+    {308, "Permanent Redirect"},
+    {400, "Bad Request"},
+    {401, "Unauthorized"},
+    {403, "Forbidden"},
+    {404, "Not Found"},
+    {405, "Method Not Allowed"},
+    {408, "Request Timeout"},
+    {409, "Conflict"},
+    {410, "Gone"},
+    {413, "Content Too Large"},
+    {418, "I'm a teapot"},
+    {429, "Too Many Requests"},
+    {500, "Internal Server Error"},
+    {501, "Not Implemented"},
+    {502, "Bad Gateway"},
+    {503, "Service Unavailable"},
+    {504, "Gateway Timeout"},
+};
+
+static const char *serve_classes[] = {
+    "Success", "Redirection", "Client Error", "Server Error"};
+
+static const char serve_index[] =
+    "<!DOCTYPE html>\n"
+    "<html><head><meta charset=\"utf-8\">"
+    "<title>asyncdemo demo server</title></head>\n"
+    "<body><h1>asyncdemo demo server</h1>\n"
+    "<p>asyncdemo runs YAML task lists (delays, CPU work, URLs, files) "
+    "on a libevent loop, synchronously, cooperatively, on threads or "
+    "asynchronously. This local server stands in for the web so that its "
+    "examples and tests run offline: /delay/SECONDS, /bytes/N, /lines/N, "
+    "/status/CODE, /redirect/N, /stall and /page/NAME.</p>\n"
+    "</body></html>\n";
+
+struct serve {
+	struct event_base *base;
+	struct evhttp *http;
+	struct event *sigint;
+	struct event *sigterm;
+	char *block; /* the pattern, from any offset: SERVE_CHUNK readable */
+	char *pages[SERVE_NSITES];
+};
+
+/* One request being answered: what it needs and how to resume it. */
+struct serve_req {
+	struct serve *srv;
+	struct evhttp_request *req;
+	struct evhttp_connection *evcon;
+	struct event *timer; /* latency, then fire() */
+	struct event *watch; /* the client going away while we wait */
+	struct evbuffer *chunk;
+	void (*fire)(struct serve_req *);
+	void (*fill)(struct serve_req *); /* appends the next chunk */
+	uint64_t left; /* body bytes still to send */
+	uint64_t next; /* next byte offset or line number */
+	double seconds;
+	size_t site;
+};
+
+/* What a route handler gets: the request and the rest of its path. */
+struct serve_call {
+	struct serve *srv;
+	struct evhttp_request *req;
+	const char *arg;
+	struct evkeyvalq *query;
+};
+
+typedef void serve_handler_cb(struct serve_call *);
+
+static serve_handler_cb serve_root, serve_delay, serve_bytes, serve_lines;
+static serve_handler_cb serve_status, serve_redirect, serve_redirect_loop;
+static serve_handler_cb serve_stall, serve_page;
+
+/* Routes: an exact path, or a prefix whose rest is the argument. */
+static const struct serve_route {
+	const char *path;
+	int prefix;
+	serve_handler_cb *handler;
+} serve_routes[] = {
+    {"/", 0, serve_root},
+    {"/delay/", 1, serve_delay},
+    {"/bytes/", 1, serve_bytes},
+    {"/lines/", 1, serve_lines},
+    {"/status/", 1, serve_status},
+    {"/redirect/", 1, serve_redirect},
+    {"/redirect-loop", 0, serve_redirect_loop},
+    {"/stall", 0, serve_stall},
+    {"/page/", 1, serve_page},
+};
+
+static int
+serve_is_head(struct evhttp_request *req)
+{
+	return evhttp_request_get_command(req) == EVHTTP_REQ_HEAD;
+}
+
+static void
+serve_header(struct evhttp_request *req, const char *key, const char *value)
+{
+	evhttp_add_header(evhttp_request_get_output_headers(req), key, value);
+}
+
+static void
+serve_header_length(struct evhttp_request *req, uint64_t length)
+{
+	char s[32];
+
+	snprintf(s, sizeof s, "%" PRIu64, length);
+	serve_header(req, "Content-Length", s);
+}
+
+/* Sends a whole response; HEAD, 204 and 304 get no body (evhttp would). */
+static void
+serve_reply(struct evhttp_request *req, int code, const char *reason,
+    const char *type, struct evbuffer *body)
+{
+	size_t length = evbuffer_get_length(body);
+
+	serve_header(req, "Content-Type", type);
+	if (serve_is_head(req) || code == 204 || code == 304) {
+		if (code != 204 && code != 304)
+			serve_header_length(req, length);
+		evbuffer_drain(body, length);
+	}
+	evhttp_send_reply(req, code, reason, body);
+}
+
+static void serve_text(struct evhttp_request *, int, const char *, const char *,
+    ...) PRINTFLIKE(4, 5);
+
+/* Sends a short text/plain response. */
+static void
+serve_text(struct evhttp_request *req, int code, const char *reason,
+    const char *fmt, ...)
+{
+	struct evbuffer *body;
+	va_list ap;
+
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	va_start(ap, fmt);
+	evbuffer_add_vprintf(body, fmt, ap);
+	va_end(ap);
+	serve_reply(req, code, reason, SERVE_TEXT, body);
+	evbuffer_free(body);
+}
+
+/* Parses a route's whole number in [0, MAX], or answers 400 and fails. */
+static int
+serve_arg_uint(struct evhttp_request *req, const char *what, const char *s,
+    unsigned long long max, unsigned long long *out)
+{
+	const char *why;
+
+	if (number_uint(s, 0, max, out, &why) == 0)
+		return 0;
+	serve_text(req, 400, NULL, "bad %s: %s (expected 0 to %llu)\n", what,
+	    why, max);
+	return -1;
+}
+
+/* Parses a route's number in [0, MAX], or answers 400 and fails. */
+static int
+serve_arg_real(struct evhttp_request *req, const char *what, const char *s,
+    double max, double *out)
+{
+	const char *why = "out of range";
+
+	if (number_real(s, out, &why) == 0 && *out >= 0 && *out <= max)
+		return 0;
+	serve_text(
+	    req, 400, NULL, "bad %s: %s (expected 0 to %g)\n", what, why, max);
+	return -1;
+}
+
+static void serve_req_closed(struct evhttp_connection *, void *);
+
+/* Starts the state of a response that outlives its callback. */
+static struct serve_req *
+serve_req_new(struct serve *srv, struct evhttp_request *req)
+{
+	struct serve_req *sr;
+
+	sr = xcalloc(1, sizeof *sr);
+	sr->srv = srv;
+	sr->req = req;
+	sr->evcon = evhttp_request_get_connection(req);
+	evhttp_connection_set_closecb(sr->evcon, serve_req_closed, sr);
+	return sr;
+}
+
+/* Frees the state only; the request belongs to evhttp or the caller. */
+static void
+serve_req_free(struct serve_req *sr)
+{
+	evhttp_connection_set_closecb(sr->evcon, NULL, NULL);
+	if (sr->timer != NULL)
+		event_free(sr->timer);
+	if (sr->watch != NULL)
+		event_free(sr->watch);
+	if (sr->chunk != NULL)
+		evbuffer_free(sr->chunk);
+	free(sr);
+}
+
+/*
+ * The connection is going away before the response was complete. When the
+ * client hung up, evhttp has detached the unfinished request from the
+ * connection and no longer frees it: that is left to us. When evhttp itself
+ * frees the connection (evhttp_free, or our watch), it frees the request.
+ */
+static void
+serve_req_closed(struct evhttp_connection *evcon, void *arg)
+{
+	struct serve_req *sr = arg;
+	struct evhttp_request *req = sr->req;
+
+	(void)evcon;
+	serve_req_free(sr);
+	if (evhttp_request_get_connection(req) == NULL)
+		evhttp_request_free(req);
+}
+
+/*
+ * The client sent something or hung up while its response waits. evhttp
+ * does not read during a response, so without this a vanished client would
+ * hold its state until the wait ends (or forever, for /stall). Pipelined
+ * requests are not supported: they end the connection too.
+ */
+static void
+serve_req_readable(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_req *sr = arg;
+
+	(void)fd;
+	(void)what;
+	evhttp_connection_free(sr->evcon);
+}
+
+static void
+serve_req_watch(struct serve_req *sr)
+{
+	struct bufferevent *bev;
+
+	bev = evhttp_connection_get_bufferevent(sr->evcon);
+	sr->watch = event_new(sr->srv->base, bufferevent_getfd(bev), EV_READ,
+	    serve_req_readable, sr);
+	if (sr->watch == NULL || event_add(sr->watch, NULL) != 0)
+		fatalx("cannot watch a connection");
+}
+
+static void
+serve_req_timer(evutil_socket_t fd, short what, void *arg)
+{
+	struct serve_req *sr = arg;
+
+	(void)fd;
+	(void)what;
+	sr->fire(sr);
+}
+
+/* Calls FIRE after SECONDS without blocking the loop. */
+static void
+serve_req_wait(
+    struct serve_req *sr, double seconds, void (*fire)(struct serve_req *))
+{
+	struct timeval tv;
+
+	tv.tv_sec = (time_t)seconds;
+	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6 + 0.5);
+	if (tv.tv_usec >= 1000000) {
+		tv.tv_sec++;
+		tv.tv_usec -= 1000000;
+	}
+	sr->fire = fire;
+	sr->timer = evtimer_new(sr->srv->base, serve_req_timer, sr);
+	if (sr->timer == NULL || evtimer_add(sr->timer, &tv) != 0)
+		fatalx("cannot add a timer");
+	serve_req_watch(sr);
+}
+
+static void serve_stream_next(struct serve_req *);
+
+static void
+serve_stream_written(struct evhttp_connection *evcon, void *arg)
+{
+	(void)evcon;
+	serve_stream_next(arg);
+}
+
+/* Sends the next chunk once the last one is written, or ends the reply. */
+static void
+serve_stream_next(struct serve_req *sr)
+{
+	struct evhttp_request *req = sr->req;
+
+	if (sr->left != 0 && !serve_is_head(req)) {
+		sr->fill(sr);
+		evhttp_send_reply_chunk_with_cb(
+		    req, sr->chunk, serve_stream_written, sr);
+		if (sr->left != 0)
+			return;
+	}
+	serve_req_free(sr);
+	evhttp_send_reply_end(req);
+}
+
+/*
+ * Streams a 200 response of LENGTH bytes made by FILL, a chunk at a time.
+ * With Content-Length set, evhttp sends a plain body instead of chunks.
+ */
+static void
+serve_stream(struct serve_req *sr, const char *type, uint64_t length,
+    void (*fill)(struct serve_req *))
+{
+	serve_header(sr->req, "Content-Type", type);
+	serve_header_length(sr->req, length);
+	sr->left = length;
+	sr->fill = fill;
+	if ((sr->chunk = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	evhttp_send_reply_start(sr->req, 200, NULL);
+	serve_stream_next(sr);
+}
+
+/* Adds the next piece of the pattern, by reference: nothing is copied. */
+static void
+serve_bytes_fill(struct serve_req *sr)
+{
+	size_t len = SERVE_CHUNK, start = sr->next % SERVE_PATTERN_LEN;
+
+	if (sr->left < len)
+		len = (size_t)sr->left;
+	evbuffer_add_reference(
+	    sr->chunk, sr->srv->block + start, len, NULL, NULL);
+	sr->next += len;
+	sr->left -= len;
+}
+
+/* Adds about a chunk of "line N\n" lines. */
+static void
+serve_lines_fill(struct serve_req *sr)
+{
+	struct evbuffer_iovec v;
+	char *p, *end;
+	int n;
+
+	if (evbuffer_reserve_space(sr->chunk, SERVE_CHUNK, &v, 1) < 1)
+		fatalx("evbuffer_reserve_space failed");
+	p = v.iov_base;
+	end = p + SERVE_CHUNK;
+	while (sr->left != 0 && end - p >= 32) {
+		n = snprintf(p, 32, "line %" PRIu64 "\n", sr->next++);
+		p += n;
+		sr->left -= (uint64_t)n;
+	}
+	v.iov_len = (size_t)(p - (char *)v.iov_base);
+	evbuffer_commit_space(sr->chunk, &v, 1);
+}
+
+/* The exact size of lines 1..N: "line " + digits + "\n" each. */
+static uint64_t
+serve_lines_length(uint64_t n)
+{
+	uint64_t total = 0, low = 1, high, digits = 1;
+
+	for (; low <= n; low *= 10, digits++) {
+		high = low * 10 - 1 < n ? low * 10 - 1 : n;
+		total += (high - low + 1) * (6 + digits);
+	}
+	return total;
+}
+
+static void
+serve_root(struct serve_call *call)
+{
+	struct evbuffer *body;
+
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	evbuffer_add_reference(
+	    body, serve_index, sizeof serve_index - 1, NULL, NULL);
+	serve_reply(call->req, 200, NULL, SERVE_HTML, body);
+	evbuffer_free(body);
+}
+
+static void
+serve_delay_fire(struct serve_req *sr)
+{
+	struct evhttp_request *req = sr->req;
+	double seconds = sr->seconds;
+
+	serve_req_free(sr);
+	serve_text(req, 200, NULL, "delayed %g s\n", seconds);
+}
+
+/* /delay/SECONDS: 200 after that long, 0 to 60, fractions allowed. */
+static void
+serve_delay(struct serve_call *call)
+{
+	struct serve_req *sr;
+	double seconds;
+
+	if (serve_arg_real(
+	        call->req, "delay", call->arg, SERVE_MAX_DELAY, &seconds) != 0)
+		return;
+	sr = serve_req_new(call->srv, call->req);
+	sr->seconds = seconds;
+	serve_req_wait(sr, seconds, serve_delay_fire);
+}
+
+/* /bytes/N: N bytes of the repeating pattern, streamed. */
+static void
+serve_bytes(struct serve_call *call)
+{
+	unsigned long long n;
+
+	if (serve_arg_uint(call->req, "size", call->arg, SERVE_MAX_BYTES, &n) !=
+	    0)
+		return;
+	serve_stream(serve_req_new(call->srv, call->req), SERVE_BINARY, n,
+	    serve_bytes_fill);
+}
+
+/* /lines/N: "line 1" to "line N", streamed. */
+static void
+serve_lines(struct serve_call *call)
+{
+	struct serve_req *sr;
+	unsigned long long n;
+
+	if (serve_arg_uint(
+	        call->req, "count", call->arg, SERVE_MAX_LINES, &n) != 0)
+		return;
+	sr = serve_req_new(call->srv, call->req);
+	sr->next = 1;
+	serve_stream(sr, SERVE_TEXT, serve_lines_length(n), serve_lines_fill);
+}
+
+static const char *
+serve_reason(int code)
+{
+	size_t i;
+
+	for (i = 0; i < sizeof serve_reasons / sizeof serve_reasons[0]; i++) {
+		if (serve_reasons[i].code == code)
+			return serve_reasons[i].reason;
+	}
+	return serve_classes[code / 100 - 2];
+}
+
+/* /status/CODE[?retry_after=S]: that status, 200 to 599. */
+static void
+serve_status(struct serve_call *call)
+{
+	const char *retry, *reason;
+	unsigned long long code, seconds;
+
+	if (serve_arg_uint(call->req, "status", call->arg, 599, &code) != 0)
+		return;
+	if (code < 200) {
+		serve_text(call->req, 400, NULL,
+		    "bad status: %llu (expected 200 to 599)\n", code);
+		return;
+	}
+	retry = evhttp_find_header(call->query, "retry_after");
+	if (retry != NULL) {
+		if (serve_arg_uint(call->req, "retry_after", retry, UINT32_MAX,
+		        &seconds) != 0)
+			return;
+		serve_header(call->req, "Retry-After", retry);
+	}
+	reason = serve_reason((int)code);
+	serve_text(call->req, (int)code, reason, "%d %s\n", (int)code, reason);
+}
+
+static void
+serve_redirect_to(struct evhttp_request *req, const char *location)
+{
+	serve_header(req, "Location", location);
+	serve_text(req, 302, "Found", "redirecting to %s\n", location);
+}
+
+/* /redirect/N: a chain of N + 1 redirects that ends at /. */
+static void
+serve_redirect(struct serve_call *call)
+{
+	unsigned long long n;
+	char location[32];
+
+	if (serve_arg_uint(
+	        call->req, "count", call->arg, SERVE_MAX_REDIRECTS, &n) != 0)
+		return;
+	if (n == 0)
+		snprintf(location, sizeof location, "/");
+	else
+		snprintf(location, sizeof location, "/redirect/%llu", n - 1);
+	serve_redirect_to(call->req, location);
+}
+
+static void
+serve_redirect_loop(struct serve_call *call)
+{
+	serve_redirect_to(call->req, "/redirect-loop");
+}
+
+/* /stall: headers and a little of the body, then nothing until hang-up. */
+static void
+serve_stall(struct serve_call *call)
+{
+	struct serve_req *sr;
+	struct evbuffer *part;
+
+	serve_header(call->req, "Content-Type", SERVE_TEXT);
+	serve_header(call->req, "Content-Length", SERVE_STALL_LENGTH);
+	evhttp_send_reply_start(call->req, 200, NULL);
+	if (serve_is_head(call->req)) {
+		evhttp_send_reply_end(call->req);
+		return;
+	}
+	if ((part = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	evbuffer_add(part, SERVE_STALL_BODY, sizeof SERVE_STALL_BODY - 1);
+	evhttp_send_reply_chunk(call->req, part);
+	evbuffer_free(part);
+	sr = serve_req_new(call->srv, call->req);
+	serve_req_watch(sr);
+}
+
+/* Builds a stand-in page: title first, then paragraphs up to its size. */
+static char *
+serve_page_make(const struct serve_site *site)
+{
+	static const char tail[] = "</body></html>\n";
+	char *page, para[256];
+	size_t used, room = site->size - (sizeof tail - 1);
+	unsigned int i;
+	int n;
+
+	page = xmalloc(site->size + 1);
+	n = snprintf(page, site->size + 1,
+	    "<!DOCTYPE html><html><head><title>%s (asyncdemo offline "
+	    "stand-in)</title></head>\n<body><h1>%s</h1>\n",
+	    site->name, site->host);
+	for (used = (size_t)n, i = 1;; i++) {
+		n = snprintf(para, sizeof para,
+		    "<p>Paragraph %u of the offline stand-in for %s: "
+		    "asyncdemo serves it so that the talk's examples run "
+		    "without a network.</p>\n",
+		    i, site->host);
+		if (used + (size_t)n > room)
+			break;
+		memcpy(page + used, para, (size_t)n);
+		used += (size_t)n;
+	}
+	memset(page + used, ' ', room - used);
+	memcpy(page + room, tail, sizeof tail);
+	return page;
+}
+
+static void
+serve_page_fire(struct serve_req *sr)
+{
+	struct evhttp_request *req = sr->req;
+	const char *page = sr->srv->pages[sr->site];
+	size_t size = serve_sites[sr->site].size;
+	struct evbuffer *body;
+
+	serve_req_free(sr);
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	evbuffer_add_reference(body, page, size, NULL, NULL);
+	serve_reply(req, 200, NULL, SERVE_HTML, body);
+	evbuffer_free(body);
+}
+
+/* /page/NAME[?scale=F]: a site's stand-in after its latency times F. */
+static void
+serve_page(struct serve_call *call)
+{
+	struct serve_req *sr;
+	const char *s;
+	double scale = 1;
+	size_t i;
+
+	for (i = 0; i < SERVE_NSITES; i++) {
+		if (strcmp(call->arg, serve_sites[i].name) == 0)
+			break;
+	}
+	if (i == SERVE_NSITES) {
+		serve_text(call->req, 404, NULL, "no such page\n");
+		return;
+	}
+	s = evhttp_find_header(call->query, "scale");
+	if (s != NULL &&
+	    serve_arg_real(call->req, "scale", s, SERVE_MAX_SCALE, &scale) != 0)
+		return;
+	if (scale == 0) {
+		serve_text(
+		    call->req, 400, NULL, "bad scale: must be above 0\n");
+		return;
+	}
+	sr = serve_req_new(call->srv, call->req);
+	sr->site = i;
+	serve_req_wait(
+	    sr, serve_sites[i].latency / 1000.0 * scale, serve_page_fire);
+}
+
+/* Finds the route for PATH and the argument that follows its prefix. */
+static const struct serve_route *
+serve_route_find(const char *path, const char **arg)
+{
+	const struct serve_route *r;
+	size_t i, len;
+
+	for (i = 0; i < sizeof serve_routes / sizeof serve_routes[0]; i++) {
+		r = &serve_routes[i];
+		len = strlen(r->path);
+		if (r->prefix ? strncmp(path, r->path, len) == 0
+		              : strcmp(path, r->path) == 0) {
+			*arg = path + (r->prefix ? len : 0);
+			return r;
+		}
+	}
+	return NULL;
+}
+
+/* Every request: method check, query, then its route or 404. */
+static void
+serve_request(struct evhttp_request *req, void *arg)
+{
+	const struct evhttp_uri *uri = evhttp_request_get_evhttp_uri(req);
+	const struct serve_route *route;
+	struct serve_call call;
+	struct evkeyvalq query;
+	const char *path, *q;
+
+	serve_header(req, "Server", SERVE_SERVER);
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    !serve_is_head(req)) {
+		serve_header(req, "Allow", "GET, HEAD");
+		serve_text(req, 405, NULL, "method not allowed\n");
+		return;
+	}
+	if ((path = evhttp_uri_get_path(uri)) == NULL)
+		path = "";
+	TAILQ_INIT(&query);
+	q = evhttp_uri_get_query(uri);
+	if (q != NULL && evhttp_parse_query_str(q, &query) != 0)
+		serve_text(req, 400, NULL, "bad query\n");
+	else if ((route = serve_route_find(path, &call.arg)) == NULL)
+		serve_text(req, 404, NULL, "not found\n");
+	else {
+		call.srv = arg;
+		call.req = req;
+		call.query = &query;
+		route->handler(&call);
+	}
+	evhttp_clear_headers(&query);
+}
+
+/* Splits ADDR:PORT or [ADDR]:PORT; the port is 0 to 65535. */
+static int
+serve_split(const char *s, char **host, char **port)
+{
+	const char *colon, *end, *why;
+	unsigned long long n;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return -1;
+		colon = end + 1;
+		s++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL ||
+		    memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;
+		end = colon;
+	}
+	if (end == s || number_uint(colon + 1, 0, 65535, &n, &why) != 0)
+		return -1;
+	*host = xstrndup(s, (size_t)(end - s));
+	*port = xstrdup(colon + 1);
+	return 0;
+}
+
+/* Binds and listens on the first address that works; -1 and errno if none. */
+static evutil_socket_t
+serve_bind(const struct addrinfo *ai)
+{
+	evutil_socket_t fd = -1;
+	int saved = EADDRNOTAVAIL;
+
+	for (; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		if (evutil_make_listen_socket_reuseable(fd) == 0 &&
+		    evutil_make_socket_closeonexec(fd) == 0 &&
+		    evutil_make_socket_nonblocking(fd) == 0 &&
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, SERVE_BACKLOG) == 0)
+			return fd;
+		saved = errno;
+		evutil_closesocket(fd);
+	}
+	errno = saved;
+	return -1;
+}
+
+/* Prints where we listen, with the real port: the line scripts wait for. */
+static void
+serve_print_address(evutil_socket_t fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
+		fatal("getsockname");
+	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
+	        sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		fatalx("getnameinfo failed");
+	if (ss.ss_family == AF_INET6)
+		printf("listening on http://[%s]:%s/\n", host, port);
+	else
+		printf("listening on http://%s:%s/\n", host, port);
+	fflush(stdout);
+}
+
+static void
+serve_accept_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+/* accept failed (out of descriptors): pause instead of spinning. */
+static void
+serve_accept_error(struct evconnlistener *lev, void *arg)
+{
+	struct timeval tv = {0, 250000};
+
+	(void)arg;
+	log_warn("accept");
+	evconnlistener_disable(lev);
+	event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
+	    serve_accept_resume, lev, &tv);
+}
+
+/*
+ * Resolves and binds ADDR:PORT itself rather than through
+ * evhttp_bind_socket_with_handle: that one resolves with AI_ADDRCONFIG (no
+ * [::1] on an IPv4-only host), prints its own warnings, loses errno when
+ * resolving fails and listens with a backlog of only 128.
+ */
+static int
+serve_listen(struct serve *srv, const char *addrport)
+{
+	struct addrinfo hints, *res;
+	struct evhttp_bound_socket *bound;
+	evutil_socket_t fd;
+	char *host, *port;
+	int error;
+
+	if (serve_split(addrport, &host, &port) != 0) {
+		log_warnx("bad address '%s': expected ADDR:PORT, like "
+		          "127.0.0.1:8000 or [::1]:0",
+		    addrport);
+		return EX_USAGE;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	error = getaddrinfo(host, port, &hints, &res);
+	free(host);
+	free(port);
+	if (error != 0) {
+		log_warnx(
+		    "cannot listen on %s: %s", addrport, gai_strerror(error));
+		return error == EAI_AGAIN ? EX_TEMPFAIL : EX_USAGE;
+	}
+	fd = serve_bind(res);
+	freeaddrinfo(res);
+	if (fd == -1 ||
+	    (bound = evhttp_accept_socket_with_handle(srv->http, fd)) == NULL) {
+		log_warnx("cannot listen on %s: %s", addrport, strerror(errno));
+		if (fd != -1)
+			evutil_closesocket(fd);
+		return EX_TEMPFAIL;
+	}
+	evconnlistener_set_error_cb(
+	    evhttp_bound_socket_get_listener(bound), serve_accept_error);
+	serve_print_address(fd);
+	return 0;
+}
+
+/* Allows as many connections as the hard limit on descriptors does. */
+static void
+serve_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
+
+static void
+serve_signal(evutil_socket_t sig, short what, void *arg)
+{
+	struct serve *srv = arg;
+
+	(void)what;
+	log_debug("serve: signal %d, stopping", (int)sig);
+	event_base_loopbreak(srv->base);
+}
+
+static struct event *
+serve_signal_add(struct serve *srv, int sig)
+{
+	struct event *ev;
+
+	ev = evsignal_new(srv->base, sig, serve_signal, srv);
+	if (ev == NULL || evsignal_add(ev, NULL) != 0)
+		fatalx("cannot handle signal %d", sig);
+	return ev;
+}
+
+/* Fills the pattern block; SERVE_CHUNK bytes can be read from any phase. */
+static char *
+serve_block_make(void)
+{
+	size_t i, len = SERVE_CHUNK + SERVE_PATTERN_LEN;
+	char *block;
+
+	block = xmalloc(len);
+	for (i = 0; i < len; i++)
+		block[i] = SERVE_PATTERN[i % SERVE_PATTERN_LEN];
+	return block;
+}
+
+static struct serve *
+serve_new(void)
+{
+	struct serve *srv;
+	size_t i;
+
+	srv = xcalloc(1, sizeof *srv);
+	if ((srv->base = event_base_new()) == NULL)
+		fatalx("event_base_new failed");
+	if ((srv->http = evhttp_new(srv->base)) == NULL)
+		fatalx("evhttp_new failed");
+	/* Every method reaches serve_request, which answers 405 itself. */
+	evhttp_set_allowed_methods(srv->http,
+	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
+	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
+	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
+	evhttp_set_default_content_type(srv->http, SERVE_TEXT);
+	evhttp_set_max_headers_size(srv->http, 16384);
+	evhttp_set_max_body_size(srv->http, 65536);
+	evhttp_set_gencb(srv->http, serve_request, srv);
+	srv->block = serve_block_make();
+	for (i = 0; i < SERVE_NSITES; i++)
+		srv->pages[i] = serve_page_make(&serve_sites[i]);
+	return srv;
+}
+
+/* Frees the server; evhttp_free ends the open connections first. */
+static void
+serve_free(struct serve *srv)
+{
+	size_t i;
+
+	evhttp_free(srv->http);
+	if (srv->sigint != NULL)
+		event_free(srv->sigint);
+	if (srv->sigterm != NULL)
+		event_free(srv->sigterm);
+	for (i = 0; i < SERVE_NSITES; i++)
+		free(srv->pages[i]);
+	free(srv->block);
+	event_base_free(srv->base);
+	free(srv);
+}
+
+int
+serve_main(const char *addrport)
+{
+	struct serve *srv;
+	int status;
+
+	signal(SIGPIPE, SIG_IGN);
+	serve_raise_nofile();
+	srv = serve_new();
+	if ((status = serve_listen(srv, addrport)) == 0) {
+		srv->sigint = serve_signal_add(srv, SIGINT);
+		srv->sigterm = serve_signal_add(srv, SIGTERM);
+		if (event_base_dispatch(srv->base) == -1) {
+			log_warnx("event loop failed");
+			status = EX_SOFTWARE;
+		}
+	}
+	serve_free(srv);
+	return status;
+}

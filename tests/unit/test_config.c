@@ -1,0 +1,421 @@
+/* The task file loader: valid files load, invalid ones say where and why. */
+#include "autoconf.h"
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "config.h"
+
+/* An invalid file and every message it must give, in order. */
+struct bad {
+	const char *yaml;
+	const char *messages;
+};
+
+static const struct bad bad_files[] = {
+    {"mode: async\ntaks:\n  - delay: 1\n",
+	"t.yaml:2:1: unknown key 'taks' (did you mean 'tasks'?)"},
+    {"mode: asnyc\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:7: mode: unknown mode 'asnyc' (did you mean 'async'?)"},
+    {"mode: parallel\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:7: mode: unknown mode 'parallel' (expected sync, "
+	"cooperative, threads or async)"},
+    {"tasks:\n\t- delay: 1\n",
+	"t.yaml:2:1: tab character: YAML indents with spaces only"},
+    {"mode: sync\nmode: async\ntasks:\n  - delay: 1\n",
+	"t.yaml:2:1: duplicate key 'mode' (first at line 1, column 1)"},
+    {"tasks:\n  - delay: 1\n---\ntasks:\n  - delay: 2\n",
+	"t.yaml:3:1: a second YAML document: a task file holds exactly one"},
+    {"", "t.yaml:1:1: the file is empty (expected a mapping with at least "
+	 "'tasks')"},
+    {"# only a comment\n", "t.yaml:2:1: the file is empty (expected a "
+			   "mapping with at least 'tasks')"},
+    {"tasks:\n  - name: x\n",
+	"t.yaml:2:5: a task needs a kind: one of delay, factorial, url or "
+	"file"},
+    {"tasks:\n  - delay: 1\n    url: http://x/\n",
+	"t.yaml:3:10: a task has one kind, but this one has 'delay' and "
+	"'url'"},
+    {"tasks:\n  - delay: 1\n    timeout: 5s\n",
+	"t.yaml:3:14: timeout: does not apply to a delay task (only to url "
+	"tasks)"},
+    {"tasks:\n  - url: http://a/\n    yield_every: 5\n",
+	"t.yaml:3:18: yield_every: does not apply to a url task (only to "
+	"factorial tasks)"},
+    {"tasks:\n  - delay: 4x\n",
+	"t.yaml:2:12: delay: invalid duration '4x': unknown unit (expected "
+	"ms, s, m or h)"},
+    {"tasks:\n  - delay: -1\n",
+	"t.yaml:2:12: delay: invalid duration '-1': negative"},
+    {"tasks:\n  - delay: 400d\n",
+	"t.yaml:2:12: delay: invalid duration '400d': unknown unit (expected "
+	"ms, s, m or h)"},
+    {"tasks:\n  - delay: 9000h\n",
+	"t.yaml:2:12: delay: invalid duration '9000h': too long (at most 365 "
+	"days)"},
+    {"tasks:\n  - factorial: 2000000\n",
+	"t.yaml:2:16: factorial: invalid number '2000000': too large "
+	"(expected 0 to 1000000)"},
+    {"tasks:\n  - factorial: 4.5\n",
+	"t.yaml:2:16: factorial: invalid number '4.5': not a whole number "
+	"(expected 0 to 1000000)"},
+    {"tasks:\n  - factorial: -3\n",
+	"t.yaml:2:16: factorial: invalid number '-3': negative (expected 0 "
+	"to 1000000)"},
+    {"workers: 0\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:10: workers: invalid number '0': too small (expected 1 to "
+	"100000)"},
+    {"workers: 100001\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:10: workers: invalid number '100001': too large (expected "
+	"1 to 100000)"},
+    {"workers: [One, One]\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:16: workers: duplicate worker name 'One'"},
+    {"workers: []\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:10: workers: the list is empty (expected at least one "
+	"name)"},
+    {"workers: {a: 1}\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:10: workers: expected a count or a list of names, got a "
+	"mapping"},
+    {"mode: sync\n", "t.yaml:1:1: missing key 'tasks' (the list of tasks "
+		     "to run)"},
+    {"tasks: []\n", "t.yaml:1:8: tasks: the list is empty (expected at "
+		    "least one task)"},
+    {"tasks:\n  - 4.0\n", "t.yaml:2:5: tasks: expected a task such as '- "
+			  "delay: 4.0', got a value"},
+    {"tasks: {delay: 1}\n", "t.yaml:1:8: tasks: expected a list of tasks, "
+			    "got a mapping"},
+    {"tasks:\n  - url: ftp://x/\n",
+	"t.yaml:2:10: url: invalid URL 'ftp://x/': expected http:// or "
+	"https:// and a host, without spaces"},
+    {"tasks:\n  - file: \"\"\n", "t.yaml:2:11: file: must not be empty"},
+    {"tasks:\n  - delay: *nope\n", "t.yaml:2:12: unknown alias '*nope'"},
+    {"just a string\n", "t.yaml:1:1: expected a mapping with keys such as "
+			"'mode', 'workers' and 'tasks', got a value"},
+    {"- delay: 1\n", "t.yaml:1:1: expected a mapping with keys such as "
+		     "'mode', 'workers' and 'tasks', got a list"},
+    {"tasks:\n  - delay: 1\n   - delay: 2\n",
+	"t.yaml:3:4: YAML syntax error: did not find expected '-' indicator "
+	"while parsing a block collection (which starts at line 2)"},
+    {"mode:\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:6: mode: missing value (expected sync, cooperative, "
+	"threads or async)"},
+    {"rate: 20/h\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:7: rate: invalid rate '20/h': unknown unit (expected /s or "
+	"/m)"},
+    {"rate: 0/s\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:7: rate: invalid rate '0/s': must be more than 0"},
+    {"interval: 0\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:11: interval: invalid duration '0': must be more than 0"},
+    {"defaults:\n  timeot: 5\ntasks:\n  - delay: 1\n",
+	"t.yaml:2:3: unknown key 'timeot' (did you mean 'timeout'?)"},
+    {"defaults: 5\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:11: defaults: expected a mapping, got a value"},
+    {"tasks:\n  - url: http://a/\n    retries: 1000\n",
+	"t.yaml:3:14: retries: invalid number '1000': too large (expected 0 "
+	"to 100)"},
+    {"defaults: {yield_every: 0}\ntasks:\n  - factorial: 5\n",
+	"t.yaml:1:25: yield_every: invalid number '0': too small (expected 1 "
+	"to 1000000)"},
+    {"tasks:\n  - delay: 1\n  - dealy: 2\n",
+	"t.yaml:3:5: unknown key 'dealy' (did you mean 'delay'?)"},
+    {"tasks:\n  - delay: a\n  - delay: b\n  - factorial: c\n",
+	"t.yaml:2:12: delay: invalid duration 'a': not a duration\n"
+	"t.yaml:3:12: delay: invalid duration 'b': not a duration\n"
+	"t.yaml:4:16: factorial: invalid number 'c': not a whole number "
+	"(expected 0 to 1000000)"},
+    {"tasks:\n  - delay: 1\n  - file: \"\xff\"\n",
+	"t.yaml:3:12: invalid leading UTF-8 octet (the file must be UTF-8 "
+	"text)"},
+    {"tasks:\n  - delay: [1]\n",
+	"t.yaml:2:12: delay: expected a duration such as 4.0, 250ms or 1.5m, "
+	"got a list"},
+    {"name: \"\"\ntasks:\n  - delay: 1\n", "t.yaml:1:7: name: must not be "
+					  "empty"},
+    {"tasks:\n  - delay: 1\n    delay: 2\n",
+	"t.yaml:3:5: duplicate key 'delay' (first at line 2, column 5)"},
+    {"tasks:\n  - delay: 1\n  foo: 2\n",
+	"t.yaml:3:3: YAML syntax error: did not find expected '-' indicator "
+	"while parsing a block collection (which starts at line 2)"},
+    {"? [a]\n: 1\ntasks:\n  - delay: 1\n",
+	"t.yaml:1:3: expected a key name, got a list"},
+};
+
+static void
+test_invalid_files(void **state)
+{
+	struct config *cf;
+	char *cause;
+	size_t i;
+	int rc;
+
+	for (i = 0; i < sizeof bad_files / sizeof bad_files[0]; i++) {
+		cf = NULL;
+		cause = NULL;
+		rc = config_load_buffer("t.yaml", bad_files[i].yaml,
+		    strlen(bad_files[i].yaml), &cf, &cause);
+		if (cause == NULL || strcmp(cause, bad_files[i].messages) != 0)
+			fail_msg("case %zu:\n%s\nexpected:\n%s\ngot:\n%s", i,
+			    bad_files[i].yaml, bad_files[i].messages,
+			    cause != NULL ? cause : "(nothing)");
+		assert_int_equal(rc, EX_CONFIG);
+		assert_null(cf);
+		free(cause);
+	}
+	assert_true(i >= 30);
+}
+
+static struct config *
+load(const char *yaml)
+{
+	struct config *cf = NULL;
+	char *cause = NULL;
+
+	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) !=
+	    0)
+		fail_msg("unexpected error: %s", cause);
+	return cf;
+}
+
+static void
+test_example_shape(void **state)
+{
+	struct config *cf;
+
+	cf = load("name: talk\ndescription: hi\nmode: cooperative\n"
+		  "workers: [One, Two]\ntasks:\n  - delay: 4.0\n"
+		  "  - factorial: 40\n  - url: https://weather.com/\n"
+		  "  - file: textfile1.txt\n");
+	assert_string_equal(cf->name, "talk");
+	assert_string_equal(cf->description, "hi");
+	assert_int_equal(cf->mode, MODE_COOPERATIVE);
+	assert_int_equal(cf->nworkers, 2);
+	assert_string_equal(cf->workers[1], "Two");
+	assert_int_equal(cf->ntasks, 4);
+	assert_int_equal(cf->tasks[0].kind, TASK_DELAY);
+	assert_true(cf->tasks[0].num.seconds == 4.0);
+	assert_int_equal(cf->tasks[1].kind, TASK_FACTORIAL);
+	assert_int_equal(cf->tasks[1].num.n, 40);
+	assert_string_equal(cf->tasks[2].str, "https://weather.com/");
+	assert_int_equal(cf->tasks[3].index, 4);
+	assert_int_equal(cf->tasks[3].line, 9);
+	config_free(cf);
+}
+
+static void
+test_defaults(void **state)
+{
+	struct config *cf;
+
+	cf = load("tasks:\n  - delay: 1\n");
+	assert_string_equal(cf->name, "t");
+	assert_int_equal(cf->mode, MODE_ASYNC);
+	assert_int_equal(cf->nworkers, 1);
+	assert_null(cf->workers);
+	assert_true(cf->shutdown_timeout == 10);
+	assert_true(cf->tasks[0].opts->timeout == 30);
+	assert_int_equal(cf->tasks[0].opts->preview, 50);
+	assert_int_equal(cf->tasks[0].opts->yield_every, 10);
+	assert_int_equal(cf->tasks[0].opts->retries, 0);
+	config_free(cf);
+}
+
+/* Task options override defaults, whichever comes first in the file. */
+static void
+test_task_options(void **state)
+{
+	struct config *cf;
+
+	cf = load("tasks:\n  - url: http://a/\n    timeout: 5s\n    name: A\n"
+		  "  - url: http://b/\ndefaults:\n  timeout: 1m\n  retries: 2\n"
+		  "  retry_delay: 250ms\n  preview: 10\n");
+	assert_true(cf->tasks[0].opts->timeout == 5);
+	assert_int_equal(cf->tasks[0].opts->retries, 2);
+	assert_string_equal(cf->tasks[0].name, "A");
+	assert_true(cf->tasks[1].opts->timeout == 60);
+	assert_true(cf->tasks[1].opts->retry_delay == 0.25);
+	assert_int_equal(cf->tasks[1].opts->preview, 10);
+	config_free(cf);
+}
+
+static void
+test_yaml_features(void **state)
+{
+	struct config *cf;
+
+	/* Flow style, comments, quoted values. */
+	cf = load("# a comment\n{mode: sync, workers: 3, tasks: [{delay: "
+		  "'1.5m'}, {factorial: \"7\"}]}  # end\n");
+	assert_int_equal(cf->mode, MODE_SYNC);
+	assert_int_equal(cf->nworkers, 3);
+	assert_true(cf->tasks[0].num.seconds == 90);
+	assert_int_equal(cf->tasks[1].num.n, 7);
+	config_free(cf);
+
+	/* CRLF line ends. */
+	cf = load("mode: threads\r\ntasks:\r\n  - delay: 250ms\r\n");
+	assert_int_equal(cf->mode, MODE_THREADS);
+	assert_true(cf->tasks[0].num.seconds == 0.25);
+	config_free(cf);
+
+	/* Aliases, extension keys and merge keys. */
+	cf = load("x-slow: &slow {timeout: 9s, retries: 1}\nx-d: &d 2s\n"
+		  "tasks:\n  - delay: *d\n  - url: http://a/\n    <<: *slow\n"
+		  "    retries: 3\n  - &t {factorial: 5}\n  - *t\n");
+	assert_int_equal(cf->ntasks, 4);
+	assert_true(cf->tasks[0].num.seconds == 2);
+	assert_true(cf->tasks[1].opts->timeout == 9);
+	assert_int_equal(cf->tasks[1].opts->retries, 3);
+	assert_int_equal(cf->tasks[3].num.n, 5);
+	config_free(cf);
+
+	/* A document start marker is fine. */
+	cf = load("---\ntasks:\n  - delay: 0\n...\n");
+	assert_int_equal(cf->ntasks, 1);
+	config_free(cf);
+}
+
+/* An alias bomb is refused quickly, with bounded memory. */
+static void
+test_alias_bomb(void **state)
+{
+	static const char bomb[] =
+	    "x-a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+	    "x-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	    "x-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+	    "x-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	    "x-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+	    "x-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	    "x-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	    "x-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+	    "tasks: *h\n";
+	struct config *cf = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(config_load_buffer("t.yaml", bomb, strlen(bomb), &cf,
+			     &cause),
+	    EX_CONFIG);
+	assert_non_null(strstr(cause, "aliases expand to more than 1000000 "
+				      "nodes"));
+	free(cause);
+}
+
+/* At most CONFIG_MAX_ERRORS are listed, then a count of the rest. */
+static void
+test_error_cap(void **state)
+{
+	struct config *cf = NULL;
+	char *yaml, *cause = NULL, *p;
+	size_t i, lines = 0;
+
+	yaml = strdup("tasks:\n");
+	for (i = 0; i < 30; i++) {
+		char *next;
+
+		if (asprintf(&next, "%s  - delay: bad%zu\n", yaml, i) < 0)
+			fail();
+		free(yaml);
+		yaml = next;
+	}
+	assert_int_equal(config_load_buffer("t.yaml", yaml, strlen(yaml), &cf,
+			     &cause),
+	    EX_CONFIG);
+	for (p = cause; *p != '\0'; p++)
+		lines += *p == '\n';
+	assert_int_equal(lines, CONFIG_MAX_ERRORS);
+	assert_non_null(strstr(cause, "t.yaml: 10 more errors not shown"));
+	free(cause);
+	free(yaml);
+}
+
+static void
+test_missing_file(void **state)
+{
+	struct config *cf = NULL;
+	char *cause = NULL;
+
+	assert_int_equal(config_load("/nonexistent/x.yaml", &cf, &cause),
+	    EX_NOINPUT);
+	assert_string_equal(cause,
+	    "/nonexistent/x.yaml: No such file or directory");
+	free(cause);
+	assert_int_equal(config_load("/", &cf, &cause), EX_NOINPUT);
+	assert_string_equal(cause, "/: is a directory, not a task file");
+	free(cause);
+}
+
+/* Relative paths resolve against the task file's own folder. */
+static void
+test_resolve(void **state)
+{
+	char dir[] = "/tmp/asyncdemo-test-XXXXXX", path[64];
+	struct config *cf = NULL;
+	char *cause = NULL, *r;
+	FILE *f;
+
+	assert_non_null(mkdtemp(dir));
+	snprintf(path, sizeof path, "%s/tasks.yml", dir);
+	f = fopen(path, "w");
+	fputs("tasks:\n  - file: data.txt\n", f);
+	fclose(f);
+	assert_int_equal(config_load(path, &cf, &cause), 0);
+	assert_string_equal(cf->name, "tasks");
+	r = config_resolve(cf, cf->tasks[0].str);
+	assert_true(strncmp(r, "/tmp/", 5) == 0);
+	assert_non_null(strstr(r, "/data.txt"));
+	free(r);
+	r = config_resolve(cf, "/etc/hosts");
+	assert_string_equal(r, "/etc/hosts");
+	free(r);
+	config_free(cf);
+	unlink(path);
+	rmdir(dir);
+}
+
+static void
+test_suggest(void **state)
+{
+	static const char *const words[] = {"delay", "factorial", "url",
+	    "file", NULL};
+
+	assert_string_equal(config_suggest("dealy", words), "delay");
+	assert_string_equal(config_suggest("factorail", words), "factorial");
+	assert_string_equal(config_suggest("uri", words), "url");
+	assert_null(config_suggest("zzzzzz", words));
+	assert_null(config_suggest("x", words));
+}
+
+/* A million tasks load in bounded memory: the task struct stays small. */
+static void
+test_task_size(void **state)
+{
+	assert_true(sizeof(struct task) <= 48);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_invalid_files),
+	    cmocka_unit_test(test_example_shape),
+	    cmocka_unit_test(test_defaults),
+	    cmocka_unit_test(test_task_options),
+	    cmocka_unit_test(test_yaml_features),
+	    cmocka_unit_test(test_alias_bomb),
+	    cmocka_unit_test(test_error_cap),
+	    cmocka_unit_test(test_missing_file),
+	    cmocka_unit_test(test_resolve),
+	    cmocka_unit_test(test_suggest),
+	    cmocka_unit_test(test_task_size),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}

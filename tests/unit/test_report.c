@@ -1,0 +1,323 @@
+/* JSON Lines events and text lines: the fields the contract promises. */
+#include "autoconf.h"
+
+#include <regex.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <jansson.h>
+
+#include "config.h"
+#include "report.h"
+#include "task.h"
+
+static struct config *
+load(const char *yaml)
+{
+	struct config *cf = NULL;
+	char *cause = NULL;
+
+	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
+		fail_msg("%s", cause);
+	return cf;
+}
+
+static json_t *
+parse(const struct report_event *ev)
+{
+	json_error_t err;
+	json_t *o;
+	char *s;
+
+	s = report_json_line(ev);
+	assert_null(strchr(s, '\n'));
+	o = json_loads(s, 0, &err);
+	if (o == NULL)
+		fail_msg("not JSON: %s: %s", s, err.text);
+	free(s);
+	return o;
+}
+
+static void
+event_init(struct report_event *ev, enum report_type type,
+    const struct config *cf)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	ev->run = 3;
+	ev->cf = cf;
+	ev->mode = "async";
+	ev->nworkers = 2;
+	ev->ntasks = cf->ntasks;
+	clock_stamp(ev->ts, sizeof ev->ts);
+}
+
+static void
+test_stamp_format(void **state)
+{
+	char ts[CLOCK_STAMP_SIZE];
+	regex_t re;
+
+	clock_stamp(ts, sizeof ts);
+	assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+				      "[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$",
+			     REG_EXTENDED | REG_NOSUB),
+	    0);
+	assert_int_equal(regexec(&re, ts, 0, NULL, 0), 0);
+	regfree(&re);
+}
+
+static void
+test_run_events(void **state)
+{
+	struct config *cf = load("name: demo\ntasks:\n  - delay: 1\n");
+	struct report_event ev;
+	json_t *o;
+
+	event_init(&ev, REPORT_RUN_START, cf);
+	o = parse(&ev);
+	assert_string_equal(json_string_value(json_object_get(o, "event")),
+	    "run_start");
+	assert_int_equal(json_integer_value(json_object_get(o, "run")), 3);
+	assert_string_equal(json_string_value(json_object_get(o, "name")),
+	    "demo");
+	assert_string_equal(json_string_value(json_object_get(o, "mode")),
+	    "async");
+	assert_int_equal(json_integer_value(json_object_get(o, "workers")), 2);
+	assert_int_equal(json_integer_value(json_object_get(o, "tasks")), 1);
+	assert_string_equal(json_string_value(json_object_get(o, "ts")), ev.ts);
+	json_decref(o);
+
+	event_init(&ev, REPORT_RUN_DONE, cf);
+	ev.elapsed = 5.0012344;
+	ev.ok = 5;
+	ev.failed = 1;
+	o = parse(&ev);
+	assert_string_equal(json_string_value(json_object_get(o, "event")),
+	    "run_done");
+	assert_true(json_real_value(json_object_get(o, "elapsed")) == 5.001234);
+	assert_int_equal(json_integer_value(json_object_get(o, "ok")), 5);
+	assert_int_equal(json_integer_value(json_object_get(o, "failed")), 1);
+	json_decref(o);
+
+	event_init(&ev, REPORT_WORKER_DONE, cf);
+	ev.worker = "One";
+	ev.worker_tasks = 3;
+	o = parse(&ev);
+	assert_string_equal(json_string_value(json_object_get(o, "worker")),
+	    "One");
+	assert_int_equal(json_integer_value(json_object_get(o, "tasks")), 3);
+	json_decref(o);
+	config_free(cf);
+}
+
+static void
+test_task_done_fields(void **state)
+{
+	struct config *cf = load("tasks:\n  - delay: 250ms\n  - factorial: 5\n"
+				 "  - url: http://127.0.0.1/\n    name: home\n"
+				 "  - file: a.txt\n");
+	struct result r;
+	struct report_event ev;
+	json_t *o;
+
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	r.elapsed = 0.25;
+	event_init(&ev, REPORT_TASK_DONE, cf);
+	ev.worker = "One";
+	ev.task = &cf->tasks[0];
+	ev.result = &r;
+	o = parse(&ev);
+	assert_string_equal(json_string_value(json_object_get(o, "kind")),
+	    "delay");
+	assert_true(json_is_real(json_object_get(o, "arg")));
+	assert_true(json_real_value(json_object_get(o, "arg")) == 0.25);
+	assert_true(json_real_value(json_object_get(o, "result")) == 0.25);
+	assert_true(json_is_true(json_object_get(o, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(o, "task")), 1);
+	assert_null(json_object_get(o, "error"));
+	json_decref(o);
+
+	r.value = (char *)"120";
+	r.digits = 3;
+	ev.task = &cf->tasks[1];
+	o = parse(&ev);
+	assert_int_equal(json_integer_value(json_object_get(o, "arg")), 5);
+	assert_string_equal(json_string_value(json_object_get(o, "result")),
+	    "120");
+	assert_int_equal(json_integer_value(json_object_get(o, "digits")), 3);
+	json_decref(o);
+
+	r.value = NULL;
+	r.ok = 0;
+	r.status = 404;
+	r.bytes = 12;
+	r.preview = (char *)"not found";
+	r.attempt = 2;
+	r.error = (char *)"HTTP 404";
+	ev.task = &cf->tasks[2];
+	o = parse(&ev);
+	assert_string_equal(json_string_value(json_object_get(o, "arg")),
+	    "http://127.0.0.1/");
+	assert_string_equal(json_string_value(json_object_get(o, "name")),
+	    "home");
+	assert_true(json_is_false(json_object_get(o, "ok")));
+	assert_int_equal(json_integer_value(json_object_get(o, "result")), 404);
+	assert_int_equal(json_integer_value(json_object_get(o, "status")), 404);
+	assert_int_equal(json_integer_value(json_object_get(o, "bytes")), 12);
+	assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 2);
+	assert_string_equal(json_string_value(json_object_get(o, "preview")),
+	    "not found");
+	assert_string_equal(json_string_value(json_object_get(o, "error")),
+	    "HTTP 404");
+	json_decref(o);
+
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	r.lines = 7;
+	r.bytes = 70;
+	ev.task = &cf->tasks[3];
+	o = parse(&ev);
+	assert_int_equal(json_integer_value(json_object_get(o, "result")), 7);
+	assert_int_equal(json_integer_value(json_object_get(o, "lines")), 7);
+	assert_int_equal(json_integer_value(json_object_get(o, "bytes")), 70);
+	json_decref(o);
+
+	r.ok = 0;
+	r.cancelled = 1;
+	r.error = (char *)"stopped before it finished";
+	o = parse(&ev);
+	assert_true(json_is_true(json_object_get(o, "cancelled")));
+	assert_true(json_is_null(json_object_get(o, "result")));
+	json_decref(o);
+	config_free(cf);
+}
+
+/* Text: the talk's lines, and the total. */
+static void
+test_text_lines(void **state)
+{
+	struct config *cf = load("name: ex\nworkers: [One, Two]\ntasks:\n"
+				 "  - delay: 4.0\n  - factorial: 40\n");
+	struct report *rep;
+	struct report_event ev;
+	struct result r;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	f = open_memstream(&buf, &len);
+	rep = report_new();
+	report_text_add(rep, f, 0, 0);
+	event_init(&ev, REPORT_RUN_START, cf);
+	report_emit(rep, &ev);
+	event_init(&ev, REPORT_WORKER_START, cf);
+	ev.worker = "One";
+	report_emit(rep, &ev);
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	r.elapsed = 4.0012;
+	event_init(&ev, REPORT_TASK_DONE, cf);
+	ev.worker = "One";
+	ev.task = &cf->tasks[0];
+	ev.result = &r;
+	ev.at = 4.0012;
+	report_emit(rep, &ev);
+	event_init(&ev, REPORT_WORKER_DONE, cf);
+	ev.worker = "One";
+	ev.worker_tasks = 1;
+	report_emit(rep, &ev);
+	event_init(&ev, REPORT_RUN_DONE, cf);
+	ev.elapsed = 5.004;
+	ev.ok = 1;
+	report_emit(rep, &ev);
+	report_free(rep);
+	fclose(f);
+	assert_non_null(strstr(buf, "Running ex: 2 tasks, async mode, 2 workers "
+				    "(One, Two), run 3\n"));
+	assert_non_null(strstr(buf, "Worker One starting to run tasks\n"));
+	assert_non_null(strstr(buf, "   4.001  One  task 1  delay 4"));
+	assert_non_null(strstr(buf, "ok       4.001 s  slept 4 s\n"));
+	assert_non_null(strstr(buf, "Worker One finished as there are no more "
+				    "tasks (1 done)\n"));
+	assert_non_null(strstr(buf, "Total elapsed time: 5.00 seconds (1 ok, "
+				    "0 failed)\n"));
+	assert_null(strchr(buf, '\033'));
+	free(buf);
+	config_free(cf);
+}
+
+/* The results file holds task_done lines only, each whole. */
+static void
+test_results_file(void **state)
+{
+	struct config *cf = load("tasks:\n  - delay: 1\n");
+	char path[] = "/tmp/asyncdemo-results-XXXXXX", line[512];
+	struct report_event ev;
+	struct report *rep;
+	struct result r;
+	char *cause = NULL;
+	int fd, i, n = 0;
+	FILE *f;
+
+	fd = mkstemp(path);
+	close(fd);
+	rep = report_new();
+	assert_int_equal(report_results_add(rep, path, &cause), 0);
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	for (i = 0; i < 3; i++) {
+		event_init(&ev, REPORT_WORKER_START, cf);
+		ev.worker = "1";
+		report_emit(rep, &ev);
+		event_init(&ev, REPORT_TASK_DONE, cf);
+		ev.worker = "1";
+		ev.task = &cf->tasks[0];
+		ev.result = &r;
+		report_emit(rep, &ev);
+	}
+	report_free(rep);
+	f = fopen(path, "r");
+	while (fgets(line, sizeof line, f) != NULL) {
+		json_t *o = json_loads(line, 0, NULL);
+
+		assert_non_null(o);
+		assert_string_equal(
+		    json_string_value(json_object_get(o, "event")), "task_done");
+		json_decref(o);
+		n++;
+	}
+	fclose(f);
+	assert_int_equal(n, 3);
+	unlink(path);
+	assert_int_equal(report_results_add(rep = report_new(),
+			     "/nonexistent/dir/r.jsonl", &cause),
+	    -1);
+	assert_string_equal(cause,
+	    "/nonexistent/dir/r.jsonl: No such file or directory");
+	free(cause);
+	report_free(rep);
+	config_free(cf);
+}
+
+int
+main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_stamp_format),
+	    cmocka_unit_test(test_run_events),
+	    cmocka_unit_test(test_task_done_fields),
+	    cmocka_unit_test(test_text_lines),
+	    cmocka_unit_test(test_results_file),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
