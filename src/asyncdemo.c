@@ -21,6 +21,10 @@
 enum {
 	OPT_SERVE = 256,
 	OPT_SHARD,
+	OPT_SYSLOG,
+	OPT_INTERVAL,
+	OPT_RUNS,
+	OPT_STATUS,
 };
 
 static const struct option main_longopts[] = {
@@ -31,6 +35,12 @@ static const struct option main_longopts[] = {
     {"json", no_argument, NULL, 'j'},
     {"results", required_argument, NULL, 'o'},
     {"log", required_argument, NULL, 'l'},
+    {"syslog", no_argument, NULL, OPT_SYSLOG},
+    {"daemon", no_argument, NULL, 'd'},
+    {"pidfile", required_argument, NULL, 'p'},
+    {"interval", required_argument, NULL, OPT_INTERVAL},
+    {"runs", required_argument, NULL, OPT_RUNS},
+    {"status", required_argument, NULL, OPT_STATUS},
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"shard", required_argument, NULL, OPT_SHARD},
@@ -43,9 +53,6 @@ static const struct option main_longopts[] = {
 /* Everything the command line may set. */
 struct main_opts {
 	struct daemon_opts d;
-	const char *mode;
-	const char *workers;
-	const char *log;
 	const char *serve;
 	int check;
 };
@@ -66,6 +73,12 @@ main_usage(FILE *f)
 	    "  -j, --json           JSON Lines on stdout instead of text\n"
 	    "  -o, --results FILE   append one JSON line per finished task\n"
 	    "  -l, --log FILE       also write diagnostics to FILE\n"
+	    "      --syslog         also write diagnostics to syslog\n"
+	    "  -d, --daemon         detach (diagnostics to syslog without -l)\n"
+	    "  -p, --pidfile FILE   write the pid to FILE and hold it\n"
+	    "      --interval DUR   run again every DUR (like 30s, 5m, 1h)\n"
+	    "      --runs N         stop after N runs\n"
+	    "      --status ADDR:PORT  serve GET /status and /metrics\n"
 	    "      --shard K/N      run only tasks i with (i-1) mod N = K\n"
 	    "  -q, --quiet          nothing on stdout\n"
 	    "  -v, --verbose        task starts and more detail\n"
@@ -122,8 +135,11 @@ main_parse(int argc, char **argv, struct main_opts *o)
 {
 	int ch;
 
-	while ((ch = getopt_long(argc, argv, "c:nm:w:jo:l:qvhV", main_longopts,
-		    NULL)) != -1) {
+	unsigned long long n;
+	const char *why;
+
+	while ((ch = getopt_long(argc, argv, "c:nm:w:jo:l:dp:qvhV",
+		    main_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->d.file = optarg;
@@ -132,10 +148,10 @@ main_parse(int argc, char **argv, struct main_opts *o)
 			o->check = 1;
 			break;
 		case 'm':
-			o->mode = optarg;
+			o->d.mode = optarg;
 			break;
 		case 'w':
-			o->workers = optarg;
+			o->d.workers = optarg;
 			break;
 		case 'j':
 			o->d.json = 1;
@@ -144,7 +160,32 @@ main_parse(int argc, char **argv, struct main_opts *o)
 			o->d.results = optarg;
 			break;
 		case 'l':
-			o->log = optarg;
+			o->d.log = optarg;
+			break;
+		case OPT_SYSLOG:
+			o->d.syslog = 1;
+			break;
+		case 'd':
+			o->d.detach = 1;
+			break;
+		case 'p':
+			o->d.pidfile = optarg;
+			break;
+		case OPT_INTERVAL:
+			if (number_duration(optarg, &o->d.interval, &why) != 0 ||
+			    o->d.interval <= 0)
+				return main_usage_error("--interval: expected a "
+				    "duration such as 30s or 5m, got '%s'",
+				    optarg);
+			break;
+		case OPT_RUNS:
+			if (number_uint(optarg, 1, 1000000000, &n, &why) != 0)
+				return main_usage_error("--runs: expected a "
+				    "count of at least 1, got '%s'", optarg);
+			o->d.runs = (unsigned)n;
+			break;
+		case OPT_STATUS:
+			o->d.status = optarg;
 			break;
 		case 'q':
 			o->d.quiet = 1;
@@ -178,46 +219,6 @@ main_parse(int argc, char **argv, struct main_opts *o)
 	return 0;
 }
 
-/* -w: a count, or a comma-separated list of unique names. */
-static int
-main_workers(struct config *cf, const char *arg)
-{
-	unsigned long long n;
-	const char *why;
-	char **names = NULL, *copy, *p, *name;
-	size_t count = 0, i;
-
-	if (number_uint(arg, 1, CONFIG_MAX_WORKERS, &n, &why) != 0) {
-		if (*arg >= '0' && *arg <= '9')
-			return -1;
-		copy = xstrdup(arg);
-		for (p = copy; (name = strsep(&p, ",")) != NULL;) {
-			for (i = 0; i < count; i++) {
-				if (strcmp(names[i], name) == 0)
-					break;
-			}
-			if (*name == '\0' || i < count || count ==
-			    CONFIG_MAX_WORKERS) {
-				while (count > 0)
-					free(names[--count]);
-				free(names);
-				free(copy);
-				return -1;
-			}
-			names = xreallocarray(names, count + 1, sizeof *names);
-			names[count++] = xstrdup(name);
-		}
-		free(copy);
-		n = count;
-	}
-	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
-		free(cf->workers[i]);
-	free(cf->workers);
-	cf->workers = names;
-	cf->nworkers = (unsigned)n;
-	return 0;
-}
-
 /* -n: what would run, for people. */
 static void
 main_plan(const struct config *cf)
@@ -226,6 +227,7 @@ main_plan(const struct config *cf)
 	const struct task *t;
 	size_t i;
 	unsigned w;
+	int width = snprintf(buf, sizeof buf, "%zu", cf->ntasks);
 
 	printf("%s: valid\nname: %s\nmode: %s\nworkers: %u", cf->path,
 	    cf->name, config_mode_name(cf->mode), cf->nworkers);
@@ -236,7 +238,7 @@ main_plan(const struct config *cf)
 	    ", ...)" : ")") : "", cf->ntasks);
 	for (i = 0; i < cf->ntasks; i++) {
 		t = &cf->tasks[i];
-		printf("  %zu  %s ", i + 1, config_kind_name(t->kind));
+		printf("  %*zu  %s ", width, i + 1, config_kind_name(t->kind));
 		if (t->kind == TASK_DELAY)
 			printf("%g", t->num.seconds);
 		else if (t->kind == TASK_FACTORIAL)
@@ -247,34 +249,6 @@ main_plan(const struct config *cf)
 			printf("  (%s)", t->name);
 		putchar('\n');
 	}
-}
-
-/* Load the file and apply the command line over it. */
-static int
-main_config(struct main_opts *o, struct config **out)
-{
-	struct config *cf;
-	char *cause;
-	int rc;
-
-	if ((rc = config_load(o->d.file, &cf, &cause)) != 0) {
-		log_raw("%s", cause);
-		free(cause);
-		return rc;
-	}
-	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
-		config_free(cf);
-		return main_usage_error("--mode: expected sync, cooperative, "
-		    "threads or async, got '%s'", o->mode);
-	}
-	if (o->workers != NULL && main_workers(cf, o->workers) != 0) {
-		config_free(cf);
-		return main_usage_error("--workers: expected a count from 1 to "
-		    "100000 or unique comma-separated names, got '%s'",
-		    o->workers);
-	}
-	*out = cf;
-	return 0;
 }
 
 int
@@ -290,14 +264,15 @@ main(int argc, char **argv)
 	if ((rc = main_parse(argc, argv, &o)) != 0)
 		return rc;
 	log_init("asyncdemo", o.d.verbose);
-	if (o.log != NULL && log_open_file(o.log, &cause) != 0) {
+	if (o.d.log != NULL && log_open_file(o.d.log, &cause) != 0) {
 		log_warnx("cannot open log file %s", cause);
 		free(cause);
 		return EX_TEMPFAIL;
 	}
+	log_syslog(o.d.syslog);
 	if (o.serve != NULL)
 		return serve_main(o.serve);
-	if ((rc = main_config(&o, &cf)) != 0)
+	if ((rc = daemon_load(&o.d, &cf)) != 0)
 		return rc;
 	if (o.check) {
 		main_plan(cf);
@@ -309,7 +284,6 @@ main(int argc, char **argv)
 	rc = daemon_main(cf, &o.d);
 	fetch_thread_done();
 	fetch_global_free();
-	config_free(cf);
 	log_close();
 	return rc;
 }

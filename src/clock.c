@@ -18,18 +18,42 @@ clock_now(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* The wall time now as RFC 3339, UTC, microseconds. */
+/* Seconds since the epoch, for stamps. */
+double
+clock_wall(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* A wall time as RFC 3339, UTC, microseconds. */
+void
+clock_format(double wall, char *buf, size_t len)
+{
+	struct tm tm;
+	char day[24];
+	double whole;
+	long usec;
+	time_t t;
+
+	usec = lround(modf(wall, &whole) * 1e6);
+	t = (time_t)whole;
+	if (usec >= 1000000) {
+		usec -= 1000000;
+		t++;
+	}
+	gmtime_r(&t, &tm);
+	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
+	snprintf(buf, len, "%s.%06ldZ", day, usec);
+}
+
+/* The wall time now as RFC 3339. */
 void
 clock_stamp(char *buf, size_t len)
 {
-	struct timespec ts;
-	struct tm tm;
-	char day[24];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", day, ts.tv_nsec / 1000);
+	clock_format(clock_wall(), buf, len);
 }
 
 /* Sleep the whole duration, resuming after signals. */

@@ -1635,3 +1635,43 @@ config_resolve(const struct config *cf, const char *path)
 		return xstrdup(path);
 	return xprintf("%s/%s", cf->dir, path);
 }
+
+/* Replace the workers with a count, or comma-separated unique names. */
+int
+config_set_workers(struct config *cf, const char *arg)
+{
+	unsigned long long n;
+	const char *why;
+	char **names = NULL, *copy, *p, *name;
+	size_t count = 0, i;
+
+	if (number_uint(arg, 1, CONFIG_MAX_WORKERS, &n, &why) != 0) {
+		if (*arg >= '0' && *arg <= '9')
+			return -1;
+		copy = xstrdup(arg);
+		for (p = copy; (name = strsep(&p, ",")) != NULL;) {
+			for (i = 0; i < count; i++) {
+				if (strcmp(names[i], name) == 0)
+					break;
+			}
+			if (*name == '\0' || i < count ||
+			    count == CONFIG_MAX_WORKERS) {
+				while (count > 0)
+					free(names[--count]);
+				free(names);
+				free(copy);
+				return -1;
+			}
+			names = xreallocarray(names, count + 1, sizeof *names);
+			names[count++] = xstrdup(name);
+		}
+		free(copy);
+		n = count;
+	}
+	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
+		free(cf->workers[i]);
+	free(cf->workers);
+	cf->workers = names;
+	cf->nworkers = (unsigned)n;
+	return 0;
+}

@@ -69,6 +69,7 @@ int config_load(const char *, struct config **, char **);
 int config_load_buffer(const char *, const char *, size_t, struct config **,
     char **);
 void config_free(struct config *);
+int config_set_workers(struct config *, const char *);
 
 const char *config_mode_name(enum mode);
 int config_mode_parse(const char *, enum mode *);

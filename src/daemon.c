@@ -1,9 +1,13 @@
 /*
- * The one module that owns the event loop: it builds the report sinks,
- * starts each run, and turns signals (as libevent events) into a stop.
+ * The one module that owns the event loop and its lifecycle: detaching,
+ * the pidfile, signals as libevent events, runs one after another at a
+ * fixed interval, reloads that apply from the next run, and the stop.
  */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,25 +17,39 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "config.h"
 #include "daemon.h"
 #include "log.h"
+#include "pidfile.h"
 #include "report.h"
 #include "run.h"
+#include "status.h"
 #include "xmalloc.h"
+
+#define DAEMON_NSIGNALS 5
 
 struct daemon {
 	struct event_base *base;
 	struct config *cf;
-	const struct daemon_opts *opts;
+	struct config *next_cf;
+	struct daemon_opts *opts;
 	struct report *report;
 	struct run *run;
-	struct event *sigint;
-	struct event *sigterm;
+	struct run *old_run;
+	struct config *old_cf;
+	struct event *signals[DAEMON_NSIGNALS];
+	struct event *tick;
+	struct pidfile *pidfile;
+	struct status *status;
 	unsigned runs;
+	double due;
 	size_t failed;
 	int stopping;
+	int ready_fd;
 };
+
+static void daemon_start_run(struct daemon *);
 
 /* A loop with precise timers: libevent's default clock is coarse (ms). */
 struct event_base *
@@ -48,6 +66,51 @@ daemon_base_new(void)
 	if (base == NULL)
 		fatalx("event_base_new failed");
 	return base;
+}
+
+/* Load the task file and lay the command line over it; log any error. */
+int
+daemon_load(const struct daemon_opts *o, struct config **out)
+{
+	struct config *cf;
+	char *cause;
+	int rc;
+
+	if ((rc = config_load(o->file, &cf, &cause)) != 0) {
+		log_raw("%s", cause);
+		free(cause);
+		return rc;
+	}
+	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
+		log_warnx("--mode: expected sync, cooperative, threads or "
+		    "async, got '%s'", o->mode);
+		config_free(cf);
+		return EX_USAGE;
+	}
+	if (o->workers != NULL && config_set_workers(cf, o->workers) != 0) {
+		log_warnx("--workers: expected a count from 1 to %d or unique "
+		    "comma-separated names, got '%s'", CONFIG_MAX_WORKERS,
+		    o->workers);
+		config_free(cf);
+		return EX_USAGE;
+	}
+	if (o->interval > 0)
+		cf->interval = o->interval;
+	*out = cf;
+	return 0;
+}
+
+static struct timeval
+daemon_tv(double s)
+{
+	struct timeval tv;
+	double whole;
+
+	if (s < 0)
+		s = 0;
+	tv.tv_usec = (suseconds_t)(modf(s, &whole) * 1e6);
+	tv.tv_sec = (time_t)whole;
+	return tv;
 }
 
 /* Colour only on a terminal, and never with NO_COLOR set. */
@@ -84,70 +147,320 @@ daemon_report(struct daemon *d)
 	return 0;
 }
 
+/* How many runs: --runs, else one, or no end with an interval. */
+static unsigned
+daemon_max_runs(const struct daemon *d)
+{
+	if (d->opts->runs > 0)
+		return d->opts->runs;
+	return d->cf->interval > 0 ? 0 : 1;
+}
+
+/* A random delay up to the jitter. */
+static double
+daemon_jitter(const struct daemon *d)
+{
+	if (d->cf->jitter <= 0)
+		return 0;
+	return d->cf->jitter * ((double)random() / (double)RAND_MAX);
+}
+
+static void
+daemon_tick(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_start_run(arg);
+}
+
+/* A run ended: stop, or schedule the next at a fixed rate. */
 static void
 daemon_run_done(struct run *run, void *arg)
 {
 	struct daemon *d = arg;
+	struct timeval tv;
+	double now = clock_now(), wait;
+	unsigned max = daemon_max_runs(d);
 
 	d->failed += run_failed(run);
-	event_base_loopexit(d->base, NULL);
+	d->old_run = run;
+	d->run = NULL;
+	if (d->stopping || (max > 0 && d->runs >= max)) {
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	d->due += d->cf->interval;
+	if (now > d->due) {
+		log_warnx("run %u took %.3f s, longer than the interval of "
+		    "%g s: the next starts now", d->runs, run_elapsed(run),
+		    d->cf->interval);
+		d->due = now;
+	}
+	wait = d->due - now + daemon_jitter(d);
+	tv = daemon_tv(wait);
+	evtimer_add(d->tick, &tv);
+	status_set_next(d->status, clock_wall() + wait);
+}
+
+/* Start the next run, with a reloaded task list if there is one. */
+static void
+daemon_start_run(struct daemon *d)
+{
+	run_free(d->old_run);
+	d->old_run = NULL;
+	if (d->next_cf != NULL) {
+		config_free(d->cf);
+		d->cf = d->next_cf;
+		d->next_cf = NULL;
+		status_set_config(d->status, d->cf);
+	}
+	d->run = run_new(d->base, d->cf, d->report, ++d->runs);
+	if (d->opts->shard_n > 0)
+		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
+	status_set_run(d->status, d->run, d->runs);
+	run_start(d->run, daemon_run_done, d);
 }
 
 /* SIGINT or SIGTERM: stop gracefully; a second one stops at once. */
 static void
+daemon_stop(struct daemon *d, int sig)
+{
+	d->stopping++;
+	status_set_stopping(d->status);
+	if (d->run == NULL) {
+		log_info("%s: stopping", strsignal(sig));
+		event_base_loopexit(d->base, NULL);
+		return;
+	}
+	if (d->stopping > 1)
+		log_warnx("%s again: stopping now", strsignal(sig));
+	else
+		log_info("%s: stopping; running tasks get %g s", strsignal(sig),
+		    d->cf->shutdown_timeout);
+	run_stop(d->run, d->stopping > 1 ? 0 : d->cf->shutdown_timeout);
+}
+
+/* SIGHUP: read the file again; keep the running list if it is bad. */
+static void
+daemon_reload(struct daemon *d)
+{
+	struct config *cf;
+
+	if (daemon_load(d->opts, &cf) != 0) {
+		log_warnx("reload of %s failed: keeping the running task list",
+		    d->opts->file);
+		return;
+	}
+	config_free(d->next_cf);
+	d->next_cf = cf;
+	log_info("reloaded %s: %zu tasks, %s mode, %u workers; applies from "
+	    "the next run", d->opts->file, cf->ntasks,
+	    config_mode_name(cf->mode), cf->nworkers);
+}
+
+static void
 daemon_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	char *cause;
 
-	if (d->stopping)
-		log_warnx("%s again: stopping now", strsignal((int)sig));
-	else
-		log_warnx("%s: stopping; running tasks get %g s",
-		    strsignal((int)sig), d->cf->shutdown_timeout);
-	d->stopping++;
-	if (d->run != NULL)
-		run_stop(d->run, d->stopping > 1 ? 0 : d->cf->shutdown_timeout);
+	switch (sig) {
+	case SIGHUP:
+		daemon_reload(d);
+		break;
+	case SIGUSR1:
+		if (log_reopen(&cause) != 0) {
+			log_warnx("cannot reopen log file %s", cause);
+			free(cause);
+		}
+		break;
+	default:
+		daemon_stop(d, (int)sig);
+		break;
+	}
+}
+
+static void
+daemon_signals(struct daemon *d)
+{
+	static const int sigs[DAEMON_NSIGNALS] = {SIGINT, SIGTERM, SIGHUP,
+	    SIGUSR1, SIGUSR2};
+	int i;
+
+	signal(SIGPIPE, SIG_IGN);
+	for (i = 0; i < DAEMON_NSIGNALS - 1; i++) {
+		d->signals[i] = evsignal_new(d->base, sigs[i], daemon_signal, d);
+		evsignal_add(d->signals[i], NULL);
+	}
+}
+
+/* Paths made absolute before the daemon leaves its folder. */
+static char *
+daemon_abs(const char *path)
+{
+	char cwd[4096];
+
+	if (path == NULL || *path == '/')
+		return NULL;
+	if (getcwd(cwd, sizeof cwd) == NULL)
+		fatal("getcwd");
+	return xprintf("%s/%s", cwd, path);
+}
+
+/*
+ * Fork into the background. The parent waits until the child says it
+ * is running (a byte on a pipe: its exit status), so that a held pidfile
+ * or a busy port still fails the command that started it.
+ */
+static int
+daemon_detach(struct daemon *d)
+{
+	int fds[2], null;
+	unsigned char status = EX_SOFTWARE;
+	pid_t pid;
+
+	if (pipe(fds) == -1)
+		fatal("pipe");
+	fflush(NULL);
+	if ((pid = fork()) == -1)
+		fatal("fork");
+	if (pid > 0) {
+		close(fds[1]);
+		if (read(fds[0], &status, 1) != 1)
+			status = EX_SOFTWARE;
+		_exit(status);
+	}
+	close(fds[0]);
+	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
+	d->ready_fd = fds[1];
+	if (setsid() == -1)
+		fatal("setsid");
+	if (chdir("/") == -1)
+		fatal("chdir /");
+	if ((null = open("/dev/null", O_RDWR)) != -1) {
+		dup2(null, STDIN_FILENO);
+		dup2(null, STDOUT_FILENO);
+		dup2(null, STDERR_FILENO);
+		if (null > STDERR_FILENO)
+			close(null);
+	}
+	log_stderr(0);
+	if (d->opts->log == NULL)
+		log_syslog(1);
+	return 0;
+}
+
+/* Tell whoever waits for us (the parent of -d) how the start went. */
+static void
+daemon_ready(struct daemon *d, int status)
+{
+	unsigned char c = (unsigned char)status;
+
+	if (d->ready_fd <= 0)
+		return;
+	if (write(d->ready_fd, &c, 1) != 1)
+		log_warn("readiness pipe");
+	close(d->ready_fd);
+	d->ready_fd = -1;
 }
 
 static void
 daemon_free(struct daemon *d)
 {
-	if (d->sigint != NULL)
-		event_free(d->sigint);
-	if (d->sigterm != NULL)
-		event_free(d->sigterm);
+	int i;
+
+	for (i = 0; i < DAEMON_NSIGNALS; i++) {
+		if (d->signals[i] != NULL)
+			event_free(d->signals[i]);
+	}
+	if (d->tick != NULL)
+		event_free(d->tick);
+	status_free(d->status);
 	run_free(d->run);
+	run_free(d->old_run);
 	report_free(d->report);
+	config_free(d->next_cf);
+	pidfile_remove(d->pidfile);
 	if (d->base != NULL)
 		event_base_free(d->base);
 }
 
+/* Everything that can fail before the first run: 0 or an exit status. */
+static int
+daemon_setup(struct daemon *d)
+{
+	char *cause;
+
+	if (d->opts->pidfile != NULL) {
+		d->pidfile = pidfile_create(d->opts->pidfile, &cause);
+		if (d->pidfile == NULL) {
+			log_warnx("cannot start: %s", cause);
+			free(cause);
+			return EX_TEMPFAIL;
+		}
+	}
+	d->base = daemon_base_new();
+	if (daemon_report(d) != 0)
+		return EX_TEMPFAIL;
+	if (d->opts->status != NULL) {
+		d->status = status_new(d->base, d->report, d->opts->status,
+		    &cause);
+		if (d->status == NULL) {
+			log_warnx("cannot start: %s", cause);
+			free(cause);
+			return EX_TEMPFAIL;
+		}
+		status_set_config(d->status, d->cf);
+	}
+	daemon_signals(d);
+	d->tick = evtimer_new(d->base, daemon_tick, d);
+	return 0;
+}
+
 /* Run the task list; the exit status: 0 all ok, 1 a task failed. */
 int
-daemon_main(struct config *cf, const struct daemon_opts *opts)
+daemon_main(struct config *cf, struct daemon_opts *opts)
 {
 	struct daemon d;
-	int rc;
+	char *abs[4];
+	int rc, i;
 
 	memset(&d, 0, sizeof d);
 	d.cf = cf;
 	d.opts = opts;
-	signal(SIGPIPE, SIG_IGN);
-	d.base = daemon_base_new();
-	if (daemon_report(&d) != 0) {
-		daemon_free(&d);
-		return EX_TEMPFAIL;
+	d.ready_fd = -1;
+	memset(abs, 0, sizeof abs);
+	if (opts->detach) {
+		const char **paths[4] = {&opts->file, &opts->results,
+		    &opts->pidfile, &opts->log};
+
+		for (i = 0; i < 4; i++) {
+			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
+				*paths[i] = abs[i];
+		}
+		daemon_detach(&d);
 	}
-	d.sigint = evsignal_new(d.base, SIGINT, daemon_signal, &d);
-	d.sigterm = evsignal_new(d.base, SIGTERM, daemon_signal, &d);
-	evsignal_add(d.sigint, NULL);
-	evsignal_add(d.sigterm, NULL);
-	d.run = run_new(d.base, cf, d.report, 1);
-	if (opts->shard_n > 0)
-		run_set_shard(d.run, opts->shard_k, opts->shard_n);
-	run_start(d.run, daemon_run_done, &d);
+	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
+	if ((rc = daemon_setup(&d)) != 0) {
+		daemon_ready(&d, rc);
+		d.cf = NULL;
+		daemon_free(&d);
+		for (i = 0; i < 4; i++)
+			free(abs[i]);
+		return rc;
+	}
+	daemon_ready(&d, 0);
+	d.due = clock_now();
+	if (cf->jitter > 0) {
+		struct timeval tv = daemon_tv(daemon_jitter(&d));
+
+		evtimer_add(d.tick, &tv);
+	} else
+		daemon_start_run(&d);
 	event_base_dispatch(d.base);
 	rc = d.failed > 0 ? 1 : 0;
+	cf = d.cf;
 	daemon_free(&d);
+	config_free(cf);
+	for (i = 0; i < 4; i++)
+		free(abs[i]);
 	return rc;
 }

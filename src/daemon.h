@@ -8,16 +8,25 @@ struct event_base;
 /* What the command line asked for. */
 struct daemon_opts {
 	const char *file;
+	const char *mode;
+	const char *workers;
 	const char *results;
+	const char *pidfile;
+	const char *status;
+	const char *log;
+	double interval;
+	unsigned runs;
+	unsigned shard_k;
+	unsigned shard_n;
 	int json;
 	int quiet;
 	int verbose;
-	unsigned shard_k;
-	unsigned shard_n;
-	unsigned runs;
+	int detach;
+	int syslog;
 };
 
 struct event_base *daemon_base_new(void);
-int daemon_main(struct config *, const struct daemon_opts *);
+int daemon_load(const struct daemon_opts *, struct config **);
+int daemon_main(struct config *, struct daemon_opts *);
 
 #endif

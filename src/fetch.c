@@ -188,7 +188,10 @@ fetch_header(char *line, size_t size, size_t n, void *arg)
 	return len;
 }
 
-/* Whole milliseconds for a timeout in seconds, rounded up; 0 for none. */
+/*
+ * Whole milliseconds for a timeout in seconds, rounded up so that a tiny
+ * one is not none; 0 for none (connecting keeps libcurl's 300 s limit).
+ */
 static long
 fetch_ms(double seconds)
 {
@@ -227,9 +230,9 @@ fetch_setup_policy(CURL *easy, double timeout)
 	fetch_check(&rc,
 	    curl_easy_setopt(
 	        easy, CURLOPT_CONNECTTIMEOUT_MS, fetch_ms(timeout)));
-	fetch_check(&rc,
-	    curl_easy_setopt(
-	        easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS));
+	/* Without HTTP/2 in libcurl this fails and HTTP/1.1 is right. */
+	curl_easy_setopt(
+	    easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	fetch_check(&rc,
 	    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, FETCH_PROTOCOLS));

@@ -21,20 +21,28 @@ struct fetch_result {
 	int retryable; /* timeout, connect failure, reset, 429, 5xx */
 };
 
-/* Owns the result's strings (fetch_result_clear them); the fetch is gone. */
+/*
+ * Called from the loop, never from inside fetch_start, once the fetch is
+ * over and already freed. The strings are the callback's to free (with
+ * fetch_result_clear); the struct itself lasts only for the call. It may
+ * start, cancel or free anything, fetch_loop_free included.
+ */
 typedef void (*fetch_cb)(struct fetch_result *, void *);
 
+/* Once from main() before any thread starts, and once at the end. */
 void fetch_global_init(void);
 void fetch_global_free(void);
 const char *fetch_user_agent(void);
 void fetch_result_clear(struct fetch_result *);
 
+/* One loop per event_base; freeing it cancels its fetches, no callbacks. */
 struct fetch_loop *fetch_loop_new(struct event_base *);
 void fetch_loop_free(struct fetch_loop *);
 struct fetch *fetch_start(struct fetch_loop *, const char *,
     const struct fetch_opts *, fetch_cb, void *);
 void fetch_cancel(struct fetch *);
 
+/* Blocking, on any thread: 0 if ok, else -1; r is filled either way. */
 int fetch_blocking(
     const char *, const struct fetch_opts *, struct fetch_result *);
 void fetch_thread_done(void);

@@ -32,6 +32,7 @@ struct report_event {
 	unsigned nworkers;
 	size_t ntasks;
 	const char *worker;
+	unsigned worker_index;
 	const struct task *task;
 	const struct result *result;
 	unsigned long worker_tasks;

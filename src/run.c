@@ -193,6 +193,7 @@ run_emit(struct run *r, enum report_type type, struct worker *w,
 	ev.ntasks = r->ntasks;
 	if (w != NULL) {
 		ev.worker = w->name;
+		ev.worker_index = (unsigned)(w - r->workers);
 		ev.worker_tasks = w->ntasks;
 	}
 	if (job != NULL) {
@@ -287,6 +288,7 @@ job_retrying(struct job *job, double wait)
 	ev.at = clock_now() - r->start;
 	ev.cf = r->cf;
 	ev.worker = job->worker->name;
+	ev.worker_index = (unsigned)(job->worker - r->workers);
 	ev.task = job->task;
 	ev.result = &job->result;
 	ev.wait = wait;

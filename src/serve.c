@@ -54,7 +54,7 @@
 #define SERVE_MAX_LINES 10000000ULL
 #define SERVE_MAX_DELAY 60.0
 #define SERVE_MAX_SCALE 10.0
-#define SERVE_MAX_REDIRECTS 100
+#define SERVE_MAX_HOPS 100
 #define SERVE_STALL_LENGTH "1000"
 #define SERVE_STALL_BODY "stalling\n\n"
 
@@ -205,7 +205,7 @@ serve_header_length(struct evhttp_request *req, uint64_t length)
 	serve_header(req, "Content-Length", s);
 }
 
-/* Sends a whole response; HEAD, 204 and 304 get no body (evhttp would). */
+/* Sends a whole response. evhttp 2.1 would send a body even to HEAD. */
 static void
 serve_reply(struct evhttp_request *req, int code, const char *reason,
     const char *type, struct evbuffer *body)
@@ -241,31 +241,31 @@ serve_text(struct evhttp_request *req, int code, const char *reason,
 	evbuffer_free(body);
 }
 
-/* Parses a route's whole number in [0, MAX], or answers 400 and fails. */
+/* Parses a route's whole number in [MIN, MAX], or answers 400 and fails. */
 static int
-serve_arg_uint(struct evhttp_request *req, const char *what, const char *s,
-    unsigned long long max, unsigned long long *out)
+serve_uint(struct serve_call *call, const char *what, const char *s,
+    unsigned long long min, unsigned long long max, unsigned long long *out)
 {
 	const char *why;
 
-	if (number_uint(s, 0, max, out, &why) == 0)
+	if (number_uint(s, min, max, out, &why) == 0)
 		return 0;
-	serve_text(req, 400, NULL, "bad %s: %s (expected 0 to %llu)\n", what,
-	    why, max);
+	serve_text(call->req, 400, NULL, "bad %s: %s (expected %llu to %llu)\n",
+	    what, why, min, max);
 	return -1;
 }
 
 /* Parses a route's number in [0, MAX], or answers 400 and fails. */
 static int
-serve_arg_real(struct evhttp_request *req, const char *what, const char *s,
-    double max, double *out)
+serve_real(struct serve_call *call, const char *what, const char *s, double max,
+    double *out)
 {
 	const char *why = "out of range";
 
 	if (number_real(s, out, &why) == 0 && *out >= 0 && *out <= max)
 		return 0;
-	serve_text(
-	    req, 400, NULL, "bad %s: %s (expected 0 to %g)\n", what, why, max);
+	serve_text(call->req, 400, NULL, "bad %s: %s (expected 0 to %g)\n",
+	    what, why, max);
 	return -1;
 }
 
@@ -320,8 +320,9 @@ serve_req_closed(struct evhttp_connection *evcon, void *arg)
 /*
  * The client sent something or hung up while its response waits. evhttp
  * does not read during a response, so without this a vanished client would
- * hold its state until the wait ends (or forever, for /stall). Pipelined
- * requests are not supported: they end the connection too.
+ * hold its state until the wait ends (or forever, for /stall). Like most
+ * servers we take a half-close for a hang-up; pipelined requests not yet
+ * read by evhttp end the connection too.
  */
 static void
 serve_req_readable(evutil_socket_t fd, short what, void *arg)
@@ -495,14 +496,13 @@ static void
 serve_delay(struct serve_call *call)
 {
 	struct serve_req *sr;
-	double seconds;
+	double secs;
 
-	if (serve_arg_real(
-	        call->req, "delay", call->arg, SERVE_MAX_DELAY, &seconds) != 0)
+	if (serve_real(call, "delay", call->arg, SERVE_MAX_DELAY, &secs) != 0)
 		return;
 	sr = serve_req_new(call->srv, call->req);
-	sr->seconds = seconds;
-	serve_req_wait(sr, seconds, serve_delay_fire);
+	sr->seconds = secs;
+	serve_req_wait(sr, secs, serve_delay_fire);
 }
 
 /* /bytes/N: N bytes of the repeating pattern, streamed. */
@@ -511,8 +511,7 @@ serve_bytes(struct serve_call *call)
 {
 	unsigned long long n;
 
-	if (serve_arg_uint(call->req, "size", call->arg, SERVE_MAX_BYTES, &n) !=
-	    0)
+	if (serve_uint(call, "size", call->arg, 0, SERVE_MAX_BYTES, &n) != 0)
 		return;
 	serve_stream(serve_req_new(call->srv, call->req), SERVE_BINARY, n,
 	    serve_bytes_fill);
@@ -525,8 +524,7 @@ serve_lines(struct serve_call *call)
 	struct serve_req *sr;
 	unsigned long long n;
 
-	if (serve_arg_uint(
-	        call->req, "count", call->arg, SERVE_MAX_LINES, &n) != 0)
+	if (serve_uint(call, "count", call->arg, 0, SERVE_MAX_LINES, &n) != 0)
 		return;
 	sr = serve_req_new(call->srv, call->req);
 	sr->next = 1;
@@ -552,16 +550,11 @@ serve_status(struct serve_call *call)
 	const char *retry, *reason;
 	unsigned long long code, seconds;
 
-	if (serve_arg_uint(call->req, "status", call->arg, 599, &code) != 0)
+	if (serve_uint(call, "status", call->arg, 200, 599, &code) != 0)
 		return;
-	if (code < 200) {
-		serve_text(call->req, 400, NULL,
-		    "bad status: %llu (expected 200 to 599)\n", code);
-		return;
-	}
 	retry = evhttp_find_header(call->query, "retry_after");
 	if (retry != NULL) {
-		if (serve_arg_uint(call->req, "retry_after", retry, UINT32_MAX,
+		if (serve_uint(call, "retry_after", retry, 0, UINT32_MAX,
 		        &seconds) != 0)
 			return;
 		serve_header(call->req, "Retry-After", retry);
@@ -584,8 +577,7 @@ serve_redirect(struct serve_call *call)
 	unsigned long long n;
 	char location[32];
 
-	if (serve_arg_uint(
-	        call->req, "count", call->arg, SERVE_MAX_REDIRECTS, &n) != 0)
+	if (serve_uint(call, "count", call->arg, 0, SERVE_MAX_HOPS, &n) != 0)
 		return;
 	if (n == 0)
 		snprintf(location, sizeof location, "/");
@@ -689,7 +681,7 @@ serve_page(struct serve_call *call)
 	}
 	s = evhttp_find_header(call->query, "scale");
 	if (s != NULL &&
-	    serve_arg_real(call->req, "scale", s, SERVE_MAX_SCALE, &scale) != 0)
+	    serve_real(call, "scale", s, SERVE_MAX_SCALE, &scale) != 0)
 		return;
 	if (scale == 0) {
 		serve_text(
@@ -957,7 +949,6 @@ serve_new(void)
 	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_default_content_type(srv->http, SERVE_TEXT);
 	evhttp_set_max_headers_size(srv->http, 16384);
 	evhttp_set_max_body_size(srv->http, 65536);
 	evhttp_set_gencb(srv->http, serve_request, srv);

@@ -1,0 +1,391 @@
+/*
+ * The status endpoint on the daemon's loop (evhttp): GET /status is one
+ * JSON object, GET /metrics is Prometheus text. A report sink keeps the
+ * counts as events arrive; other methods get 405, other paths 404.
+ */
+#include "autoconf.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <event2/buffer.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <event2/keyvalq_struct.h>
+#include <jansson.h>
+
+#include "addr.h"
+#include "clock.h"
+#include "config.h"
+#include "report.h"
+#include "status.h"
+#include "task.h"
+#include "xmalloc.h"
+
+/* Upper bounds of the task duration histogram, seconds. */
+static const double status_le[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5,
+    1, 2.5, 5, 10, 30, 60};
+#define STATUS_NLE (sizeof status_le / sizeof status_le[0])
+
+enum { WORKER_IDLE, WORKER_BUSY, WORKER_DONE };
+
+struct status_worker {
+	int state;
+	unsigned task;
+};
+
+struct status_kind {
+	unsigned long long ok;
+	unsigned long long failed;
+	unsigned long long le[STATUS_NLE + 1];
+	double sum;
+};
+
+struct status {
+	struct evhttp *http;
+	pthread_mutex_t lock;
+	const struct config *cf;
+	double started;
+	double next_run;
+	unsigned run;
+	int running;
+	int stopping;
+	size_t total;
+	size_t done;
+	size_t ok;
+	size_t failed;
+	size_t inflight;
+	unsigned busy;
+	struct status_worker *workers;
+	unsigned nworkers;
+	struct status_kind kinds[TASK_NKINDS];
+	unsigned long long runs;
+	double last_elapsed;
+	double last_end;
+};
+
+static void
+status_task_done(struct status *st, const struct report_event *ev)
+{
+	struct status_kind *k = &st->kinds[ev->task->kind];
+	double e = ev->result->elapsed;
+	size_t i;
+
+	st->done++;
+	if (ev->result->ok) {
+		st->ok++;
+		k->ok++;
+	} else {
+		st->failed++;
+		k->failed++;
+	}
+	for (i = 0; i < STATUS_NLE && e > status_le[i]; i++)
+		;
+	k->le[i]++;
+	k->sum += e;
+}
+
+static void
+status_run_start(struct status *st, const struct report_event *ev)
+{
+	st->running = 1;
+	st->total = ev->ntasks;
+	st->done = st->ok = st->failed = st->inflight = 0;
+	st->busy = 0;
+	free(st->workers);
+	st->nworkers = ev->nworkers;
+	st->workers = xcalloc(ev->nworkers, sizeof *st->workers);
+	st->next_run = 0;
+}
+
+/* Keep the counts as the run's events arrive. */
+static void
+status_emit(const struct report_event *ev, void *arg)
+{
+	struct status *st = arg;
+	struct status_worker *w = NULL;
+
+	pthread_mutex_lock(&st->lock);
+	if (ev->worker != NULL && ev->worker_index < st->nworkers)
+		w = &st->workers[ev->worker_index];
+	switch (ev->type) {
+	case REPORT_RUN_START:
+		status_run_start(st, ev);
+		break;
+	case REPORT_TASK_START:
+		if (w != NULL) {
+			w->state = WORKER_BUSY;
+			w->task = ev->task->index;
+		}
+		st->inflight++;
+		st->busy++;
+		break;
+	case REPORT_TASK_DONE:
+		if (w != NULL)
+			w->state = WORKER_IDLE;
+		st->inflight--;
+		st->busy--;
+		status_task_done(st, ev);
+		break;
+	case REPORT_WORKER_DONE:
+		if (w != NULL)
+			w->state = WORKER_DONE;
+		break;
+	case REPORT_RUN_DONE:
+		st->running = 0;
+		st->runs++;
+		st->last_elapsed = ev->elapsed;
+		st->last_end = clock_wall();
+		break;
+	default:
+		break;
+	}
+	pthread_mutex_unlock(&st->lock);
+}
+
+static const char *
+status_state(const struct status *st)
+{
+	if (st->stopping)
+		return "stopping";
+	return st->running ? "running" : "idle";
+}
+
+static json_t *
+status_workers(const struct status *st)
+{
+	static const char *const states[] = {"idle", "busy", "done"};
+	json_t *arr = json_array(), *w;
+	char buf[16];
+	unsigned i;
+
+	for (i = 0; i < st->nworkers && st->cf != NULL; i++) {
+		w = json_object();
+		json_object_set_new(w, "name", json_string(
+		    config_worker_name(st->cf, i, buf, sizeof buf)));
+		json_object_set_new(w, "state",
+		    json_string(states[st->workers[i].state]));
+		json_object_set_new(w, "task",
+		    st->workers[i].state == WORKER_BUSY ?
+			json_integer(st->workers[i].task) : json_null());
+		json_array_append_new(arr, w);
+	}
+	return arr;
+}
+
+/* GET /status: one JSON object. */
+static char *
+status_json(struct status *st)
+{
+	json_t *o, *c;
+	char stamp[CLOCK_STAMP_SIZE], *s;
+
+	o = json_object();
+	json_object_set_new(o, "name",
+	    json_string(st->cf != NULL ? st->cf->name : ""));
+	json_object_set_new(o, "mode", json_string(st->cf != NULL ?
+	    config_mode_name(st->cf->mode) : ""));
+	json_object_set_new(o, "state", json_string(status_state(st)));
+	json_object_set_new(o, "run", json_integer(st->run));
+	if (st->next_run > 0) {
+		clock_format(st->next_run, stamp, sizeof stamp);
+		json_object_set_new(o, "next_run", json_string(stamp));
+	} else
+		json_object_set_new(o, "next_run", json_null());
+	json_object_set_new(o, "uptime",
+	    json_real(clock_now() - st->started));
+	c = json_object();
+	json_object_set_new(c, "total", json_integer((json_int_t)st->total));
+	json_object_set_new(c, "done", json_integer((json_int_t)st->done));
+	json_object_set_new(c, "ok", json_integer((json_int_t)st->ok));
+	json_object_set_new(c, "failed", json_integer((json_int_t)st->failed));
+	json_object_set_new(c, "in_flight",
+	    json_integer((json_int_t)st->inflight));
+	json_object_set_new(c, "queued", json_integer((json_int_t)(st->running ?
+	    st->total - st->done - st->inflight : 0)));
+	json_object_set_new(o, "counts", c);
+	json_object_set_new(o, "workers", status_workers(st));
+	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
+	json_decref(o);
+	return s;
+}
+
+/* One kind's histogram lines. */
+static void
+status_metrics_histogram(struct evbuffer *b, const struct status_kind *k,
+    const char *kind)
+{
+	unsigned long long cum = 0;
+	size_t i;
+
+	for (i = 0; i < STATUS_NLE; i++) {
+		cum += k->le[i];
+		evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_bucket"
+		    "{kind=\"%s\",le=\"%g\"} %llu\n", kind, status_le[i], cum);
+	}
+	cum += k->le[STATUS_NLE];
+	evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_bucket{kind="
+	    "\"%s\",le=\"+Inf\"} %llu\n", kind, cum);
+	evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_sum{kind="
+	    "\"%s\"} %.6f\n", kind, k->sum);
+	evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_count{kind="
+	    "\"%s\"} %llu\n", kind, cum);
+}
+
+/* GET /metrics: Prometheus text format 0.0.4. */
+static void
+status_metrics(struct status *st, struct evbuffer *b)
+{
+	const char *kind;
+	int k;
+
+	evbuffer_add_printf(b, "# HELP asyncdemo_tasks_total Tasks finished, "
+	    "by kind and outcome.\n# TYPE asyncdemo_tasks_total counter\n");
+	for (k = 0; k < TASK_NKINDS; k++) {
+		kind = config_kind_name((enum task_kind)k);
+		evbuffer_add_printf(b, "asyncdemo_tasks_total{kind=\"%s\","
+		    "outcome=\"ok\"} %llu\n", kind, st->kinds[k].ok);
+		evbuffer_add_printf(b, "asyncdemo_tasks_total{kind=\"%s\","
+		    "outcome=\"failed\"} %llu\n", kind, st->kinds[k].failed);
+	}
+	evbuffer_add_printf(b, "# HELP asyncdemo_task_duration_seconds Task "
+	    "durations, by kind.\n# TYPE asyncdemo_task_duration_seconds "
+	    "histogram\n");
+	for (k = 0; k < TASK_NKINDS; k++)
+		status_metrics_histogram(b, &st->kinds[k],
+		    config_kind_name((enum task_kind)k));
+	evbuffer_add_printf(b, "# HELP asyncdemo_runs_total Runs finished.\n"
+	    "# TYPE asyncdemo_runs_total counter\nasyncdemo_runs_total %llu\n",
+	    st->runs);
+	evbuffer_add_printf(b, "# HELP asyncdemo_run_duration_seconds How long "
+	    "the last run took.\n# TYPE asyncdemo_run_duration_seconds gauge\n"
+	    "asyncdemo_run_duration_seconds %.6f\n", st->last_elapsed);
+	evbuffer_add_printf(b, "# HELP asyncdemo_last_run_timestamp_seconds "
+	    "When the last run ended.\n# TYPE "
+	    "asyncdemo_last_run_timestamp_seconds gauge\n"
+	    "asyncdemo_last_run_timestamp_seconds %.3f\n", st->last_end);
+	evbuffer_add_printf(b, "# HELP asyncdemo_workers_busy Workers running "
+	    "a task now.\n# TYPE asyncdemo_workers_busy gauge\n"
+	    "asyncdemo_workers_busy %u\n", st->busy);
+	evbuffer_add_printf(b, "# HELP asyncdemo_tasks_in_flight Tasks "
+	    "running now.\n# TYPE asyncdemo_tasks_in_flight gauge\n"
+	    "asyncdemo_tasks_in_flight %zu\n", st->inflight);
+}
+
+static void
+status_request(struct evhttp_request *req, void *arg)
+{
+	struct status *st = arg;
+	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
+	    req));
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	struct evbuffer *b = evbuffer_new();
+	char *s;
+
+	evhttp_add_header(h, "Server", "asyncdemo/" PACKAGE_VERSION);
+	pthread_mutex_lock(&st->lock);
+	if (path != NULL && strcmp(path, "/status") == 0) {
+		s = status_json(st);
+		evbuffer_add_printf(b, "%s\n", s);
+		free(s);
+		evhttp_add_header(h, "Content-Type", "application/json");
+		evhttp_send_reply(req, HTTP_OK, "OK", b);
+	} else if (path != NULL && strcmp(path, "/metrics") == 0) {
+		status_metrics(st, b);
+		evhttp_add_header(h, "Content-Type",
+		    "text/plain; version=0.0.4");
+		evhttp_send_reply(req, HTTP_OK, "OK", b);
+	} else {
+		evbuffer_add_printf(b, "not found: try /status or /metrics\n");
+		evhttp_add_header(h, "Content-Type", "text/plain");
+		evhttp_send_reply(req, HTTP_NOTFOUND, "Not Found", b);
+	}
+	pthread_mutex_unlock(&st->lock);
+	evbuffer_free(b);
+}
+
+/* Listen on ADDR:PORT (":PORT" is loopback) and follow the report. */
+struct status *
+status_new(struct event_base *base, struct report *report, const char *addr,
+    char **cause)
+{
+	struct status *st;
+	unsigned short port;
+	char *host;
+
+	if (addr_parse(addr, &host, &port, cause) != 0)
+		return NULL;
+	st = xcalloc(1, sizeof *st);
+	pthread_mutex_init(&st->lock, NULL);
+	st->started = clock_now();
+	st->http = evhttp_new(base);
+	evhttp_set_allowed_methods(st->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	evhttp_set_max_headers_size(st->http, 16384);
+	evhttp_set_max_body_size(st->http, 0);
+	evhttp_set_timeout(st->http, 30);
+	evhttp_set_gencb(st->http, status_request, st);
+	if (evhttp_bind_socket(st->http, host, port) != 0) {
+		xasprintf(cause, "status endpoint: cannot listen on %s", addr);
+		free(host);
+		status_free(st);
+		return NULL;
+	}
+	free(host);
+	report_add(report, status_emit, NULL, NULL, st);
+	return st;
+}
+
+void
+status_free(struct status *st)
+{
+	if (st == NULL)
+		return;
+	if (st->http != NULL)
+		evhttp_free(st->http);
+	pthread_mutex_destroy(&st->lock);
+	free(st->workers);
+	free(st);
+}
+
+void
+status_set_config(struct status *st, const struct config *cf)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->cf = cf;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+status_set_run(struct status *st, struct run *run, unsigned n)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->run = n;
+	pthread_mutex_unlock(&st->lock);
+}
+
+/* When the next run is due, as wall time; 0 for none. */
+void
+status_set_next(struct status *st, double wall)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->next_run = wall;
+	pthread_mutex_unlock(&st->lock);
+}
+
+void
+status_set_stopping(struct status *st)
+{
+	if (st == NULL)
+		return;
+	pthread_mutex_lock(&st->lock);
+	st->stopping = 1;
+	pthread_mutex_unlock(&st->lock);
+}

@@ -1,0 +1,19 @@
+/* The status endpoint: GET /status (JSON) and GET /metrics (Prometheus). */
+#ifndef STATUS_H
+#define STATUS_H
+
+struct config;
+struct event_base;
+struct report;
+struct run;
+struct status;
+
+struct status *status_new(struct event_base *, struct report *, const char *,
+    char **);
+void status_free(struct status *);
+void status_set_config(struct status *, const struct config *);
+void status_set_run(struct status *, struct run *, unsigned);
+void status_set_next(struct status *, double);
+void status_set_stopping(struct status *);
+
+#endif

@@ -1,0 +1,65 @@
+#!/bin/sh
+# Examples 1-4 with delays / 10: who runs what, in which order, how fast.
+. "$(dirname "$0")/lib.sh"
+
+for n in 1 2 3 4; do
+	f=$(scaled_example $n)
+	"$ASYNCDEMO" -j -c "$f" > "$tmp/ex$n.jsonl" || fail "example_$n exit $?"
+done
+
+# Who ran each task, in the order they finished: "One:1 One:2 ...".
+done_by() {
+	jqf -s 'map(select(.event == "task_done")) |
+	    map("\(.worker):\(.task)") | join(" ")' "$tmp/ex$1.jsonl"
+}
+elapsed() {
+	jqf -s 'map(select(.event == "run_done"))[0].elapsed' "$tmp/ex$1.jsonl"
+}
+events() {
+	jqf -s 'map(.event[0:1] + (.event | split("_")[1][0:1])) | join(" ")' \
+	    "$tmp/ex$1.jsonl"
+}
+
+expect "example_1: one worker, file order" "$(done_by 1)" \
+    "One:1 One:2 One:3 One:4 One:5 One:6"
+expect "example_2: One drains the queue" "$(done_by 2)" \
+    "One:1 One:2 One:3 One:4 One:5 One:6"
+expect "example_2: Two starts after One finished and takes nothing" \
+    "$(jqf -s 'map(select(.event | startswith("worker"))) |
+	map("\(.event):\(.worker):\(.tasks // "")") | join(" ")' "$tmp/ex2.jsonl")" \
+    "worker_start:One: worker_done:One:6 worker_start:Two: worker_done:Two:0"
+expect "example_3: workers alternate" "$(done_by 3)" \
+    "One:1 Two:2 One:3 Two:4 One:5 Two:6"
+expect "example_3: nothing overlaps" "$(events 3)" \
+    "rs ws ws ts td ts td ts td ts td ts td ts td wd wd rd"
+expect "example_4: One runs 1, 5, 6" \
+    "$(jqf -s 'map(select(.event == "task_done" and .worker == "One") | .task) | join(",")' "$tmp/ex4.jsonl" | tr -d '"')" \
+    "1,5,6"
+expect "example_4: Two runs 2, 3, 4" \
+    "$(jqf -s 'map(select(.event == "task_done" and .worker == "Two") | .task) | sort | join(",")' "$tmp/ex4.jsonl" | tr -d '"')" \
+    "2,3,4"
+
+e1=$(elapsed 1) e2=$(elapsed 2) e3=$(elapsed 3) e4=$(elapsed 4)
+echo "elapsed: sync $e1, sync×2 $e2, cooperative $e3, async $e4"
+for e in "$e1" "$e2" "$e3"; do
+	awk -v e="$e" 'BEGIN { exit !(e >= 1.0 && e < 3.0) }' ||
+	    fail "a blocking example took $e s, expected about 1.0"
+done
+pass "blocking examples take the sum of their delays"
+awk -v a="$e4" -v s="$e1" 'BEGIN { exit !(a >= 0.5 && a <= 0.75 * s) }' ||
+    fail "async took $e4 s, more than 0.75 of sync's $e1 s"
+pass "async at most 0.75 of sync"
+
+# threads runs the same list in parallel too.
+"$ASYNCDEMO" -j -m threads -c "$tmp/example_4.yaml" > "$tmp/thr.jsonl" ||
+    fail "threads exit $?"
+et=$(jqf -s 'map(select(.event == "run_done"))[0].elapsed' "$tmp/thr.jsonl")
+awk -v a="$et" -v s="$e1" 'BEGIN { exit !(a <= 0.75 * s) }' ||
+    fail "threads took $et s against sync's $e1 s"
+pass "threads at most 0.75 of sync"
+
+# The text report ends with the talk's total line.
+"$ASYNCDEMO" -c "$tmp/example_1.yaml" > "$tmp/ex1.txt" || fail "text run"
+grep -Eq '^Total elapsed time: 1\.0[0-9] seconds \(6 ok, 0 failed\)$' \
+    "$tmp/ex1.txt" || fail "total line: $(tail -1 "$tmp/ex1.txt")"
+pass "text total line"

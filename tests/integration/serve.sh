@@ -1,0 +1,150 @@
+#!/bin/sh
+# The demo server (--serve): each endpoint answers as documented on a port
+# of its own choosing, a busy port exits 75, a bad address 64, SIGTERM 0.
+set -u
+
+: "${ASYNCDEMO:?set ASYNCDEMO to the asyncdemo binary}"
+command -v curl > /dev/null 2>&1 || { echo "SKIP: curl not found"; exit 77; }
+
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/asyncdemo-serve.XXXXXX") || exit 1
+server_pid=
+cleanup() {
+	if [ -n "$server_pid" ]; then
+		kill "$server_pid" 2> /dev/null
+		wait "$server_pid" 2> /dev/null
+	fi
+	rm -rf "$tmp"
+}
+trap cleanup EXIT
+trap 'exit 1' INT TERM
+
+fail() {
+	echo "FAIL: $*" >&2
+	exit 1
+}
+
+ok() {
+	echo "ok: $*"
+}
+
+# Waits up to 5 s for PID to exit and sets rc to its status.
+finish() {
+	i=0
+	while kill -0 "$1" 2> /dev/null; do
+		i=$((i + 1))
+		if [ "$i" -gt 50 ]; then
+			kill "$1" 2> /dev/null
+			wait "$1" 2> /dev/null
+			fail "$2: still running after 5 s"
+		fi
+		sleep 0.1
+	done
+	wait "$1"
+	rc=$?
+}
+
+# Runs asyncdemo with ARGS, for at most 5 s; sets rc.
+run() {
+	"$ASYNCDEMO" "$@" > "$tmp/run.out" 2> "$tmp/run.err" &
+	finish $! "asyncdemo $*"
+}
+
+# GETs PATH into $tmp/body; prints what curl's -w FORMAT says.
+get() {
+	curl -s --max-time 10 -o "$tmp/body" -w "$2" "$base$1" ||
+	    fail "curl $1 failed"
+}
+
+"$ASYNCDEMO" --serve 127.0.0.1:0 > "$tmp/out" 2> "$tmp/err" &
+server_pid=$!
+i=0
+while ! grep -q '^listening on ' "$tmp/out" 2> /dev/null; do
+	kill -0 "$server_pid" 2> /dev/null ||
+	    fail "server exited before listening: $(cat "$tmp/err")"
+	i=$((i + 1))
+	[ "$i" -le 50 ] || fail "no 'listening on' line within 5 s"
+	sleep 0.1
+done
+line=$(head -n 1 "$tmp/out")
+port=$(echo "$line" |
+    sed -n 's|^listening on http://127\.0\.0\.1:\([0-9][0-9]*\)/$|\1|p')
+[ -n "$port" ] && [ "$port" -gt 0 ] || fail "bad first line: '$line'"
+base="http://127.0.0.1:$port"
+ok "listening on port $port"
+
+got=$(get / '%{http_code} %{content_type}')
+[ "$got" = "200 text/html; charset=utf-8" ] || fail "/: got '$got'"
+grep -q '<html' "$tmp/body" || fail "/: no HTML in the body"
+ok "/ is a 200 HTML page"
+
+got=$(get /bytes/1000 '%{http_code}')
+size=$(wc -c < "$tmp/body" | tr -d ' ')
+[ "$got" = 200 ] && [ "$size" = 1000 ] ||
+    fail "/bytes/1000: status $got, $size bytes"
+ok "/bytes/1000 is exactly 1000 bytes"
+
+get /lines/3 '%{http_code}' > /dev/null
+printf 'line 1\nline 2\nline 3\n' > "$tmp/expected"
+cmp -s "$tmp/body" "$tmp/expected" ||
+    fail "/lines/3: got '$(cat "$tmp/body")'"
+ok "/lines/3 is 3 lines"
+
+got=$(get /status/404 '%{http_code}')
+[ "$got" = 404 ] || fail "/status/404: got $got"
+ok "/status/404 is a 404"
+
+curl -s --max-time 10 -D "$tmp/headers" -o /dev/null \
+    "$base/status/503?retry_after=2" || fail "curl /status/503 failed"
+tr -d '\r' < "$tmp/headers" > "$tmp/h"
+head -n 1 "$tmp/h" | grep -q '^HTTP/1\.1 503 ' ||
+    fail "/status/503: got '$(head -n 1 "$tmp/h")'"
+grep -qi '^Retry-After: 2$' "$tmp/h" || fail "/status/503: no Retry-After: 2"
+grep -qi '^Server: asyncdemo/' "$tmp/h" || fail "/status/503: no Server header"
+ok "/status/503?retry_after=2 has Retry-After: 2 and Server"
+
+got=$(curl -s --max-time 10 -L -o /dev/null \
+    -w '%{http_code} %{num_redirects}' "$base/redirect/3")
+[ "$got" = "200 4" ] || fail "/redirect/3: got '$got', wanted '200 4'"
+ok "/redirect/3 ends at 200 after 4 redirects"
+
+curl -s --max-time 10 -L --max-redirs 5 -o /dev/null "$base/redirect-loop"
+rc=$?
+[ "$rc" = 47 ] || fail "/redirect-loop: curl exited $rc, wanted 47"
+ok "/redirect-loop is refused by curl"
+
+got=$(get /delay/0.3 '%{http_code} %{time_total}')
+echo "$got" | awk '{ exit !($1 == 200 && $2 >= 0.25 && $2 <= 2) }' ||
+    fail "/delay/0.3: got '$got' (status seconds)"
+ok "/delay/0.3 answers after ${got#* } s"
+
+got=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --data x "$base/")
+[ "$got" = 405 ] || fail "POST /: got $got"
+ok "POST is a 405"
+
+got=$(get '/page/weather?scale=0.01' '%{http_code}')
+start=$(head -n 1 "$tmp/body" | cut -c 1-15)
+[ "$got" = 200 ] && [ "$start" = '<!DOCTYPE html>' ] ||
+    fail "/page/weather: status $got, starts with '$start'"
+ok "/page/weather?scale=0.01 starts with the doctype"
+
+got=$(get /no/such/path '%{http_code}')
+[ "$got" = 404 ] || fail "/no/such/path: got $got"
+ok "an unknown path is a 404"
+
+run --serve "127.0.0.1:$port"
+[ "$rc" = 75 ] || fail "a busy port: exit $rc, wanted 75"
+grep -q 'cannot listen on' "$tmp/run.err" ||
+    fail "a busy port: stderr was '$(cat "$tmp/run.err")'"
+ok "a busy port exits 75"
+
+run --serve nonsense
+[ "$rc" = 64 ] || fail "--serve nonsense: exit $rc, wanted 64"
+[ -s "$tmp/run.err" ] || fail "--serve nonsense: nothing on stderr"
+ok "--serve nonsense exits 64"
+
+kill -TERM "$server_pid"
+finish "$server_pid" "the server after SIGTERM"
+server_pid=
+[ "$rc" = 0 ] || fail "SIGTERM: exit $rc, wanted 0: $(cat "$tmp/err")"
+ok "SIGTERM stops the server with 0"
+exit 0
