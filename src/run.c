@@ -40,6 +40,8 @@ struct worker {
 	char num[12];
 	unsigned long ntasks;
 	struct job *job;
+	const struct task *pending;
+	struct event *wait;
 	pthread_t thread;
 	int has_thread;
 	TAILQ_ENTRY(worker) entry;
@@ -63,6 +65,7 @@ struct run {
 	unsigned current;
 	double start;
 	double end;
+	double next_slot;
 	struct workers ready;
 	struct event *step;
 	struct event *finish;
@@ -125,6 +128,8 @@ run_free(struct run *r)
 	for (i = 0; i < r->nworkers; i++) {
 		if (r->workers[i].has_thread)
 			pthread_join(r->workers[i].thread, NULL);
+		if (r->workers[i].wait != NULL)
+			event_free(r->workers[i].wait);
 	}
 	if (r->step != NULL)
 		event_free(r->step);
@@ -295,12 +300,36 @@ job_retrying(struct job *job, double wait)
 	report_emit(r->report, &ev);
 }
 
+/*
+ * With a rate, each start takes the next free slot, 1/rate apart: the
+ * seconds to wait for it, whatever the number of workers.
+ */
+static double
+run_rate_wait(struct run *r)
+{
+	double now, slot;
+
+	if (r->cf->rate <= 0)
+		return 0;
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_lock(&r->lock);
+	now = clock_now();
+	slot = r->next_slot > now ? r->next_slot : now;
+	r->next_slot = slot + 1 / r->cf->rate;
+	if (r->cf->mode == MODE_THREADS)
+		pthread_mutex_unlock(&r->lock);
+	return slot - now;
+}
+
 /* Run one task to its end on the calling thread. */
 static void
 run_blocking(struct run *r, struct worker *w, const struct task *t)
 {
 	struct job *job;
+	double wait;
 
+	if ((wait = run_rate_wait(r)) > 0)
+		clock_sleep(wait);
 	job = run_job_new(r, w, t);
 	task_ops(t->kind)->run(job);
 	run_job_end(job);
@@ -393,20 +422,52 @@ run_step(evutil_socket_t fd, short what, void *arg)
 		run_cooperative_step(r);
 }
 
+static void
+run_async_begin(struct worker *w, const struct task *t)
+{
+	struct job *job;
+
+	job = run_job_new(w->run, w, t);
+	task_ops(t->kind)->start(job);
+}
+
+/* A rate slot came: start the task, unless the run is stopping. */
+static void
+run_async_slot(evutil_socket_t fd, short what, void *arg)
+{
+	struct worker *w = arg;
+	const struct task *t = w->pending;
+
+	w->pending = NULL;
+	if (w->run->stopping)
+		run_worker_done(w);
+	else
+		run_async_begin(w, t);
+}
+
 /* async: take the next task and start it; it calls back when done. */
 static void
 run_async_next(struct worker *w)
 {
 	struct run *r = w->run;
 	const struct task *t;
-	struct job *job;
+	struct timeval tv;
+	double wait, whole;
 
 	if ((t = run_take(r)) == NULL) {
 		run_worker_done(w);
 		return;
 	}
-	job = run_job_new(r, w, t);
-	task_ops(t->kind)->start(job);
+	if ((wait = run_rate_wait(r)) <= 0) {
+		run_async_begin(w, t);
+		return;
+	}
+	if (w->wait == NULL)
+		w->wait = evtimer_new(r->base, run_async_slot, w);
+	w->pending = t;
+	tv.tv_usec = (suseconds_t)(modf(wait, &whole) * 1e6);
+	tv.tv_sec = (time_t)whole;
+	evtimer_add(w->wait, &tv);
 }
 
 /* An async task is done: report it and take the next. */
@@ -525,6 +586,13 @@ run_cancel_all(struct run *r)
 	unsigned i;
 
 	for (i = 0; i < r->nworkers; i++) {
+		if (r->workers[i].pending != NULL) {
+			/* Waiting for a rate slot: never started. */
+			evtimer_del(r->workers[i].wait);
+			r->workers[i].pending = NULL;
+			run_worker_done(&r->workers[i]);
+			continue;
+		}
 		if ((job = r->workers[i].job) == NULL)
 			continue;
 		task_ops(job->task->kind)->cancel(job);

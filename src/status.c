@@ -286,7 +286,13 @@ status_request(struct evhttp_request *req, void *arg)
 
 	evhttp_add_header(h, "Server", "asyncdemo/" PACKAGE_VERSION);
 	pthread_mutex_lock(&st->lock);
-	if (path != NULL && strcmp(path, "/status") == 0) {
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evbuffer_add_printf(b, "method not allowed: use GET\n");
+		evhttp_add_header(h, "Allow", "GET, HEAD");
+		evhttp_add_header(h, "Content-Type", "text/plain");
+		evhttp_send_reply(req, 405, "Method Not Allowed", b);
+	} else if (path != NULL && strcmp(path, "/status") == 0) {
 		s = status_json(st);
 		evbuffer_add_printf(b, "%s\n", s);
 		free(s);
@@ -321,7 +327,8 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 	pthread_mutex_init(&st->lock, NULL);
 	st->started = clock_now();
 	st->http = evhttp_new(base);
-	evhttp_set_allowed_methods(st->http, EVHTTP_REQ_GET | EVHTTP_REQ_HEAD);
+	/* evhttp answers 501 to methods it filters: let them in, say 405. */
+	evhttp_set_allowed_methods(st->http, 0xffff);
 	evhttp_set_max_headers_size(st->http, 16384);
 	evhttp_set_max_body_size(st->http, 0);
 	evhttp_set_timeout(st->http, 30);

@@ -1,0 +1,114 @@
+#!/bin/sh
+# The daemon: intervals, pidfile, detach, reload, graceful stop, status.
+. "$(dirname "$0")/lib.sh"
+
+wait_for() { # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
+	n=$(awk -v s="$1" 'BEGIN { print int(s * 20) }'); shift
+	while ! "$@" 2>/dev/null; do
+		n=$((n - 1)); [ $n -le 0 ] && return 1; sleep 0.05
+	done
+}
+kill_pidfile() {
+	[ -f "$tmp/d.pid" ] && kill "$(cat "$tmp/d.pid")" 2>/dev/null
+	return 0
+}
+cleanup_hooks="kill_pidfile"
+
+# --runs with an interval: run counts up, starts are an interval apart.
+printf 'interval: 0.3\ntasks:\n  - delay: 0.05\n  - factorial: 10\n' > "$tmp/iv.yaml"
+"$ASYNCDEMO" -j --runs 3 -c "$tmp/iv.yaml" > "$tmp/iv.jsonl" || fail "runs exit"
+expect "three runs" "$(jqf -s -c 'map(select(.event == "run_start") | .run)' "$tmp/iv.jsonl")" "[1,2,3]"
+expect "run in every event" "$(jqf -s -c 'map(.run) | unique' "$tmp/iv.jsonl")" "[1,2,3]"
+e=$(jqf -s 'map(select(.event == "run_done")) | length' "$tmp/iv.jsonl")
+expect "each run done" "$e" 3
+# --interval overrides; a run longer than the interval is followed at once.
+printf 'tasks:\n  - delay: 0.3\n' > "$tmp/long.yaml"
+"$ASYNCDEMO" -q --interval 0.1 --runs 2 -c "$tmp/long.yaml" 2> "$tmp/long.err" ||
+    fail "overrun exit"
+grep -q 'longer than the interval' "$tmp/long.err" || fail "no overrun warning: $(cat "$tmp/long.err")"
+pass "an overrun is followed at once, with a warning"
+
+# Detach with a pidfile; a second instance is refused with 75.
+cat > "$tmp/d.yaml" <<YAML
+interval: 0.2
+shutdown_timeout: 0.2
+tasks:
+  - delay: 0.05
+YAML
+# A free loopback port: the one the demo server was given, once it is gone.
+start_server
+port=${base_url##*:}
+stop_server
+"$ASYNCDEMO" -d -p "$tmp/d.pid" -l "$tmp/d.log" -o "$tmp/d.jsonl" \
+    --status "127.0.0.1:$port" -c "$tmp/d.yaml" || fail "detach exit $?"
+wait_for 5 test -s "$tmp/d.pid" || fail "no pidfile"
+pid=$(cat "$tmp/d.pid")
+kill -0 "$pid" || fail "daemon not running"
+pass "detached as pid $pid"
+"$ASYNCDEMO" -p "$tmp/d.pid" -c "$tmp/d.yaml" 2> "$tmp/second.err"
+expect "a second instance exits 75" "$?" 75
+grep -q "held by running process $pid" "$tmp/second.err" ||
+    fail "second instance message: $(cat "$tmp/second.err")"
+pass "the second instance names the running pid"
+
+# The status endpoint.
+wait_for 5 curl -sf "http://127.0.0.1:$port/status" -o "$tmp/status.json" ||
+    fail "no status endpoint"
+expect "status fields" "$(jqf -c '[.name, .mode, (.state | test("idle|running")), (.run >= 1), (.counts | keys), (.workers | length)]' "$tmp/status.json")" \
+    '["d","async",true,true,["done","failed","in_flight","ok","queued","total"],1]'
+curl -s "http://127.0.0.1:$port/metrics" > "$tmp/metrics"
+grep -q '^asyncdemo_tasks_total{kind="delay",outcome="ok"} [1-9]' "$tmp/metrics" ||
+    fail "metrics: $(head -5 "$tmp/metrics")"
+grep -q '^asyncdemo_task_duration_seconds_bucket{kind="delay",le="+Inf"}' "$tmp/metrics" ||
+    fail "no histogram"
+grep -q '^asyncdemo_runs_total [1-9]' "$tmp/metrics" || fail "no runs counter"
+pass "metrics"
+expect "POST is refused" "$(curl -s -o /dev/null -w '%{http_code}' -X POST "http://127.0.0.1:$port/status")" 405
+expect "unknown path" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$port/nope")" 404
+
+# SIGHUP with a bad file: the error with file:line:col, the old list runs on.
+printf 'interval: 0.2\ntasks:\n  - delay: soon\n' > "$tmp/d.yaml"
+kill -HUP "$pid"
+wait_for 5 grep -q "d.yaml:3:12: delay: invalid duration 'soon'" "$tmp/d.log" ||
+    fail "bad reload not logged: $(cat "$tmp/d.log")"
+grep -q 'keeping the running task list' "$tmp/d.log" || fail "no keep message"
+n=$(wc -l < "$tmp/d.jsonl")
+more_than() { [ "$(wc -l < "$tmp/d.jsonl")" -gt "$1" ]; }
+wait_for 5 more_than $((n + 1)) || fail "runs stopped after a bad reload"
+pass "a bad reload keeps the running list"
+
+# SIGHUP with a good file: it applies from the next run.
+printf 'interval: 0.2\ntasks:\n  - factorial: 20\n' > "$tmp/d.yaml"
+kill -HUP "$pid"
+wait_for 5 grep -q 'reloaded' "$tmp/d.log" || fail "good reload not logged"
+wait_for 5 grep -q '"kind":"factorial"' "$tmp/d.jsonl" || fail "new list never ran"
+pass "a good reload applies"
+
+# SIGTERM: the pidfile goes, every results line is whole JSON.
+kill -TERM "$pid"
+wait_for 5 test ! -e "$tmp/d.pid" || fail "pidfile left after SIGTERM"
+wait_for 5 sh -c "! kill -0 $pid" || fail "daemon still running"
+jq -c . "$tmp/d.jsonl" > /dev/null || fail "a results line is not JSON"
+pass "SIGTERM stops cleanly ($(wc -l < "$tmp/d.jsonl") results)"
+
+# SIGTERM in the middle of a run: finished results kept, the rest cancelled.
+cat > "$tmp/mid.yaml" <<YAML
+workers: 2
+shutdown_timeout: 0.3
+tasks:
+  - delay: 0.1
+  - delay: 0.1
+  - delay: 5
+  - delay: 5
+  - delay: 5
+YAML
+"$ASYNCDEMO" -j -o "$tmp/mid-results.jsonl" -c "$tmp/mid.yaml" > "$tmp/mid.jsonl" &
+mpid=$!
+sleep 0.5
+kill -TERM $mpid
+wait $mpid
+expect "exit after SIGTERM" "$?" 1
+expect "finished and cancelled" \
+    "$(jqf -s -c 'map(select(.event == "task_done")) | sort_by(.task) | map([.task, .ok, (.cancelled // false)])' "$tmp/mid-results.jsonl")" \
+    "[[1,true,false],[2,true,false],[3,false,true],[4,false,true]]"
+expect "run_done written" "$(jqf -c 'select(.event == "run_done") | [.ok, .failed]' "$tmp/mid.jsonl")" "[2,2]"

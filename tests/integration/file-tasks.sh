@@ -1,0 +1,61 @@
+#!/bin/sh
+# file tasks: lines and bytes, failures, FIFOs, relative paths, big files.
+. "$(dirname "$0")/lib.sh"
+
+mkdir "$tmp/data" "$tmp/elsewhere"
+printf 'a\nb\nc\n' > "$tmp/data/newline.txt"
+printf 'a\nb\nc' > "$tmp/data/nonewline.txt"
+: > "$tmp/data/empty.txt"
+printf 'a\r\nb\r\n' > "$tmp/data/crlf.txt"
+mkdir "$tmp/data/dir"
+mkfifo "$tmp/data/fifo"
+cat > "$tmp/data/files.yaml" <<YAML
+workers: 2
+tasks:
+  - file: newline.txt
+  - file: nonewline.txt
+  - file: empty.txt
+  - file: crlf.txt
+  - file: missing.txt
+  - file: dir
+  - file: fifo
+  - file: $tmp/data/newline.txt
+YAML
+
+# A writer that is slow: the FIFO is read as the data comes.
+( sleep 0.3; printf 'x\ny\n'; sleep 0.3; printf 'z\n' ) > "$tmp/data/fifo" &
+for m in async sync; do
+	( cd "$tmp/elsewhere" && "$ASYNCDEMO" -j -m $m -c ../data/files.yaml ) > "$tmp/$m.jsonl"
+	expect "$m: exit 1 with failed files" "$?" 1
+	r() { jqf -r "select(.event == \"task_done\" and .task == $1) | \"\(.ok) \(.lines // \"-\") \(.bytes // \"-\") \(.error // \"-\")\"" "$tmp/$m.jsonl"; }
+	expect "$m: trailing newline" "$(r 1)" "true 3 6 -"
+	expect "$m: no trailing newline" "$(r 2)" "true 3 5 -"
+	expect "$m: empty file" "$(r 3)" "true 0 0 -"
+	expect "$m: CRLF" "$(r 4)" "true 2 6 -"
+	expect "$m: missing" "$(r 5)" "false 0 0 missing.txt: No such file or directory"
+	expect "$m: directory" "$(r 6)" "false 0 0 dir: is a directory"
+	expect "$m: absolute path" "$(r 8)" "true 3 6 -"
+	if [ $m = async ]; then
+		expect "$m: a FIFO with a slow writer" "$(r 7)" "true 3 6 -"
+		wait
+	else
+		expect "$m: a FIFO with no writer is empty" "$(r 7)" "true 0 0 -"
+	fi
+done
+
+# A big file read in async mode holds back no timer.
+head -c 100000000 /dev/zero | tr '\0' 'x' | fold -w 99 > "$tmp/data/big.txt"
+{
+	echo "workers: 2"
+	echo "tasks:"
+	echo "  - file: big.txt"
+	for i in 1 2 3 4 5 6 7 8 9 10; do echo "  - delay: 0.02"; done
+} > "$tmp/data/big.yaml"
+"$ASYNCDEMO" -j -c "$tmp/data/big.yaml" > "$tmp/big.jsonl" || fail "big run"
+expect "big file lines" "$(jqf 'select(.event == "task_done" and .task == 1) | .lines' "$tmp/big.jsonl")" \
+    "$(awk 'END { print NR }' "$tmp/data/big.txt")"
+late=$(jqf -s 'map(select(.event == "task_done" and .kind == "delay") | .elapsed) | max' "$tmp/big.jsonl")
+echo "slowest 20 ms delay beside a 100 MB read: $late s"
+awk -v l="$late" 'BEGIN { exit !(l < 0.045) }' ||
+    fail "a 20 ms delay took $late s beside the big file"
+pass "delays stay on time beside a big read"
