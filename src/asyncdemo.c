@@ -139,7 +139,7 @@ main_parse(int argc, char **argv, struct main_opts *o)
 	const char *why;
 
 	while ((ch = getopt_long(argc, argv, "c:nm:w:jo:l:dp:qvhV",
-		    main_longopts, NULL)) != -1) {
+	            main_longopts, NULL)) != -1) {
 		switch (ch) {
 		case 'c':
 			o->d.file = optarg;
@@ -172,16 +172,20 @@ main_parse(int argc, char **argv, struct main_opts *o)
 			o->d.pidfile = optarg;
 			break;
 		case OPT_INTERVAL:
-			if (number_duration(optarg, &o->d.interval, &why) != 0 ||
+			if (number_duration(optarg, &o->d.interval, &why) !=
+			        0 ||
 			    o->d.interval <= 0)
-				return main_usage_error("--interval: expected a "
+				return main_usage_error(
+				    "--interval: expected a "
 				    "duration such as 30s or 5m, got '%s'",
 				    optarg);
 			break;
 		case OPT_RUNS:
 			if (number_uint(optarg, 1, 1000000000, &n, &why) != 0)
-				return main_usage_error("--runs: expected a "
-				    "count of at least 1, got '%s'", optarg);
+				return main_usage_error(
+				    "--runs: expected a "
+				    "count of at least 1, got '%s'",
+				    optarg);
 			o->d.runs = (unsigned)n;
 			break;
 		case OPT_STATUS:
@@ -195,8 +199,10 @@ main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case OPT_SHARD:
 			if (main_shard(optarg, &o->d) != 0)
-				return main_usage_error("--shard: expected K/N "
-				    "with 0 <= K < N, got '%s'", optarg);
+				return main_usage_error(
+				    "--shard: expected K/N "
+				    "with 0 <= K < N, got '%s'",
+				    optarg);
 			break;
 		case OPT_SERVE:
 			o->serve = optarg;
@@ -213,7 +219,8 @@ main_parse(int argc, char **argv, struct main_opts *o)
 		}
 	}
 	if (optind < argc)
-		return main_usage_error("unexpected argument '%s'", argv[optind]);
+		return main_usage_error(
+		    "unexpected argument '%s'", argv[optind]);
 	if (o->serve == NULL && o->d.file == NULL)
 		return main_usage_error("no task file: use -c FILE");
 	return 0;
@@ -229,13 +236,14 @@ main_plan(const struct config *cf)
 	unsigned w;
 	int width = snprintf(buf, sizeof buf, "%zu", cf->ntasks);
 
-	printf("%s: valid\nname: %s\nmode: %s\nworkers: %u", cf->path,
-	    cf->name, config_mode_name(cf->mode), cf->nworkers);
+	printf("%s: valid\nname: %s\nmode: %s\nworkers: %u", cf->path, cf->name,
+	    config_mode_name(cf->mode), cf->nworkers);
 	for (w = 0; cf->workers != NULL && w < cf->nworkers && w < 20; w++)
 		printf("%s%s", w == 0 ? " (" : ", ",
 		    config_worker_name(cf, w, buf, sizeof buf));
-	printf("%s\ntasks: %zu\n", cf->workers != NULL ? (cf->nworkers > 20 ?
-	    ", ...)" : ")") : "", cf->ntasks);
+	printf("%s\ntasks: %zu\n",
+	    cf->workers != NULL ? (cf->nworkers > 20 ? ", ...)" : ")") : "",
+	    cf->ntasks);
 	for (i = 0; i < cf->ntasks; i++) {
 		t = &cf->tasks[i];
 		printf("  %*zu  %s ", width, i + 1, config_kind_name(t->kind));

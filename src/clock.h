@@ -6,10 +6,10 @@
 
 #define CLOCK_STAMP_SIZE 32
 
-double	clock_now(void);
-double	clock_wall(void);
-void	clock_format(double, char *, size_t);
-void	clock_stamp(char *, size_t);
-void	clock_sleep(double);
+double clock_now(void);
+double clock_wall(void);
+void clock_format(double, char *, size_t);
+void clock_stamp(char *, size_t);
+void clock_sleep(double);
 
 #endif

@@ -101,10 +101,10 @@ struct key {
 	key_fn fn;
 };
 
-static const char *const config_modes[] = {"sync", "cooperative", "threads",
-    "async", NULL};
-static const char *const config_kinds[] = {"delay", "factorial", "url", "file",
-    NULL};
+static const char *const config_modes[] = {
+    "sync", "cooperative", "threads", "async", NULL};
+static const char *const config_kinds[] = {
+    "delay", "factorial", "url", "file", NULL};
 
 /* Task options: which bit, and the kinds each fits. */
 enum {
@@ -123,8 +123,8 @@ static const unsigned config_kind_opts[TASK_NKINDS] = {
 
 static int config_next(struct cfgparse *, struct pev *);
 static void config_skip(struct cfgparse *, struct pev *);
-static void config_mapping(struct cfgparse *, struct pev *,
-    const struct key *, void *, struct seen *);
+static void config_mapping(
+    struct cfgparse *, struct pev *, const struct key *, void *, struct seen *);
 
 const char *
 config_mode_name(enum mode mode)
@@ -208,12 +208,12 @@ config_suggest(const char *word, const char *const *list)
 }
 
 /* Record "file:line:col: message"; the first errors are kept. */
-static void config_error(struct cfgparse *, unsigned, unsigned,
-    const char *, ...) __attribute__((format(printf, 4, 5)));
+static void config_error(struct cfgparse *, unsigned, unsigned, const char *,
+    ...) __attribute__((format(printf, 4, 5)));
 
 static void
-config_error(struct cfgparse *p, unsigned line, unsigned col, const char *fmt,
-    ...)
+config_error(
+    struct cfgparse *p, unsigned line, unsigned col, const char *fmt, ...)
 {
 	va_list ap;
 	char *msg;
@@ -321,8 +321,8 @@ config_char_at(struct cfgparse *p, unsigned line, unsigned col)
 
 /* Line and column of a byte offset: libyaml's reader gives only that. */
 static void
-config_offset_position(struct cfgparse *p, size_t offset, unsigned *line,
-    unsigned *col)
+config_offset_position(
+    struct cfgparse *p, size_t offset, unsigned *line, unsigned *col)
 {
 	size_t i;
 	FILE *f;
@@ -374,7 +374,8 @@ config_syntax_error(struct cfgparse *p)
 		return;
 	}
 	if (yp->context != NULL)
-		config_error(p, line, col, "YAML syntax error: %s %s (which starts at line %zu)",
+		config_error(p, line, col,
+		    "YAML syntax error: %s %s (which starts at line %zu)",
 		    yp->problem, yp->context, yp->context_mark.line + 1);
 	else
 		config_error(p, line, col, "YAML syntax error: %s",
@@ -441,26 +442,28 @@ config_alias(struct cfgparse *p, struct pev *ev)
 
 	a = config_anchor_find(p, ev->anchor);
 	if (a == NULL) {
-		config_error(p, ev->line, ev->col, "unknown alias '*%s'",
-		    ev->anchor);
+		config_error(
+		    p, ev->line, ev->col, "unknown alias '*%s'", ev->anchor);
 		return -1;
 	}
 	if (a->open) {
 		config_error(p, ev->line, ev->col,
-		    "alias '*%s' refers to a node that contains it", ev->anchor);
+		    "alias '*%s' refers to a node that contains it",
+		    ev->anchor);
 		return -1;
 	}
 	p->expanded += a->n;
 	if (p->expanded > CONFIG_MAX_EXPANSION) {
 		config_error(p, ev->line, ev->col,
-		    "aliases expand to more than %d nodes", CONFIG_MAX_EXPANSION);
+		    "aliases expand to more than %d nodes",
+		    CONFIG_MAX_EXPANSION);
 		p->broken = 1;
 		return -1;
 	}
 	if (p->depth == p->stackcap) {
 		p->stackcap = p->stackcap == 0 ? 8 : p->stackcap * 2;
-		p->stack = xreallocarray(p->stack, p->stackcap,
-		    sizeof *p->stack);
+		p->stack =
+		    xreallocarray(p->stack, p->stackcap, sizeof *p->stack);
 	}
 	p->stack[p->depth].anchor = a;
 	p->stack[p->depth].pos = 0;
@@ -592,8 +595,8 @@ config_skip(struct cfgparse *p, struct pev *ev)
 
 /* The scalar text of a value, or NULL (and an error) for anything else. */
 static const char *
-config_scalar(struct cfgparse *p, struct pev *v, const char *key,
-    const char *expected)
+config_scalar(
+    struct cfgparse *p, struct pev *v, const char *key, const char *expected)
 {
 	if (v->type != YAML_SCALAR_EVENT) {
 		config_error(p, v->line, v->col, "%s: expected %s, got %s", key,
@@ -602,8 +605,8 @@ config_scalar(struct cfgparse *p, struct pev *v, const char *key,
 		return NULL;
 	}
 	if (config_is_null(v)) {
-		config_error(p, v->line, v->col, "%s: missing value (expected %s)",
-		    key, expected);
+		config_error(p, v->line, v->col,
+		    "%s: missing value (expected %s)", key, expected);
 		return NULL;
 	}
 	return v->value;
@@ -616,15 +619,15 @@ config_bad_value(struct cfgparse *p, struct pev *v, const char *key,
 {
 	char *q = config_quote(v->value);
 
-	config_error(p, v->line, v->col, "%s: invalid %s '%s': %s", key, what,
-	    q, why);
+	config_error(
+	    p, v->line, v->col, "%s: invalid %s '%s': %s", key, what, q, why);
 	free(q);
 }
 
 /* A duration value of at least min seconds (min > 0 means "more than 0"). */
 static int
-config_duration(struct cfgparse *p, struct pev *v, const char *key, int positive,
-    double *out)
+config_duration(struct cfgparse *p, struct pev *v, const char *key,
+    int positive, double *out)
 {
 	const char *s, *why;
 	double d;
@@ -660,8 +663,10 @@ config_uint(struct cfgparse *p, struct pev *v, const char *key,
 	if (number_uint(s, min, max, out, &why) != 0) {
 		char *q = config_quote(s);
 
-		config_error(p, v->line, v->col, "%s: invalid number '%s': %s "
-		    "(expected %llu to %llu)", key, q, why, min, max);
+		config_error(p, v->line, v->col,
+		    "%s: invalid number '%s': %s "
+		    "(expected %llu to %llu)",
+		    key, q, why, min, max);
 		free(q);
 		return -1;
 	}
@@ -742,8 +747,8 @@ config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
 	}
 	if ((seen->mask & bit) && !(seen->merged & bit)) {
 		config_error(p, k->line, k->col,
-		    "duplicate key '%s' (first at line %u, column %u)", k->value,
-		    seen->line[i], seen->col[i]);
+		    "duplicate key '%s' (first at line %u, column %u)",
+		    k->value, seen->line[i], seen->col[i]);
 		config_skip(p, v);
 		return;
 	}
@@ -832,8 +837,8 @@ config_submapping(struct cfgparse *p, struct pev *v, const char *key,
     const struct key *keys, void *ctx)
 {
 	if (v->type != YAML_MAPPING_START_EVENT) {
-		config_error(p, v->line, v->col, "%s: expected a mapping, got %s",
-		    key, config_what(v));
+		config_error(p, v->line, v->col,
+		    "%s: expected a mapping, got %s", key, config_what(v));
 		config_skip(p, v);
 		return;
 	}
@@ -877,8 +882,10 @@ config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
 		config_error(p, v->line, v->col,
 		    "mode: unknown mode '%s' (did you mean '%s'?)", q, near);
 	else
-		config_error(p, v->line, v->col, "mode: unknown mode '%s' "
-		    "(expected sync, cooperative, threads or async)", q);
+		config_error(p, v->line, v->col,
+		    "mode: unknown mode '%s' "
+		    "(expected sync, cooperative, threads or async)",
+		    q);
 	free(q);
 }
 
@@ -893,7 +900,8 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 	int bad = 0;
 
 	while (config_next(p, &e) == 0 && e.type != YAML_SEQUENCE_END_EVENT) {
-		const char *s = config_scalar(p, &e, "workers", "a worker name");
+		const char *s =
+		    config_scalar(p, &e, "workers", "a worker name");
 
 		if (s == NULL || *s == '\0') {
 			if (s != NULL)
@@ -923,7 +931,8 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 		} else {
 			if (n == cap) {
 				cap = cap == 0 ? 8 : cap * 2;
-				names = xreallocarray(names, cap, sizeof *names);
+				names =
+				    xreallocarray(names, cap, sizeof *names);
 			}
 			names[n++] = xstrdup(s);
 		}
@@ -956,7 +965,8 @@ config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
 		return;
 	}
 	if (v->type == YAML_MAPPING_START_EVENT) {
-		config_error(p, v->line, v->col, "workers: expected a count or "
+		config_error(p, v->line, v->col,
+		    "workers: expected a count or "
 		    "a list of names, got a mapping");
 		config_skip(p, v);
 		return;
@@ -1098,14 +1108,16 @@ struct taskctx {
 
 /* Claim the task's kind; a second kind is an error. */
 static int
-config_kind(struct cfgparse *p, struct taskctx *tc, struct pev *v,
-    enum task_kind kind)
+config_kind(
+    struct cfgparse *p, struct taskctx *tc, struct pev *v, enum task_kind kind)
 {
 	const char *name = config_kinds[kind];
 
 	if (tc->kind != NULL) {
-		config_error(p, v->line, v->col, "a task has one kind, but this "
-		    "one has '%s' and '%s'", tc->kind, name);
+		config_error(p, v->line, v->col,
+		    "a task has one kind, but this "
+		    "one has '%s' and '%s'",
+		    tc->kind, name);
 		tc->bad = 1;
 		config_skip(p, v);
 		return -1;
@@ -1234,8 +1246,8 @@ config_opt_kinds(unsigned bit)
 static void
 config_task_check_opts(struct cfgparse *p, struct taskctx *tc)
 {
-	static const char *const names[] = {"timeout", "retries",
-	    "retry_delay", "preview", "yield_every"};
+	static const char *const names[] = {
+	    "timeout", "retries", "retry_delay", "preview", "yield_every"};
 	unsigned bit;
 	int i;
 
@@ -1264,8 +1276,8 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	}
 	if (cf->ntasks == p->taskcap) {
 		p->taskcap = p->taskcap == 0 ? 64 : p->taskcap * 2;
-		cf->tasks = xreallocarray(cf->tasks, p->taskcap,
-		    sizeof *cf->tasks);
+		cf->tasks =
+		    xreallocarray(cf->tasks, p->taskcap, sizeof *cf->tasks);
 	}
 	tc->t.index = (uint32_t)cf->ntasks + 1;
 	tc->t.opts = &cf->defaults;
@@ -1274,8 +1286,8 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 		return;
 	if (p->noverrides == p->overcap) {
 		p->overcap = p->overcap == 0 ? 8 : p->overcap * 2;
-		p->overrides = xreallocarray(p->overrides, p->overcap,
-		    sizeof *p->overrides);
+		p->overrides = xreallocarray(
+		    p->overrides, p->overcap, sizeof *p->overrides);
 	}
 	o = &p->overrides[p->noverrides++];
 	o->task = cf->ntasks - 1;
@@ -1294,7 +1306,8 @@ config_task(struct cfgparse *p, struct pev *start)
 	tc.t.line = start->line;
 	config_mapping(p, start, config_task_keys, &tc, NULL);
 	if (tc.kind == NULL && !tc.bad) {
-		config_error(p, start->line, start->col, "a task needs a kind: "
+		config_error(p, start->line, start->col,
+		    "a task needs a kind: "
 		    "one of delay, factorial, url or file");
 		tc.bad = 1;
 	}
@@ -1328,7 +1341,8 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 		if (item.type == YAML_MAPPING_START_EVENT)
 			config_task(p, &item);
 		else {
-			config_error(p, item.line, item.col, "tasks: expected a "
+			config_error(p, item.line, item.col,
+			    "tasks: expected a "
 			    "task such as '- delay: 4.0', got %s",
 			    config_what(&item));
 			config_skip(p, &item);
@@ -1368,7 +1382,8 @@ config_document(struct cfgparse *p)
 	if (config_next(p, &ev) != 0)
 		return;
 	if (ev.type == YAML_STREAM_END_EVENT) {
-		config_error(p, ev.line, ev.col, "the file is empty "
+		config_error(p, ev.line, ev.col,
+		    "the file is empty "
 		    "(expected a mapping with at least 'tasks')");
 		config_pev_clear(&ev);
 		return;
@@ -1383,10 +1398,12 @@ config_document(struct cfgparse *p)
 			config_error(p, ev.line, ev.col,
 			    "missing key 'tasks' (the list of tasks to run)");
 	} else if (config_is_null(&ev))
-		config_error(p, ev.line, ev.col, "the file is empty "
+		config_error(p, ev.line, ev.col,
+		    "the file is empty "
 		    "(expected a mapping with at least 'tasks')");
 	else {
-		config_error(p, ev.line, ev.col, "expected a mapping with keys "
+		config_error(p, ev.line, ev.col,
+		    "expected a mapping with keys "
 		    "such as 'mode', 'workers' and 'tasks', got %s",
 		    config_what(&ev));
 		config_skip(p, &ev);
@@ -1398,7 +1415,8 @@ config_document(struct cfgparse *p)
 	if (config_next(p, &ev) != 0)
 		return;
 	if (ev.type == YAML_DOCUMENT_START_EVENT)
-		config_error(p, ev.line, ev.col, "a second YAML document: a task "
+		config_error(p, ev.line, ev.col,
+		    "a second YAML document: a task "
 		    "file holds exactly one");
 	config_pev_clear(&ev);
 }
@@ -1515,8 +1533,8 @@ config_parse_free(struct cfgparse *p)
 static char *
 config_join_errors(struct cfgparse *p)
 {
-	size_t i, n = p->nerrors < CONFIG_MAX_ERRORS ? p->nerrors :
-	    CONFIG_MAX_ERRORS;
+	size_t i,
+	    n = p->nerrors < CONFIG_MAX_ERRORS ? p->nerrors : CONFIG_MAX_ERRORS;
 	char *out = xstrdup(""), *next;
 
 	for (i = 0; i < n; i++) {
@@ -1548,8 +1566,8 @@ config_parse(struct cfgparse *p, struct config **out, char **cause)
 	if (p->cf->name == NULL)
 		p->cf->name = config_default_name(p->file);
 	config_resolve_overrides(p);
-	p->cf->tasks = xreallocarray(p->cf->tasks, p->cf->ntasks,
-	    sizeof *p->cf->tasks);
+	p->cf->tasks =
+	    xreallocarray(p->cf->tasks, p->cf->ntasks, sizeof *p->cf->tasks);
 	*out = p->cf;
 	config_parse_free(p);
 	return 0;

@@ -66,16 +66,15 @@ struct config {
 };
 
 int config_load(const char *, struct config **, char **);
-int config_load_buffer(const char *, const char *, size_t, struct config **,
-    char **);
+int config_load_buffer(
+    const char *, const char *, size_t, struct config **, char **);
 void config_free(struct config *);
 int config_set_workers(struct config *, const char *);
 
 const char *config_mode_name(enum mode);
 int config_mode_parse(const char *, enum mode *);
 const char *config_kind_name(enum task_kind);
-const char *config_worker_name(const struct config *, unsigned, char *,
-    size_t);
+const char *config_worker_name(const struct config *, unsigned, char *, size_t);
 char *config_resolve(const struct config *, const char *);
 const char *config_suggest(const char *, const char *const *);
 

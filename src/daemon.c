@@ -83,14 +83,15 @@ daemon_load(const struct daemon_opts *o, struct config **out)
 	}
 	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
 		log_warnx("--mode: expected sync, cooperative, threads or "
-		    "async, got '%s'", o->mode);
+		          "async, got '%s'",
+		    o->mode);
 		config_free(cf);
 		return EX_USAGE;
 	}
 	if (o->workers != NULL && config_set_workers(cf, o->workers) != 0) {
 		log_warnx("--workers: expected a count from 1 to %d or unique "
-		    "comma-separated names, got '%s'", CONFIG_MAX_WORKERS,
-		    o->workers);
+		          "comma-separated names, got '%s'",
+		    CONFIG_MAX_WORKERS, o->workers);
 		config_free(cf);
 		return EX_USAGE;
 	}
@@ -190,8 +191,8 @@ daemon_run_done(struct run *run, void *arg)
 	d->due += d->cf->interval;
 	if (now > d->due) {
 		log_warnx("run %u took %.3f s, longer than the interval of "
-		    "%g s: the next starts now", d->runs, run_elapsed(run),
-		    d->cf->interval);
+		          "%g s: the next starts now",
+		    d->runs, run_elapsed(run), d->cf->interval);
 		d->due = now;
 	}
 	wait = d->due - now + daemon_jitter(d);
@@ -252,8 +253,9 @@ daemon_reload(struct daemon *d)
 	config_free(d->next_cf);
 	d->next_cf = cf;
 	log_info("reloaded %s: %zu tasks, %s mode, %u workers; applies from "
-	    "the next run", d->opts->file, cf->ntasks,
-	    config_mode_name(cf->mode), cf->nworkers);
+	         "the next run",
+	    d->opts->file, cf->ntasks, config_mode_name(cf->mode),
+	    cf->nworkers);
 }
 
 static void
@@ -281,13 +283,14 @@ daemon_signal(evutil_socket_t sig, short what, void *arg)
 static void
 daemon_signals(struct daemon *d)
 {
-	static const int sigs[DAEMON_NSIGNALS] = {SIGINT, SIGTERM, SIGHUP,
-	    SIGUSR1, SIGUSR2};
+	static const int sigs[DAEMON_NSIGNALS] = {
+	    SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
 	for (i = 0; i < DAEMON_NSIGNALS - 1; i++) {
-		d->signals[i] = evsignal_new(d->base, sigs[i], daemon_signal, d);
+		d->signals[i] =
+		    evsignal_new(d->base, sigs[i], daemon_signal, d);
 		evsignal_add(d->signals[i], NULL);
 	}
 }
@@ -401,8 +404,8 @@ daemon_setup(struct daemon *d)
 	if (daemon_report(d) != 0)
 		return EX_TEMPFAIL;
 	if (d->opts->status != NULL) {
-		d->status = status_new(d->base, d->report, d->opts->status,
-		    &cause);
+		d->status =
+		    status_new(d->base, d->report, d->opts->status, &cause);
 		if (d->status == NULL) {
 			log_warnx("cannot start: %s", cause);
 			free(cause);
@@ -429,8 +432,8 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	d.ready_fd = -1;
 	memset(abs, 0, sizeof abs);
 	if (opts->detach) {
-		const char **paths[4] = {&opts->file, &opts->results,
-		    &opts->pidfile, &opts->log};
+		const char **paths[4] = {
+		    &opts->file, &opts->results, &opts->pidfile, &opts->log};
 
 		for (i = 0; i < 4; i++) {
 			if ((abs[i] = daemon_abs(*paths[i])) != NULL)

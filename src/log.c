@@ -26,8 +26,8 @@ static FILE *log_file;
 static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
-static void log_vwrite_as(int, const char *, const char *, const char *,
-    va_list);
+static void log_vwrite_as(
+    int, const char *, const char *, const char *, va_list);
 
 void
 log_init(const char *name, int verbose)
@@ -104,8 +104,8 @@ log_close(void)
 
 /* Write to every destination; stderr lines start with name when given. */
 static void
-log_vwrite_as(int pri, const char *name, const char *prefix, const char *fmt,
-    va_list ap)
+log_vwrite_as(
+    int pri, const char *name, const char *prefix, const char *fmt, va_list ap)
 {
 	char *msg, stamp[32];
 	struct tm tm;

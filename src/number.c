@@ -162,7 +162,8 @@ number_rate(const char *s, double *out, const char **why)
 	size_t n;
 
 	if ((slash = strchr(s, '/')) == NULL) {
-		*why = "expected a count per second or minute, like 20/s or 5/m";
+		*why =
+		    "expected a count per second or minute, like 20/s or 5/m";
 		return -1;
 	}
 	if (strcmp(slash, "/s") == 0)

@@ -5,11 +5,11 @@
 /* The longest duration anything accepts: 365 days. */
 #define NUMBER_DURATION_MAX (365.0 * 24 * 3600)
 
-int	number_uint(const char *, unsigned long long, unsigned long long,
-	    unsigned long long *, const char **);
-int	number_real(const char *, double *, const char **);
-int	number_duration(const char *, double *, const char **);
-int	number_rate(const char *, double *, const char **);
-char	*number_format_seconds(double);
+int number_uint(const char *, unsigned long long, unsigned long long,
+    unsigned long long *, const char **);
+int number_real(const char *, double *, const char **);
+int number_duration(const char *, double *, const char **);
+int number_rate(const char *, double *, const char **);
+char *number_format_seconds(double);
 
 #endif

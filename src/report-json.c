@@ -68,25 +68,25 @@ report_json_extra(json_t *o, const struct task *t, const struct result *r)
 	switch (t->kind) {
 	case TASK_FACTORIAL:
 		if (r->value != NULL)
-			json_object_set_new(o, "digits",
-			    json_integer((json_int_t)r->digits));
+			json_object_set_new(
+			    o, "digits", json_integer((json_int_t)r->digits));
 		if (r->yields > 0)
-			json_object_set_new(o, "yields",
-			    json_integer((json_int_t)r->yields));
+			json_object_set_new(
+			    o, "yields", json_integer((json_int_t)r->yields));
 		break;
 	case TASK_URL:
 		json_object_set_new(o, "status", json_integer(r->status));
-		json_object_set_new(o, "bytes",
-		    json_integer((json_int_t)r->bytes));
+		json_object_set_new(
+		    o, "bytes", json_integer((json_int_t)r->bytes));
 		json_object_set_new(o, "preview",
 		    json_string(r->preview != NULL ? r->preview : ""));
 		json_object_set_new(o, "attempt", json_integer(r->attempt));
 		break;
 	case TASK_FILE:
-		json_object_set_new(o, "bytes",
-		    json_integer((json_int_t)r->bytes));
-		json_object_set_new(o, "lines",
-		    json_integer((json_int_t)r->lines));
+		json_object_set_new(
+		    o, "bytes", json_integer((json_int_t)r->bytes));
+		json_object_set_new(
+		    o, "lines", json_integer((json_int_t)r->lines));
 		break;
 	default:
 		break;
@@ -127,16 +127,16 @@ report_json_line(const struct report_event *ev)
 
 	o = json_object();
 	json_object_set_new(o, "ts", json_string(ev->ts));
-	json_object_set_new(o, "event",
-	    json_string(report_event_name(ev->type)));
+	json_object_set_new(
+	    o, "event", json_string(report_event_name(ev->type)));
 	json_object_set_new(o, "run", json_integer(ev->run));
 	switch (ev->type) {
 	case REPORT_RUN_START:
 		json_object_set_new(o, "name", json_string(ev->cf->name));
 		json_object_set_new(o, "mode", json_string(ev->mode));
 		json_object_set_new(o, "workers", json_integer(ev->nworkers));
-		json_object_set_new(o, "tasks",
-		    json_integer((json_int_t)ev->ntasks));
+		json_object_set_new(
+		    o, "tasks", json_integer((json_int_t)ev->ntasks));
 		break;
 	case REPORT_WORKER_START:
 		json_object_set_new(o, "worker", json_string(ev->worker));
@@ -147,25 +147,28 @@ report_json_line(const struct report_event *ev)
 		break;
 	case REPORT_TASK_RETRY:
 		report_json_task(o, ev);
-		json_object_set_new(o, "attempt",
-		    json_integer(ev->result->attempt));
-		json_object_set_new(o, "error", json_string(ev->result->error !=
-		    NULL ? ev->result->error : "failed"));
+		json_object_set_new(
+		    o, "attempt", json_integer(ev->result->attempt));
+		json_object_set_new(o, "error",
+		    json_string(ev->result->error != NULL ? ev->result->error
+		                                          : "failed"));
 		if (ev->result->status > 0)
-			json_object_set_new(o, "status",
-			    json_integer(ev->result->status));
-		json_object_set_new(o, "retry_in", report_json_seconds(ev->wait));
+			json_object_set_new(
+			    o, "status", json_integer(ev->result->status));
+		json_object_set_new(
+		    o, "retry_in", report_json_seconds(ev->wait));
 		break;
 	case REPORT_WORKER_DONE:
 		json_object_set_new(o, "worker", json_string(ev->worker));
-		json_object_set_new(o, "tasks",
-		    json_integer((json_int_t)ev->worker_tasks));
+		json_object_set_new(
+		    o, "tasks", json_integer((json_int_t)ev->worker_tasks));
 		break;
 	case REPORT_RUN_DONE:
-		json_object_set_new(o, "elapsed", report_json_seconds(ev->elapsed));
+		json_object_set_new(
+		    o, "elapsed", report_json_seconds(ev->elapsed));
 		json_object_set_new(o, "ok", json_integer((json_int_t)ev->ok));
-		json_object_set_new(o, "failed",
-		    json_integer((json_int_t)ev->failed));
+		json_object_set_new(
+		    o, "failed", json_integer((json_int_t)ev->failed));
 		break;
 	}
 	s = json_dumps(o, REPORT_JSON_FLAGS);

@@ -77,8 +77,9 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 	fputc('\n', rt->f);
 	if (cf->description != NULL && *cf->description != '\0')
 		fprintf(rt->f, "%s%s", cf->description,
-		    cf->description[strlen(cf->description) - 1] == '\n' ? "" :
-		    "\n");
+		    cf->description[strlen(cf->description) - 1] == '\n'
+		        ? ""
+		        : "\n");
 }
 
 /* "delay 4", "factorial 40", "url https://...". */
@@ -107,8 +108,8 @@ report_text_what(struct report_text *rt, const struct task *t)
 
 /* The result in words. */
 static void
-report_text_result(struct report_text *rt, const struct task *t,
-    const struct result *r)
+report_text_result(
+    struct report_text *rt, const struct task *t, const struct result *r)
 {
 	size_t d = r->digits;
 
@@ -156,7 +157,8 @@ report_text_task(struct report_text *rt, const struct report_event *ev)
 	}
 	if (ev->type == REPORT_TASK_RETRY) {
 		fprintf(rt->f, "  attempt %u failed (%s), retry in %g s\n",
-		    r->attempt, r->error != NULL ? r->error : "failed", ev->wait);
+		    r->attempt, r->error != NULL ? r->error : "failed",
+		    ev->wait);
 		return;
 	}
 	fprintf(rt->f, "  %s%-6s%s %7.3f s  ", report_text_paint(rt, r->ok),
@@ -186,12 +188,16 @@ report_text_emit(const struct report_event *ev, void *arg)
 		report_text_task(rt, ev);
 		break;
 	case REPORT_WORKER_DONE:
-		fprintf(rt->f, "Worker %s finished as there are no more tasks "
-		    "(%lu done)\n", ev->worker, ev->worker_tasks);
+		fprintf(rt->f,
+		    "Worker %s finished as there are no more tasks "
+		    "(%lu done)\n",
+		    ev->worker, ev->worker_tasks);
 		break;
 	case REPORT_RUN_DONE:
-		fprintf(rt->f, "Total elapsed time: %.2f seconds (%zu ok, "
-		    "%s%zu failed%s)\n", ev->elapsed, ev->ok,
+		fprintf(rt->f,
+		    "Total elapsed time: %.2f seconds (%zu ok, "
+		    "%s%zu failed%s)\n",
+		    ev->elapsed, ev->ok,
 		    ev->failed > 0 ? report_text_paint(rt, 0) : "", ev->failed,
 		    ev->failed > 0 ? report_text_reset(rt) : "");
 		break;

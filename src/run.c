@@ -84,8 +84,8 @@ static const struct timeval run_now = {0, 0};
 static void run_async_next(struct worker *);
 
 struct run *
-run_new(struct event_base *base, const struct config *cf,
-    struct report *report, unsigned number)
+run_new(struct event_base *base, const struct config *cf, struct report *report,
+    unsigned number)
 {
 	struct run *r;
 	unsigned i;
@@ -101,8 +101,8 @@ run_new(struct event_base *base, const struct config *cf,
 	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
 	for (i = 0; i < r->nworkers; i++) {
 		r->workers[i].run = r;
-		r->workers[i].name = config_worker_name(cf, i,
-		    r->workers[i].num, sizeof r->workers[i].num);
+		r->workers[i].name = config_worker_name(
+		    cf, i, r->workers[i].num, sizeof r->workers[i].num);
 	}
 	TAILQ_INIT(&r->ready);
 	pthread_mutex_init(&r->lock, NULL);
@@ -183,8 +183,8 @@ job_fetch_loop(struct job *job)
 
 /* Write an event; loop modes flush the sinks once per loop turn. */
 static void
-run_emit(struct run *r, enum report_type type, struct worker *w,
-    struct job *job)
+run_emit(
+    struct run *r, enum report_type type, struct worker *w, struct job *job)
 {
 	struct report_event ev;
 
@@ -536,7 +536,8 @@ run_threads_start(struct run *r)
 	pthread_attr_destroy(&attr);
 	if (failed > 0)
 		log_warnx("could not start %u of %u worker threads; those "
-		    "workers stay idle", failed, r->nworkers);
+		          "workers stay idle",
+		    failed, r->nworkers);
 }
 
 /* Start the run on the loop; done is called when it is over. */

@@ -12,8 +12,8 @@ struct run;
 
 typedef void (*run_done_cb)(struct run *, void *);
 
-struct run *run_new(struct event_base *, const struct config *,
-    struct report *, unsigned);
+struct run *run_new(
+    struct event_base *, const struct config *, struct report *, unsigned);
 void run_set_shard(struct run *, unsigned, unsigned);
 void run_start(struct run *, run_done_cb, void *);
 void run_stop(struct run *, double);

@@ -25,8 +25,8 @@
 #include "xmalloc.h"
 
 /* Upper bounds of the task duration histogram, seconds. */
-static const double status_le[] = {0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5,
-    1, 2.5, 5, 10, 30, 60};
+static const double status_le[] = {
+    0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
 #define STATUS_NLE (sizeof status_le / sizeof status_le[0])
 
 enum { WORKER_IDLE, WORKER_BUSY, WORKER_DONE };
@@ -163,13 +163,15 @@ status_workers(const struct status *st)
 
 	for (i = 0; i < st->nworkers && st->cf != NULL; i++) {
 		w = json_object();
-		json_object_set_new(w, "name", json_string(
-		    config_worker_name(st->cf, i, buf, sizeof buf)));
-		json_object_set_new(w, "state",
-		    json_string(states[st->workers[i].state]));
+		json_object_set_new(w, "name",
+		    json_string(
+		        config_worker_name(st->cf, i, buf, sizeof buf)));
+		json_object_set_new(
+		    w, "state", json_string(states[st->workers[i].state]));
 		json_object_set_new(w, "task",
-		    st->workers[i].state == WORKER_BUSY ?
-			json_integer(st->workers[i].task) : json_null());
+		    st->workers[i].state == WORKER_BUSY
+		        ? json_integer(st->workers[i].task)
+		        : json_null());
 		json_array_append_new(arr, w);
 	}
 	return arr;
@@ -183,10 +185,10 @@ status_json(struct status *st)
 	char stamp[CLOCK_STAMP_SIZE], *s;
 
 	o = json_object();
-	json_object_set_new(o, "name",
-	    json_string(st->cf != NULL ? st->cf->name : ""));
-	json_object_set_new(o, "mode", json_string(st->cf != NULL ?
-	    config_mode_name(st->cf->mode) : ""));
+	json_object_set_new(
+	    o, "name", json_string(st->cf != NULL ? st->cf->name : ""));
+	json_object_set_new(o, "mode",
+	    json_string(st->cf != NULL ? config_mode_name(st->cf->mode) : ""));
 	json_object_set_new(o, "state", json_string(status_state(st)));
 	json_object_set_new(o, "run", json_integer(st->run));
 	if (st->next_run > 0) {
@@ -194,17 +196,18 @@ status_json(struct status *st)
 		json_object_set_new(o, "next_run", json_string(stamp));
 	} else
 		json_object_set_new(o, "next_run", json_null());
-	json_object_set_new(o, "uptime",
-	    json_real(clock_now() - st->started));
+	json_object_set_new(o, "uptime", json_real(clock_now() - st->started));
 	c = json_object();
 	json_object_set_new(c, "total", json_integer((json_int_t)st->total));
 	json_object_set_new(c, "done", json_integer((json_int_t)st->done));
 	json_object_set_new(c, "ok", json_integer((json_int_t)st->ok));
 	json_object_set_new(c, "failed", json_integer((json_int_t)st->failed));
-	json_object_set_new(c, "in_flight",
-	    json_integer((json_int_t)st->inflight));
-	json_object_set_new(c, "queued", json_integer((json_int_t)(st->running ?
-	    st->total - st->done - st->inflight : 0)));
+	json_object_set_new(
+	    c, "in_flight", json_integer((json_int_t)st->inflight));
+	json_object_set_new(c, "queued",
+	    json_integer(
+	        (json_int_t)(st->running ? st->total - st->done - st->inflight
+	                                 : 0)));
 	json_object_set_new(o, "counts", c);
 	json_object_set_new(o, "workers", status_workers(st));
 	s = json_dumps(o, JSON_COMPACT | JSON_REAL_PRECISION(9));
@@ -214,24 +217,32 @@ status_json(struct status *st)
 
 /* One kind's histogram lines. */
 static void
-status_metrics_histogram(struct evbuffer *b, const struct status_kind *k,
-    const char *kind)
+status_metrics_histogram(
+    struct evbuffer *b, const struct status_kind *k, const char *kind)
 {
 	unsigned long long cum = 0;
 	size_t i;
 
 	for (i = 0; i < STATUS_NLE; i++) {
 		cum += k->le[i];
-		evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_bucket"
-		    "{kind=\"%s\",le=\"%g\"} %llu\n", kind, status_le[i], cum);
+		evbuffer_add_printf(b,
+		    "asyncdemo_task_duration_seconds_bucket"
+		    "{kind=\"%s\",le=\"%g\"} %llu\n",
+		    kind, status_le[i], cum);
 	}
 	cum += k->le[STATUS_NLE];
-	evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_bucket{kind="
-	    "\"%s\",le=\"+Inf\"} %llu\n", kind, cum);
-	evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_sum{kind="
-	    "\"%s\"} %.6f\n", kind, k->sum);
-	evbuffer_add_printf(b, "asyncdemo_task_duration_seconds_count{kind="
-	    "\"%s\"} %llu\n", kind, cum);
+	evbuffer_add_printf(b,
+	    "asyncdemo_task_duration_seconds_bucket{kind="
+	    "\"%s\",le=\"+Inf\"} %llu\n",
+	    kind, cum);
+	evbuffer_add_printf(b,
+	    "asyncdemo_task_duration_seconds_sum{kind="
+	    "\"%s\"} %.6f\n",
+	    kind, k->sum);
+	evbuffer_add_printf(b,
+	    "asyncdemo_task_duration_seconds_count{kind="
+	    "\"%s\"} %llu\n",
+	    kind, cum);
 }
 
 /* GET /metrics: Prometheus text format 0.0.4. */
@@ -241,45 +252,60 @@ status_metrics(struct status *st, struct evbuffer *b)
 	const char *kind;
 	int k;
 
-	evbuffer_add_printf(b, "# HELP asyncdemo_tasks_total Tasks finished, "
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_tasks_total Tasks finished, "
 	    "by kind and outcome.\n# TYPE asyncdemo_tasks_total counter\n");
 	for (k = 0; k < TASK_NKINDS; k++) {
 		kind = config_kind_name((enum task_kind)k);
-		evbuffer_add_printf(b, "asyncdemo_tasks_total{kind=\"%s\","
-		    "outcome=\"ok\"} %llu\n", kind, st->kinds[k].ok);
-		evbuffer_add_printf(b, "asyncdemo_tasks_total{kind=\"%s\","
-		    "outcome=\"failed\"} %llu\n", kind, st->kinds[k].failed);
+		evbuffer_add_printf(b,
+		    "asyncdemo_tasks_total{kind=\"%s\","
+		    "outcome=\"ok\"} %llu\n",
+		    kind, st->kinds[k].ok);
+		evbuffer_add_printf(b,
+		    "asyncdemo_tasks_total{kind=\"%s\","
+		    "outcome=\"failed\"} %llu\n",
+		    kind, st->kinds[k].failed);
 	}
-	evbuffer_add_printf(b, "# HELP asyncdemo_task_duration_seconds Task "
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_task_duration_seconds Task "
 	    "durations, by kind.\n# TYPE asyncdemo_task_duration_seconds "
 	    "histogram\n");
 	for (k = 0; k < TASK_NKINDS; k++)
-		status_metrics_histogram(b, &st->kinds[k],
-		    config_kind_name((enum task_kind)k));
-	evbuffer_add_printf(b, "# HELP asyncdemo_runs_total Runs finished.\n"
+		status_metrics_histogram(
+		    b, &st->kinds[k], config_kind_name((enum task_kind)k));
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_runs_total Runs finished.\n"
 	    "# TYPE asyncdemo_runs_total counter\nasyncdemo_runs_total %llu\n",
 	    st->runs);
-	evbuffer_add_printf(b, "# HELP asyncdemo_run_duration_seconds How long "
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_run_duration_seconds How long "
 	    "the last run took.\n# TYPE asyncdemo_run_duration_seconds gauge\n"
-	    "asyncdemo_run_duration_seconds %.6f\n", st->last_elapsed);
-	evbuffer_add_printf(b, "# HELP asyncdemo_last_run_timestamp_seconds "
+	    "asyncdemo_run_duration_seconds %.6f\n",
+	    st->last_elapsed);
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_last_run_timestamp_seconds "
 	    "When the last run ended.\n# TYPE "
 	    "asyncdemo_last_run_timestamp_seconds gauge\n"
-	    "asyncdemo_last_run_timestamp_seconds %.3f\n", st->last_end);
-	evbuffer_add_printf(b, "# HELP asyncdemo_workers_busy Workers running "
+	    "asyncdemo_last_run_timestamp_seconds %.3f\n",
+	    st->last_end);
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_workers_busy Workers running "
 	    "a task now.\n# TYPE asyncdemo_workers_busy gauge\n"
-	    "asyncdemo_workers_busy %u\n", st->busy);
-	evbuffer_add_printf(b, "# HELP asyncdemo_tasks_in_flight Tasks "
+	    "asyncdemo_workers_busy %u\n",
+	    st->busy);
+	evbuffer_add_printf(b,
+	    "# HELP asyncdemo_tasks_in_flight Tasks "
 	    "running now.\n# TYPE asyncdemo_tasks_in_flight gauge\n"
-	    "asyncdemo_tasks_in_flight %zu\n", st->inflight);
+	    "asyncdemo_tasks_in_flight %zu\n",
+	    st->inflight);
 }
 
 static void
 status_request(struct evhttp_request *req, void *arg)
 {
 	struct status *st = arg;
-	const char *path = evhttp_uri_get_path(evhttp_request_get_evhttp_uri(
-	    req));
+	const char *path =
+	    evhttp_uri_get_path(evhttp_request_get_evhttp_uri(req));
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct evbuffer *b = evbuffer_new();
 	char *s;
@@ -300,8 +326,8 @@ status_request(struct evhttp_request *req, void *arg)
 		evhttp_send_reply(req, HTTP_OK, "OK", b);
 	} else if (path != NULL && strcmp(path, "/metrics") == 0) {
 		status_metrics(st, b);
-		evhttp_add_header(h, "Content-Type",
-		    "text/plain; version=0.0.4");
+		evhttp_add_header(
+		    h, "Content-Type", "text/plain; version=0.0.4");
 		evhttp_send_reply(req, HTTP_OK, "OK", b);
 	} else {
 		evbuffer_add_printf(b, "not found: try /status or /metrics\n");

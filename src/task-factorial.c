@@ -136,8 +136,8 @@ factorial_free(struct factorial *f)
 static void
 task_factorial_run(struct job *job)
 {
-	job->result.value = factorial_compute(job->task->num.n,
-	    &job->result.digits);
+	job->result.value =
+	    factorial_compute(job->task->num.n, &job->result.digits);
 	job->result.ok = 1;
 }
 

@@ -56,8 +56,8 @@ task_file_open(struct job *job, int *fifo)
 	}
 	if (!S_ISREG(sb.st_mode) && !S_ISFIFO(sb.st_mode) &&
 	    !S_ISCHR(sb.st_mode)) {
-		job_fail(job, "%s: not a regular file, FIFO or character device",
-		    arg);
+		job_fail(job,
+		    "%s: not a regular file, FIFO or character device", arg);
 		close(fd);
 		return -1;
 	}
@@ -105,7 +105,8 @@ task_file_run(struct job *job)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1) {
-			job_fail(job, "%s: %s", job->task->str, strerror(errno));
+			job_fail(
+			    job, "%s: %s", job->task->str, strerror(errno));
 			break;
 		}
 		task_file_count(job, buf, (size_t)n, &last);
@@ -175,8 +176,8 @@ task_file_start(struct job *job)
 		return;
 	}
 	if (tf->fifo) {
-		tf->ev = event_new(job->base, tf->fd, EV_READ, task_file_chunk,
-		    job);
+		tf->ev =
+		    event_new(job->base, tf->fd, EV_READ, task_file_chunk, job);
 		event_add(tf->ev, NULL);
 	} else {
 		tf->ev = evtimer_new(job->base, task_file_chunk, job);

@@ -142,8 +142,8 @@ task_url_attempt(struct job *job)
 	struct fetch_opts fo;
 
 	task_url_opts(job, &fo);
-	tu->fetch = fetch_start(job_fetch_loop(job), job->task->str, &fo,
-	    task_url_done, job);
+	tu->fetch = fetch_start(
+	    job_fetch_loop(job), job->task->str, &fo, task_url_done, job);
 }
 
 static void

@@ -23,130 +23,139 @@ struct bad {
 
 static const struct bad bad_files[] = {
     {"mode: async\ntaks:\n  - delay: 1\n",
-	"t.yaml:2:1: unknown key 'taks' (did you mean 'tasks'?)"},
+        "t.yaml:2:1: unknown key 'taks' (did you mean 'tasks'?)"},
     {"mode: asnyc\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:7: mode: unknown mode 'asnyc' (did you mean 'async'?)"},
+        "t.yaml:1:7: mode: unknown mode 'asnyc' (did you mean 'async'?)"},
     {"mode: parallel\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:7: mode: unknown mode 'parallel' (expected sync, "
-	"cooperative, threads or async)"},
+        "t.yaml:1:7: mode: unknown mode 'parallel' (expected sync, "
+        "cooperative, threads or async)"},
     {"tasks:\n\t- delay: 1\n",
-	"t.yaml:2:1: tab character: YAML indents with spaces only"},
+        "t.yaml:2:1: tab character: YAML indents with spaces only"},
     {"mode: sync\nmode: async\ntasks:\n  - delay: 1\n",
-	"t.yaml:2:1: duplicate key 'mode' (first at line 1, column 1)"},
+        "t.yaml:2:1: duplicate key 'mode' (first at line 1, column 1)"},
     {"tasks:\n  - delay: 1\n---\ntasks:\n  - delay: 2\n",
-	"t.yaml:3:1: a second YAML document: a task file holds exactly one"},
-    {"", "t.yaml:1:1: the file is empty (expected a mapping with at least "
-	 "'tasks')"},
-    {"# only a comment\n", "t.yaml:2:1: the file is empty (expected a "
-			   "mapping with at least 'tasks')"},
+        "t.yaml:3:1: a second YAML document: a task file holds exactly one"},
+    {"",
+        "t.yaml:1:1: the file is empty (expected a mapping with at least "
+        "'tasks')"},
+    {"# only a comment\n",
+        "t.yaml:2:1: the file is empty (expected a "
+        "mapping with at least 'tasks')"},
     {"tasks:\n  - name: x\n",
-	"t.yaml:2:5: a task needs a kind: one of delay, factorial, url or "
-	"file"},
+        "t.yaml:2:5: a task needs a kind: one of delay, factorial, url or "
+        "file"},
     {"tasks:\n  - delay: 1\n    url: http://x/\n",
-	"t.yaml:3:10: a task has one kind, but this one has 'delay' and "
-	"'url'"},
+        "t.yaml:3:10: a task has one kind, but this one has 'delay' and "
+        "'url'"},
     {"tasks:\n  - delay: 1\n    timeout: 5s\n",
-	"t.yaml:3:14: timeout: does not apply to a delay task (only to url "
-	"tasks)"},
+        "t.yaml:3:14: timeout: does not apply to a delay task (only to url "
+        "tasks)"},
     {"tasks:\n  - url: http://a/\n    yield_every: 5\n",
-	"t.yaml:3:18: yield_every: does not apply to a url task (only to "
-	"factorial tasks)"},
+        "t.yaml:3:18: yield_every: does not apply to a url task (only to "
+        "factorial tasks)"},
     {"tasks:\n  - delay: 4x\n",
-	"t.yaml:2:12: delay: invalid duration '4x': unknown unit (expected "
-	"ms, s, m or h)"},
+        "t.yaml:2:12: delay: invalid duration '4x': unknown unit (expected "
+        "ms, s, m or h)"},
     {"tasks:\n  - delay: -1\n",
-	"t.yaml:2:12: delay: invalid duration '-1': negative"},
+        "t.yaml:2:12: delay: invalid duration '-1': negative"},
     {"tasks:\n  - delay: 400d\n",
-	"t.yaml:2:12: delay: invalid duration '400d': unknown unit (expected "
-	"ms, s, m or h)"},
+        "t.yaml:2:12: delay: invalid duration '400d': unknown unit (expected "
+        "ms, s, m or h)"},
     {"tasks:\n  - delay: 9000h\n",
-	"t.yaml:2:12: delay: invalid duration '9000h': too long (at most 365 "
-	"days)"},
+        "t.yaml:2:12: delay: invalid duration '9000h': too long (at most 365 "
+        "days)"},
     {"tasks:\n  - factorial: 2000000\n",
-	"t.yaml:2:16: factorial: invalid number '2000000': too large "
-	"(expected 0 to 1000000)"},
+        "t.yaml:2:16: factorial: invalid number '2000000': too large "
+        "(expected 0 to 1000000)"},
     {"tasks:\n  - factorial: 4.5\n",
-	"t.yaml:2:16: factorial: invalid number '4.5': not a whole number "
-	"(expected 0 to 1000000)"},
+        "t.yaml:2:16: factorial: invalid number '4.5': not a whole number "
+        "(expected 0 to 1000000)"},
     {"tasks:\n  - factorial: -3\n",
-	"t.yaml:2:16: factorial: invalid number '-3': negative (expected 0 "
-	"to 1000000)"},
+        "t.yaml:2:16: factorial: invalid number '-3': negative (expected 0 "
+        "to 1000000)"},
     {"workers: 0\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:10: workers: invalid number '0': too small (expected 1 to "
-	"100000)"},
+        "t.yaml:1:10: workers: invalid number '0': too small (expected 1 to "
+        "100000)"},
     {"workers: 100001\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:10: workers: invalid number '100001': too large (expected "
-	"1 to 100000)"},
+        "t.yaml:1:10: workers: invalid number '100001': too large (expected "
+        "1 to 100000)"},
     {"workers: [One, One]\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:16: workers: duplicate worker name 'One'"},
+        "t.yaml:1:16: workers: duplicate worker name 'One'"},
     {"workers: []\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:10: workers: the list is empty (expected at least one "
-	"name)"},
+        "t.yaml:1:10: workers: the list is empty (expected at least one "
+        "name)"},
     {"workers: {a: 1}\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:10: workers: expected a count or a list of names, got a "
-	"mapping"},
-    {"mode: sync\n", "t.yaml:1:1: missing key 'tasks' (the list of tasks "
-		     "to run)"},
-    {"tasks: []\n", "t.yaml:1:8: tasks: the list is empty (expected at "
-		    "least one task)"},
-    {"tasks:\n  - 4.0\n", "t.yaml:2:5: tasks: expected a task such as '- "
-			  "delay: 4.0', got a value"},
-    {"tasks: {delay: 1}\n", "t.yaml:1:8: tasks: expected a list of tasks, "
-			    "got a mapping"},
+        "t.yaml:1:10: workers: expected a count or a list of names, got a "
+        "mapping"},
+    {"mode: sync\n",
+        "t.yaml:1:1: missing key 'tasks' (the list of tasks "
+        "to run)"},
+    {"tasks: []\n",
+        "t.yaml:1:8: tasks: the list is empty (expected at "
+        "least one task)"},
+    {"tasks:\n  - 4.0\n",
+        "t.yaml:2:5: tasks: expected a task such as '- "
+        "delay: 4.0', got a value"},
+    {"tasks: {delay: 1}\n",
+        "t.yaml:1:8: tasks: expected a list of tasks, "
+        "got a mapping"},
     {"tasks:\n  - url: ftp://x/\n",
-	"t.yaml:2:10: url: invalid URL 'ftp://x/': expected http:// or "
-	"https:// and a host, without spaces"},
+        "t.yaml:2:10: url: invalid URL 'ftp://x/': expected http:// or "
+        "https:// and a host, without spaces"},
     {"tasks:\n  - file: \"\"\n", "t.yaml:2:11: file: must not be empty"},
     {"tasks:\n  - delay: *nope\n", "t.yaml:2:12: unknown alias '*nope'"},
-    {"just a string\n", "t.yaml:1:1: expected a mapping with keys such as "
-			"'mode', 'workers' and 'tasks', got a value"},
-    {"- delay: 1\n", "t.yaml:1:1: expected a mapping with keys such as "
-		     "'mode', 'workers' and 'tasks', got a list"},
+    {"just a string\n",
+        "t.yaml:1:1: expected a mapping with keys such as "
+        "'mode', 'workers' and 'tasks', got a value"},
+    {"- delay: 1\n",
+        "t.yaml:1:1: expected a mapping with keys such as "
+        "'mode', 'workers' and 'tasks', got a list"},
     {"tasks:\n  - delay: 1\n   - delay: 2\n",
-	"t.yaml:3:4: YAML syntax error: did not find expected '-' indicator "
-	"while parsing a block collection (which starts at line 2)"},
+        "t.yaml:3:4: YAML syntax error: did not find expected '-' indicator "
+        "while parsing a block collection (which starts at line 2)"},
     {"mode:\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:6: mode: missing value (expected sync, cooperative, "
-	"threads or async)"},
+        "t.yaml:1:6: mode: missing value (expected sync, cooperative, "
+        "threads or async)"},
     {"rate: 20/h\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:7: rate: invalid rate '20/h': unknown unit (expected /s or "
-	"/m)"},
+        "t.yaml:1:7: rate: invalid rate '20/h': unknown unit (expected /s or "
+        "/m)"},
     {"rate: 0/s\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:7: rate: invalid rate '0/s': must be more than 0"},
+        "t.yaml:1:7: rate: invalid rate '0/s': must be more than 0"},
     {"interval: 0\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:11: interval: invalid duration '0': must be more than 0"},
+        "t.yaml:1:11: interval: invalid duration '0': must be more than 0"},
     {"defaults:\n  timeot: 5\ntasks:\n  - delay: 1\n",
-	"t.yaml:2:3: unknown key 'timeot' (did you mean 'timeout'?)"},
+        "t.yaml:2:3: unknown key 'timeot' (did you mean 'timeout'?)"},
     {"defaults: 5\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:11: defaults: expected a mapping, got a value"},
+        "t.yaml:1:11: defaults: expected a mapping, got a value"},
     {"tasks:\n  - url: http://a/\n    retries: 1000\n",
-	"t.yaml:3:14: retries: invalid number '1000': too large (expected 0 "
-	"to 100)"},
+        "t.yaml:3:14: retries: invalid number '1000': too large (expected 0 "
+        "to 100)"},
     {"defaults: {yield_every: 0}\ntasks:\n  - factorial: 5\n",
-	"t.yaml:1:25: yield_every: invalid number '0': too small (expected 1 "
-	"to 1000000)"},
+        "t.yaml:1:25: yield_every: invalid number '0': too small (expected 1 "
+        "to 1000000)"},
     {"tasks:\n  - delay: 1\n  - dealy: 2\n",
-	"t.yaml:3:5: unknown key 'dealy' (did you mean 'delay'?)"},
+        "t.yaml:3:5: unknown key 'dealy' (did you mean 'delay'?)"},
     {"tasks:\n  - delay: a\n  - delay: b\n  - factorial: c\n",
-	"t.yaml:2:12: delay: invalid duration 'a': not a duration\n"
-	"t.yaml:3:12: delay: invalid duration 'b': not a duration\n"
-	"t.yaml:4:16: factorial: invalid number 'c': not a whole number "
-	"(expected 0 to 1000000)"},
+        "t.yaml:2:12: delay: invalid duration 'a': not a duration\n"
+        "t.yaml:3:12: delay: invalid duration 'b': not a duration\n"
+        "t.yaml:4:16: factorial: invalid number 'c': not a whole number "
+        "(expected 0 to 1000000)"},
     {"tasks:\n  - delay: 1\n  - file: \"\xff\"\n",
-	"t.yaml:3:12: invalid leading UTF-8 octet (the file must be UTF-8 "
-	"text)"},
+        "t.yaml:3:12: invalid leading UTF-8 octet (the file must be UTF-8 "
+        "text)"},
     {"tasks:\n  - delay: [1]\n",
-	"t.yaml:2:12: delay: expected a duration such as 4.0, 250ms or 1.5m, "
-	"got a list"},
-    {"name: \"\"\ntasks:\n  - delay: 1\n", "t.yaml:1:7: name: must not be "
-					  "empty"},
+        "t.yaml:2:12: delay: expected a duration such as 4.0, 250ms or 1.5m, "
+        "got a list"},
+    {"name: \"\"\ntasks:\n  - delay: 1\n",
+        "t.yaml:1:7: name: must not be "
+        "empty"},
     {"tasks:\n  - delay: 1\n    delay: 2\n",
-	"t.yaml:3:5: duplicate key 'delay' (first at line 2, column 5)"},
+        "t.yaml:3:5: duplicate key 'delay' (first at line 2, column 5)"},
     {"tasks:\n  - delay: 1\n  foo: 2\n",
-	"t.yaml:3:3: YAML syntax error: did not find expected '-' indicator "
-	"while parsing a block collection (which starts at line 2)"},
+        "t.yaml:3:3: YAML syntax error: did not find expected '-' indicator "
+        "while parsing a block collection (which starts at line 2)"},
     {"? [a]\n: 1\ntasks:\n  - delay: 1\n",
-	"t.yaml:1:3: expected a key name, got a list"},
+        "t.yaml:1:3: expected a key name, got a list"},
 };
 
 static void
@@ -179,8 +188,7 @@ load(const char *yaml)
 	struct config *cf = NULL;
 	char *cause = NULL;
 
-	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) !=
-	    0)
+	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
 		fail_msg("unexpected error: %s", cause);
 	return cf;
 }
@@ -191,9 +199,9 @@ test_example_shape(void **state)
 	struct config *cf;
 
 	cf = load("name: talk\ndescription: hi\nmode: cooperative\n"
-		  "workers: [One, Two]\ntasks:\n  - delay: 4.0\n"
-		  "  - factorial: 40\n  - url: https://weather.com/\n"
-		  "  - file: textfile1.txt\n");
+	          "workers: [One, Two]\ntasks:\n  - delay: 4.0\n"
+	          "  - factorial: 40\n  - url: https://weather.com/\n"
+	          "  - file: textfile1.txt\n");
 	assert_string_equal(cf->name, "talk");
 	assert_string_equal(cf->description, "hi");
 	assert_int_equal(cf->mode, MODE_COOPERATIVE);
@@ -235,8 +243,8 @@ test_task_options(void **state)
 	struct config *cf;
 
 	cf = load("tasks:\n  - url: http://a/\n    timeout: 5s\n    name: A\n"
-		  "  - url: http://b/\ndefaults:\n  timeout: 1m\n  retries: 2\n"
-		  "  retry_delay: 250ms\n  preview: 10\n");
+	          "  - url: http://b/\ndefaults:\n  timeout: 1m\n  retries: 2\n"
+	          "  retry_delay: 250ms\n  preview: 10\n");
 	assert_true(cf->tasks[0].opts->timeout == 5);
 	assert_int_equal(cf->tasks[0].opts->retries, 2);
 	assert_string_equal(cf->tasks[0].name, "A");
@@ -253,7 +261,7 @@ test_yaml_features(void **state)
 
 	/* Flow style, comments, quoted values. */
 	cf = load("# a comment\n{mode: sync, workers: 3, tasks: [{delay: "
-		  "'1.5m'}, {factorial: \"7\"}]}  # end\n");
+	          "'1.5m'}, {factorial: \"7\"}]}  # end\n");
 	assert_int_equal(cf->mode, MODE_SYNC);
 	assert_int_equal(cf->nworkers, 3);
 	assert_true(cf->tasks[0].num.seconds == 90);
@@ -268,8 +276,8 @@ test_yaml_features(void **state)
 
 	/* Aliases, extension keys and merge keys. */
 	cf = load("x-slow: &slow {timeout: 9s, retries: 1}\nx-d: &d 2s\n"
-		  "tasks:\n  - delay: *d\n  - url: http://a/\n    <<: *slow\n"
-		  "    retries: 3\n  - &t {factorial: 5}\n  - *t\n");
+	          "tasks:\n  - delay: *d\n  - url: http://a/\n    <<: *slow\n"
+	          "    retries: 3\n  - &t {factorial: 5}\n  - *t\n");
 	assert_int_equal(cf->ntasks, 4);
 	assert_true(cf->tasks[0].num.seconds == 2);
 	assert_true(cf->tasks[1].opts->timeout == 9);
@@ -287,24 +295,24 @@ test_yaml_features(void **state)
 static void
 test_alias_bomb(void **state)
 {
-	static const char bomb[] =
-	    "x-a: &a [1,1,1,1,1,1,1,1,1,1]\n"
-	    "x-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
-	    "x-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
-	    "x-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
-	    "x-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
-	    "x-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
-	    "x-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
-	    "x-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
-	    "tasks: *h\n";
+	static const char bomb[] = "x-a: &a [1,1,1,1,1,1,1,1,1,1]\n"
+	                           "x-b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n"
+	                           "x-c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n"
+	                           "x-d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n"
+	                           "x-e: &e [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n"
+	                           "x-f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n"
+	                           "x-g: &g [*f,*f,*f,*f,*f,*f,*f,*f,*f,*f]\n"
+	                           "x-h: &h [*g,*g,*g,*g,*g,*g,*g,*g,*g,*g]\n"
+	                           "tasks: *h\n";
 	struct config *cf = NULL;
 	char *cause = NULL;
 
-	assert_int_equal(config_load_buffer("t.yaml", bomb, strlen(bomb), &cf,
-			     &cause),
+	assert_int_equal(
+	    config_load_buffer("t.yaml", bomb, strlen(bomb), &cf, &cause),
 	    EX_CONFIG);
-	assert_non_null(strstr(cause, "aliases expand to more than 1000000 "
-				      "nodes"));
+	assert_non_null(strstr(cause,
+	    "aliases expand to more than 1000000 "
+	    "nodes"));
 	free(cause);
 }
 
@@ -325,8 +333,8 @@ test_error_cap(void **state)
 		free(yaml);
 		yaml = next;
 	}
-	assert_int_equal(config_load_buffer("t.yaml", yaml, strlen(yaml), &cf,
-			     &cause),
+	assert_int_equal(
+	    config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause),
 	    EX_CONFIG);
 	for (p = cause; *p != '\0'; p++)
 		lines += *p == '\n';
@@ -342,10 +350,10 @@ test_missing_file(void **state)
 	struct config *cf = NULL;
 	char *cause = NULL;
 
-	assert_int_equal(config_load("/nonexistent/x.yaml", &cf, &cause),
-	    EX_NOINPUT);
-	assert_string_equal(cause,
-	    "/nonexistent/x.yaml: No such file or directory");
+	assert_int_equal(
+	    config_load("/nonexistent/x.yaml", &cf, &cause), EX_NOINPUT);
+	assert_string_equal(
+	    cause, "/nonexistent/x.yaml: No such file or directory");
 	free(cause);
 	assert_int_equal(config_load("/", &cf, &cause), EX_NOINPUT);
 	assert_string_equal(cause, "/: is a directory, not a task file");
@@ -383,8 +391,8 @@ test_resolve(void **state)
 static void
 test_suggest(void **state)
 {
-	static const char *const words[] = {"delay", "factorial", "url",
-	    "file", NULL};
+	static const char *const words[] = {
+	    "delay", "factorial", "url", "file", NULL};
 
 	assert_string_equal(config_suggest("dealy", words), "delay");
 	assert_string_equal(config_suggest("factorail", words), "factorial");

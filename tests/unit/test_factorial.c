@@ -35,13 +35,15 @@ test_fifty(void **state)
 	char *s;
 
 	s = factorial_compute(50, &digits);
-	assert_string_equal(s, "304140932017133780436126081660647688443776415"
-			       "68960512000000000000");
+	assert_string_equal(s,
+	    "304140932017133780436126081660647688443776415"
+	    "68960512000000000000");
 	assert_int_equal(digits, 65);
 	free(s);
 	s = factorial_compute(40, &digits);
-	assert_string_equal(s, "815915283247897734345611269596115894272000000"
-			       "000");
+	assert_string_equal(s,
+	    "815915283247897734345611269596115894272000000"
+	    "000");
 	free(s);
 }
 
@@ -61,8 +63,8 @@ test_thousand_digits(void **state)
 static void
 test_steps_match(void **state)
 {
-	static const unsigned long ns[] = {0, 1, 2, 15, 16, 17, 40, 50, 255,
-	    1000, 5000};
+	static const unsigned long ns[] = {
+	    0, 1, 2, 15, 16, 17, 40, 50, 255, 1000, 5000};
 	static const unsigned budgets[] = {1, 3, 10, 1000000};
 	struct factorial *f;
 	size_t i, j, d1, d2, steps;

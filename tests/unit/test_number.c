@@ -45,8 +45,10 @@ test_duration_invalid(void **state)
 	    {"4sec", "unknown unit (expected ms, s, m or h)"},
 	    {"nan", "not a duration"}, {"inf", "not a duration"},
 	    {"0x10", "unknown unit (expected ms, s, m or h)"},
-	    {"1e400", "out of range"}, {"366d", "unknown unit (expected ms, s, "
-					       "m or h)"},
+	    {"1e400", "out of range"},
+	    {"366d",
+	        "unknown unit (expected ms, s, "
+	        "m or h)"},
 	    {"9000h", "too long (at most 365 days)"}};
 	const char *why;
 	double d;
@@ -83,13 +85,11 @@ test_uint(void **state)
 	assert_string_equal(why, "not a whole number");
 	assert_int_equal(number_uint("", 0, 100, &v, &why), -1);
 	assert_int_equal(number_uint(" 4", 0, 100, &v, &why), -1);
-	assert_int_equal(number_uint("99999999999999999999999", 0, ~0ULL, &v,
-			     &why),
-	    -1);
+	assert_int_equal(
+	    number_uint("99999999999999999999999", 0, ~0ULL, &v, &why), -1);
 	assert_string_equal(why, "too large");
-	assert_int_equal(number_uint("18446744073709551615", 0, ~0ULL, &v,
-			     &why),
-	    0);
+	assert_int_equal(
+	    number_uint("18446744073709551615", 0, ~0ULL, &v, &why), 0);
 	assert_true(v == ~0ULL);
 }
 

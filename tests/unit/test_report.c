@@ -46,8 +46,8 @@ parse(const struct report_event *ev)
 }
 
 static void
-event_init(struct report_event *ev, enum report_type type,
-    const struct config *cf)
+event_init(
+    struct report_event *ev, enum report_type type, const struct config *cf)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->type = type;
@@ -66,9 +66,10 @@ test_stamp_format(void **state)
 	regex_t re;
 
 	clock_stamp(ts, sizeof ts);
-	assert_int_equal(regcomp(&re, "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
-				      "[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$",
-			     REG_EXTENDED | REG_NOSUB),
+	assert_int_equal(regcomp(&re,
+	                     "^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:"
+	                     "[0-9]{2}:[0-9]{2}\\.[0-9]{6}Z$",
+	                     REG_EXTENDED | REG_NOSUB),
 	    0);
 	assert_int_equal(regexec(&re, ts, 0, NULL, 0), 0);
 	regfree(&re);
@@ -83,13 +84,13 @@ test_run_events(void **state)
 
 	event_init(&ev, REPORT_RUN_START, cf);
 	o = parse(&ev);
-	assert_string_equal(json_string_value(json_object_get(o, "event")),
-	    "run_start");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "event")), "run_start");
 	assert_int_equal(json_integer_value(json_object_get(o, "run")), 3);
-	assert_string_equal(json_string_value(json_object_get(o, "name")),
-	    "demo");
-	assert_string_equal(json_string_value(json_object_get(o, "mode")),
-	    "async");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "name")), "demo");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "mode")), "async");
 	assert_int_equal(json_integer_value(json_object_get(o, "workers")), 2);
 	assert_int_equal(json_integer_value(json_object_get(o, "tasks")), 1);
 	assert_string_equal(json_string_value(json_object_get(o, "ts")), ev.ts);
@@ -100,8 +101,8 @@ test_run_events(void **state)
 	ev.ok = 5;
 	ev.failed = 1;
 	o = parse(&ev);
-	assert_string_equal(json_string_value(json_object_get(o, "event")),
-	    "run_done");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "event")), "run_done");
 	assert_true(json_real_value(json_object_get(o, "elapsed")) == 5.001234);
 	assert_int_equal(json_integer_value(json_object_get(o, "ok")), 5);
 	assert_int_equal(json_integer_value(json_object_get(o, "failed")), 1);
@@ -111,8 +112,8 @@ test_run_events(void **state)
 	ev.worker = "One";
 	ev.worker_tasks = 3;
 	o = parse(&ev);
-	assert_string_equal(json_string_value(json_object_get(o, "worker")),
-	    "One");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "worker")), "One");
 	assert_int_equal(json_integer_value(json_object_get(o, "tasks")), 3);
 	json_decref(o);
 	config_free(cf);
@@ -122,8 +123,8 @@ static void
 test_task_done_fields(void **state)
 {
 	struct config *cf = load("tasks:\n  - delay: 250ms\n  - factorial: 5\n"
-				 "  - url: http://127.0.0.1/\n    name: home\n"
-				 "  - file: a.txt\n");
+	                         "  - url: http://127.0.0.1/\n    name: home\n"
+	                         "  - file: a.txt\n");
 	struct result r;
 	struct report_event ev;
 	json_t *o;
@@ -136,8 +137,8 @@ test_task_done_fields(void **state)
 	ev.task = &cf->tasks[0];
 	ev.result = &r;
 	o = parse(&ev);
-	assert_string_equal(json_string_value(json_object_get(o, "kind")),
-	    "delay");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "kind")), "delay");
 	assert_true(json_is_real(json_object_get(o, "arg")));
 	assert_true(json_real_value(json_object_get(o, "arg")) == 0.25);
 	assert_true(json_real_value(json_object_get(o, "result")) == 0.25);
@@ -151,8 +152,8 @@ test_task_done_fields(void **state)
 	ev.task = &cf->tasks[1];
 	o = parse(&ev);
 	assert_int_equal(json_integer_value(json_object_get(o, "arg")), 5);
-	assert_string_equal(json_string_value(json_object_get(o, "result")),
-	    "120");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "result")), "120");
 	assert_int_equal(json_integer_value(json_object_get(o, "digits")), 3);
 	json_decref(o);
 
@@ -165,19 +166,19 @@ test_task_done_fields(void **state)
 	r.error = (char *)"HTTP 404";
 	ev.task = &cf->tasks[2];
 	o = parse(&ev);
-	assert_string_equal(json_string_value(json_object_get(o, "arg")),
-	    "http://127.0.0.1/");
-	assert_string_equal(json_string_value(json_object_get(o, "name")),
-	    "home");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "arg")), "http://127.0.0.1/");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "name")), "home");
 	assert_true(json_is_false(json_object_get(o, "ok")));
 	assert_int_equal(json_integer_value(json_object_get(o, "result")), 404);
 	assert_int_equal(json_integer_value(json_object_get(o, "status")), 404);
 	assert_int_equal(json_integer_value(json_object_get(o, "bytes")), 12);
 	assert_int_equal(json_integer_value(json_object_get(o, "attempt")), 2);
-	assert_string_equal(json_string_value(json_object_get(o, "preview")),
-	    "not found");
-	assert_string_equal(json_string_value(json_object_get(o, "error")),
-	    "HTTP 404");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "preview")), "not found");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "error")), "HTTP 404");
 	json_decref(o);
 
 	memset(&r, 0, sizeof r);
@@ -206,7 +207,7 @@ static void
 test_text_lines(void **state)
 {
 	struct config *cf = load("name: ex\nworkers: [One, Two]\ntasks:\n"
-				 "  - delay: 4.0\n  - factorial: 40\n");
+	                         "  - delay: 4.0\n  - factorial: 40\n");
 	struct report *rep;
 	struct report_event ev;
 	struct result r;
@@ -241,15 +242,18 @@ test_text_lines(void **state)
 	report_emit(rep, &ev);
 	report_free(rep);
 	fclose(f);
-	assert_non_null(strstr(buf, "Running ex: 2 tasks, async mode, 2 workers "
-				    "(One, Two), run 3\n"));
+	assert_non_null(strstr(buf,
+	    "Running ex: 2 tasks, async mode, 2 workers "
+	    "(One, Two), run 3\n"));
 	assert_non_null(strstr(buf, "Worker One starting to run tasks\n"));
 	assert_non_null(strstr(buf, "   4.001  One  task 1  delay 4"));
 	assert_non_null(strstr(buf, "ok       4.001 s  slept 4 s\n"));
-	assert_non_null(strstr(buf, "Worker One finished as there are no more "
-				    "tasks (1 done)\n"));
-	assert_non_null(strstr(buf, "Total elapsed time: 5.00 seconds (1 ok, "
-				    "0 failed)\n"));
+	assert_non_null(strstr(buf,
+	    "Worker One finished as there are no more "
+	    "tasks (1 done)\n"));
+	assert_non_null(strstr(buf,
+	    "Total elapsed time: 5.00 seconds (1 ok, "
+	    "0 failed)\n"));
 	assert_null(strchr(buf, '\033'));
 	free(buf);
 	config_free(cf);
@@ -291,7 +295,8 @@ test_results_file(void **state)
 
 		assert_non_null(o);
 		assert_string_equal(
-		    json_string_value(json_object_get(o, "event")), "task_done");
+		    json_string_value(json_object_get(o, "event")),
+		    "task_done");
 		json_decref(o);
 		n++;
 	}
@@ -299,10 +304,10 @@ test_results_file(void **state)
 	assert_int_equal(n, 3);
 	unlink(path);
 	assert_int_equal(report_results_add(rep = report_new(),
-			     "/nonexistent/dir/r.jsonl", &cause),
+	                     "/nonexistent/dir/r.jsonl", &cause),
 	    -1);
-	assert_string_equal(cause,
-	    "/nonexistent/dir/r.jsonl: No such file or directory");
+	assert_string_equal(
+	    cause, "/nonexistent/dir/r.jsonl: No such file or directory");
 	free(cause);
 	report_free(rep);
 	config_free(cf);

@@ -21,8 +21,8 @@
 #include "task.h"
 
 /* Example 4's queue with every delay divided by ten. */
-#define TALK_TASKS                                                           \
-	"tasks:\n  - delay: 0.4\n  - factorial: 40\n  - delay: 0.3\n"        \
+#define TALK_TASKS                                                             \
+	"tasks:\n  - delay: 0.4\n  - factorial: 40\n  - delay: 0.3\n"          \
 	"  - delay: 0.2\n  - factorial: 50\n  - delay: 0.1\n"
 
 struct seen_event {
@@ -227,15 +227,17 @@ test_threads_parallel(void **state)
 static void
 test_idle_workers(void **state)
 {
-	static const char *const modes[] = {"sync", "cooperative", "threads",
-	    "async"};
+	static const char *const modes[] = {
+	    "sync", "cooperative", "threads", "async"};
 	struct fixture *fx;
 	char yaml[256];
 	size_t i, m, starts, dones;
 
 	for (m = 0; m < 4; m++) {
-		snprintf(yaml, sizeof yaml, "mode: %s\nworkers: 5\ntasks:\n"
-		    "  - delay: 0.01\n  - factorial: 5\n", modes[m]);
+		snprintf(yaml, sizeof yaml,
+		    "mode: %s\nworkers: 5\ntasks:\n"
+		    "  - delay: 0.01\n  - factorial: 5\n",
+		    modes[m]);
 		fx = run_yaml(yaml);
 		run_to_end(fx);
 		starts = dones = 0;
@@ -245,8 +247,8 @@ test_idle_workers(void **state)
 		}
 		assert_int_equal(starts, 5);
 		assert_int_equal(dones, 5);
-		assert_int_equal(fx->cap.ev[fx->cap.n - 1].type,
-		    REPORT_RUN_DONE);
+		assert_int_equal(
+		    fx->cap.ev[fx->cap.n - 1].type, REPORT_RUN_DONE);
 		assert_int_equal(run_ok(fx->run), 2);
 		fixture_free(fx);
 	}
@@ -259,8 +261,8 @@ test_failure_goes_on(void **state)
 	struct fixture *fx;
 
 	fx = run_yaml("mode: async\nworkers: 1\ntasks:\n"
-		      "  - file: /nonexistent/file\n  - delay: 0.01\n"
-		      "  - file: /\n  - factorial: 3\n");
+	              "  - file: /nonexistent/file\n  - delay: 0.01\n"
+	              "  - file: /\n  - factorial: 3\n");
 	run_to_end(fx);
 	assert_int_equal(run_failed(fx->run), 2);
 	assert_int_equal(run_ok(fx->run), 2);
@@ -277,8 +279,8 @@ test_shards(void **state)
 
 	for (k = 0; k < 3; k++) {
 		fx = run_yaml("workers: 2\ntasks:\n  - delay: 0\n  - delay: 0\n"
-			      "  - delay: 0\n  - delay: 0\n  - delay: 0\n"
-			      "  - delay: 0\n  - delay: 0\n");
+		              "  - delay: 0\n  - delay: 0\n  - delay: 0\n"
+		              "  - delay: 0\n  - delay: 0\n");
 		run_set_shard(fx->run, k, 3);
 		run_to_end(fx);
 		for (i = 0; i < fx->cap.n; i++) {
@@ -308,7 +310,7 @@ test_stop_cancels(void **state)
 	size_t i, cancelled = 0, done = 0;
 
 	fx = run_yaml("workers: 2\ntasks:\n  - delay: 0.01\n  - delay: 10\n"
-		      "  - delay: 10\n  - delay: 10\n");
+	              "  - delay: 10\n  - delay: 10\n");
 	event_base_once(fx->base, -1, EV_TIMEOUT, stop_now, fx->run, &tv);
 	run_to_end(fx);
 	for (i = 0; i < fx->cap.n; i++) {
