@@ -556,8 +556,10 @@ config_next(struct cfgparse *p, struct pev *out)
 			out->type = YAML_SCALAR_EVENT;
 			out->value = xstrdup("");
 			out->plain = 0;
-			if (p->broken)
+			if (p->broken) {
+				config_pev_clear(out);
 				return -1;
+			}
 			break;
 		}
 		config_pev_clear(out);

@@ -444,8 +444,8 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	if ((rc = daemon_setup(&d)) != 0) {
 		daemon_ready(&d, rc);
-		d.cf = NULL;
 		daemon_free(&d);
+		config_free(d.cf);
 		for (i = 0; i < 4; i++)
 			free(abs[i]);
 		return rc;
