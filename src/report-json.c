@@ -122,11 +122,12 @@ report_json_task(json_t *o, const struct report_event *ev)
 char *
 report_json_line(const struct report_event *ev)
 {
+	char ts[CLOCK_STAMP_SIZE], *s;
 	json_t *o;
-	char *s;
 
+	clock_format(ev->wall, ts, sizeof ts);
 	o = json_object();
-	json_object_set_new(o, "ts", json_string(ev->ts));
+	json_object_set_new(o, "ts", json_string(ts));
 	json_object_set_new(
 	    o, "event", json_string(report_event_name(ev->type)));
 	json_object_set_new(o, "run", json_integer(ev->run));

@@ -111,7 +111,7 @@ report_emit(struct report *r, struct report_event *ev)
 	struct report_sink *s;
 
 	pthread_mutex_lock(&r->lock);
-	clock_stamp(ev->ts, sizeof ev->ts);
+	ev->wall = clock_wall();
 	for (s = r->sinks; s != NULL; s = s->next)
 		s->emit(ev, s->arg);
 	if (r->autoflush)

@@ -24,7 +24,7 @@ enum report_type {
 /* One event; which fields are set depends on the type. */
 struct report_event {
 	enum report_type type;
-	char ts[CLOCK_STAMP_SIZE];
+	double wall;
 	unsigned run;
 	double at;
 	const struct config *cf;
