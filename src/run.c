@@ -73,6 +73,8 @@ struct run {
 	struct event *grace;
 	struct fetch_loop *fetch;
 	pthread_mutex_t lock;
+	pthread_cond_t wake;
+	int cancelled;
 	int stopping;
 	int finished;
 	run_done_cb done;
@@ -87,6 +89,7 @@ struct run *
 run_new(struct event_base *base, const struct config *cf, struct report *report,
     unsigned number)
 {
+	pthread_condattr_t ca;
 	struct run *r;
 	unsigned i;
 
@@ -106,6 +109,10 @@ run_new(struct event_base *base, const struct config *cf, struct report *report,
 	}
 	TAILQ_INIT(&r->ready);
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_condattr_init(&ca);
+	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
+	pthread_cond_init(&r->wake, &ca);
+	pthread_condattr_destroy(&ca);
 	return r;
 }
 
@@ -142,6 +149,7 @@ run_free(struct run *r)
 	if (r->fetch != NULL)
 		fetch_loop_free(r->fetch);
 	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->wake);
 	free(r->workers);
 	free(r);
 }
@@ -168,6 +176,35 @@ const struct config *
 job_config(const struct job *job)
 {
 	return job->run->cf;
+}
+
+/*
+ * A blocking delay. A worker thread's sleep ends early when a stop's grace
+ * runs out: -1, and the task is cancelled. On the loop thread no signal
+ * can arrive while it sleeps, so the delay runs to its end.
+ */
+int
+job_sleep(struct job *job, double seconds)
+{
+	struct run *r = job->run;
+	struct timespec until;
+	double end, whole;
+	int cancelled;
+
+	if (r->cf->mode != MODE_THREADS) {
+		clock_sleep(seconds);
+		return 0;
+	}
+	end = clock_now() + seconds;
+	until.tv_nsec = (long)(modf(end, &whole) * 1e9);
+	until.tv_sec = (time_t)whole;
+	pthread_mutex_lock(&r->lock);
+	while (!r->cancelled &&
+	    pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
+		;
+	cancelled = r->cancelled;
+	pthread_mutex_unlock(&r->lock);
+	return cancelled ? -1 : 0;
 }
 
 /* The loop's libcurl multi handle, made when a url task first needs it. */
@@ -586,6 +623,14 @@ run_cancel_all(struct run *r)
 	struct job *job;
 	unsigned i;
 
+	if (r->cf->mode == MODE_THREADS) {
+		/* Wake sleeping workers; other blocking tasks run out. */
+		pthread_mutex_lock(&r->lock);
+		r->cancelled = 1;
+		pthread_cond_broadcast(&r->wake);
+		pthread_mutex_unlock(&r->lock);
+		return;
+	}
 	for (i = 0; i < r->nworkers; i++) {
 		if (r->workers[i].pending != NULL) {
 			/* Waiting for a rate slot: never started. */
@@ -626,14 +671,14 @@ run_stop(struct run *r, double grace)
 		return;
 	if (r->stopping || grace <= 0) {
 		r->stopping = 1;
-		if (r->cf->mode == MODE_ASYNC)
+		if (r->cf->mode == MODE_ASYNC || r->cf->mode == MODE_THREADS)
 			run_cancel_all(r);
 		return;
 	}
 	pthread_mutex_lock(&r->lock);
 	r->stopping = 1;
 	pthread_mutex_unlock(&r->lock);
-	if (r->cf->mode != MODE_ASYNC)
+	if (r->cf->mode != MODE_ASYNC && r->cf->mode != MODE_THREADS)
 		return;
 	tv.tv_usec = (suseconds_t)(modf(grace, &whole) * 1e6);
 	tv.tv_sec = (time_t)whole;

@@ -6,14 +6,17 @@
 
 #include <event2/event.h>
 
-#include "clock.h"
 #include "task.h"
 
 static void
 task_delay_run(struct job *job)
 {
-	clock_sleep(job->task->num.seconds);
-	job->result.ok = 1;
+	if (job_sleep(job, job->task->num.seconds) == 0) {
+		job->result.ok = 1;
+		return;
+	}
+	job->result.cancelled = 1;
+	job_fail(job, "stopped before it finished");
 }
 
 static void

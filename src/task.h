@@ -64,6 +64,7 @@ void job_fail(struct job *, const char *, ...)
 const struct config *job_config(const struct job *);
 struct fetch_loop *job_fetch_loop(struct job *);
 void job_retrying(struct job *, double);
+int job_sleep(struct job *, double);
 void result_clear(struct result *);
 
 #endif
