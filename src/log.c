@@ -142,19 +142,31 @@ log_vwrite(int pri, const char *prefix, const char *fmt, va_list ap)
 	log_vwrite_as(pri, log_name, prefix, fmt, ap);
 }
 
+/* The message and strerror(saved), as one new string. */
+static char *
+log_errno(int saved, const char *fmt, va_list ap)
+{
+	char *s, *msg;
+
+	if (vasprintf(&s, fmt, ap) < 0)
+		s = NULL;
+	msg = xprintf("%s: %s", s != NULL ? s : fmt, strerror(saved));
+	free(s);
+	return msg;
+}
+
 void
 log_warn(const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char *msg;
 	int saved = errno;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	msg = log_errno(saved, fmt, ap);
 	va_end(ap);
-	log_warnx("%s: %s", s != NULL ? s : fmt, strerror(saved));
-	free(s);
+	log_warnx("%s", msg);
+	free(msg);
 }
 
 void
@@ -204,14 +216,13 @@ void
 fatal(const char *fmt, ...)
 {
 	va_list ap;
-	char *s;
+	char *msg;
 	int saved = errno;
 
 	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
+	msg = log_errno(saved, fmt, ap);
 	va_end(ap);
-	log_warnx("fatal: %s: %s", s != NULL ? s : fmt, strerror(saved));
+	log_warnx("fatal: %s", msg);
 	exit(EX_SOFTWARE);
 }
 
