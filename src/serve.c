@@ -30,6 +30,7 @@
 #include <event2/listener.h>
 #include <event2/util.h>
 
+#include "listen.h"
 #include "log.h"
 #include "number.h"
 #include "serve.h"
@@ -43,7 +44,6 @@
 #define SERVE_TEXT "text/plain; charset=utf-8"
 #define SERVE_HTML "text/html; charset=utf-8"
 #define SERVE_BINARY "application/octet-stream"
-#define SERVE_BACKLOG 4096
 
 /* /bytes repeats this pattern; a chunk is a whole number of them (~64 KiB). */
 #define SERVE_PATTERN "abcdefghijklmnopqrstuvwxyz0123456789\n"
@@ -747,57 +747,6 @@ serve_request(struct evhttp_request *req, void *arg)
 	evhttp_clear_headers(&query);
 }
 
-/* Splits ADDR:PORT or [ADDR]:PORT; the port is 0 to 65535. */
-static int
-serve_split(const char *s, char **host, char **port)
-{
-	const char *colon, *end, *why;
-	unsigned long long n;
-
-	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
-			return -1;
-		colon = end + 1;
-		s++;
-	} else {
-		if ((colon = strrchr(s, ':')) == NULL ||
-		    memchr(s, ':', (size_t)(colon - s)) != NULL)
-			return -1;
-		end = colon;
-	}
-	if (end == s || number_uint(colon + 1, 0, 65535, &n, &why) != 0)
-		return -1;
-	*host = xstrndup(s, (size_t)(end - s));
-	*port = xstrdup(colon + 1);
-	return 0;
-}
-
-/* Binds and listens on the first address that works; -1 and errno if none. */
-static evutil_socket_t
-serve_bind(const struct addrinfo *ai)
-{
-	evutil_socket_t fd = -1;
-	int saved = EADDRNOTAVAIL;
-
-	for (; ai != NULL; ai = ai->ai_next) {
-		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
-		if (fd == -1) {
-			saved = errno;
-			continue;
-		}
-		if (evutil_make_listen_socket_reuseable(fd) == 0 &&
-		    evutil_make_socket_closeonexec(fd) == 0 &&
-		    evutil_make_socket_nonblocking(fd) == 0 &&
-		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
-		    listen(fd, SERVE_BACKLOG) == 0)
-			return fd;
-		saved = errno;
-		evutil_closesocket(fd);
-	}
-	errno = saved;
-	return -1;
-}
-
 /* Prints where we listen, with the real port: the line scripts wait for. */
 static void
 serve_print_address(evutil_socket_t fd)
@@ -839,51 +788,22 @@ serve_accept_error(struct evconnlistener *lev, void *arg)
 	    serve_accept_resume, lev, &tv);
 }
 
-/*
- * Resolves and binds ADDR:PORT itself rather than through
- * evhttp_bind_socket_with_handle: that one resolves with AI_ADDRCONFIG (no
- * [::1] on an IPv4-only host), prints its own warnings, loses errno when
- * resolving fails and listens with a backlog of only 128.
- */
+/* Listens on ADDR:PORT; prints the address with the port it got. */
 static int
 serve_listen(struct serve *srv, const char *addrport)
 {
-	struct addrinfo hints, *res;
 	struct evhttp_bound_socket *bound;
-	evutil_socket_t fd;
-	char *host, *port;
-	int error;
+	char *cause;
+	int rc;
 
-	if (serve_split(addrport, &host, &port) != 0) {
-		log_warnx("bad address '%s': expected ADDR:PORT, like "
-		          "127.0.0.1:8000 or [::1]:0",
-		    addrport);
-		return EX_USAGE;
-	}
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	error = getaddrinfo(host, port, &hints, &res);
-	free(host);
-	free(port);
-	if (error != 0) {
-		log_warnx(
-		    "cannot listen on %s: %s", addrport, gai_strerror(error));
-		return error == EAI_AGAIN ? EX_TEMPFAIL : EX_USAGE;
-	}
-	fd = serve_bind(res);
-	freeaddrinfo(res);
-	if (fd == -1 ||
-	    (bound = evhttp_accept_socket_with_handle(srv->http, fd)) == NULL) {
-		log_warnx("cannot listen on %s: %s", addrport, strerror(errno));
-		if (fd != -1)
-			evutil_closesocket(fd);
-		return EX_TEMPFAIL;
+	if ((rc = listen_http(srv->http, addrport, &bound, &cause)) != 0) {
+		log_warnx("%s", cause);
+		free(cause);
+		return rc;
 	}
 	evconnlistener_set_error_cb(
 	    evhttp_bound_socket_get_listener(bound), serve_accept_error);
-	serve_print_address(fd);
+	serve_print_address(evhttp_bound_socket_get_fd(bound));
 	return 0;
 }
 

@@ -16,9 +16,9 @@
 #include <event2/keyvalq_struct.h>
 #include <jansson.h>
 
-#include "addr.h"
 #include "clock.h"
 #include "config.h"
+#include "listen.h"
 #include "report.h"
 #include "status.h"
 #include "task.h"
@@ -343,12 +343,9 @@ struct status *
 status_new(struct event_base *base, struct report *report, const char *addr,
     char **cause)
 {
+	struct evhttp_bound_socket *bound;
 	struct status *st;
-	unsigned short port;
-	char *host;
 
-	if (addr_parse(addr, &host, &port, cause) != 0)
-		return NULL;
 	st = xcalloc(1, sizeof *st);
 	pthread_mutex_init(&st->lock, NULL);
 	st->started = clock_now();
@@ -359,13 +356,10 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 	evhttp_set_max_body_size(st->http, 0);
 	evhttp_set_timeout(st->http, 30);
 	evhttp_set_gencb(st->http, status_request, st);
-	if (evhttp_bind_socket(st->http, host, port) != 0) {
-		xasprintf(cause, "status endpoint: cannot listen on %s", addr);
-		free(host);
+	if (listen_http(st->http, addr, &bound, cause) != 0) {
 		status_free(st);
 		return NULL;
 	}
-	free(host);
 	report_add(report, status_emit, NULL, NULL, st);
 	return st;
 }

@@ -1,0 +1,119 @@
+/*
+ * ADDR:PORT ("127.0.0.1:8000", "[::1]:0", "localhost:80", ":9100" for
+ * loopback) resolved and bound here rather than by
+ * evhttp_bind_socket_with_handle: that one resolves with AI_ADDRCONFIG (no
+ * [::1] on an IPv4-only host), prints its own warnings, loses errno when
+ * resolving fails and listens with a backlog of only 128.
+ */
+#include "autoconf.h"
+
+#include <sys/types.h>
+#include <sys/socket.h>
+#include <errno.h>
+#include <netdb.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sysexits.h>
+
+#include <event2/http.h>
+#include <event2/util.h>
+
+#include "listen.h"
+#include "number.h"
+#include "xmalloc.h"
+
+#define LISTEN_BACKLOG 4096
+
+/* Splits ADDR:PORT or [ADDR]:PORT; an empty ADDR is loopback. */
+static int
+listen_split(const char *s, char **host, char **port)
+{
+	const char *colon, *end, *why;
+	unsigned long long n;
+
+	if (*s == '[') {
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':')
+			return -1;
+		colon = end + 1;
+		s++;
+	} else {
+		if ((colon = strrchr(s, ':')) == NULL ||
+		    memchr(s, ':', (size_t)(colon - s)) != NULL)
+			return -1;
+		end = colon;
+	}
+	if (number_uint(colon + 1, 0, 65535, &n, &why) != 0)
+		return -1;
+	*host =
+	    end == s ? xstrdup("127.0.0.1") : xstrndup(s, (size_t)(end - s));
+	*port = xstrdup(colon + 1);
+	return 0;
+}
+
+/* Binds and listens on the first address that works; -1 and errno if none. */
+static evutil_socket_t
+listen_bind(const struct addrinfo *ai)
+{
+	evutil_socket_t fd = -1;
+	int saved = EADDRNOTAVAIL;
+
+	for (; ai != NULL; ai = ai->ai_next) {
+		fd = socket(ai->ai_family, ai->ai_socktype, ai->ai_protocol);
+		if (fd == -1) {
+			saved = errno;
+			continue;
+		}
+		if (evutil_make_listen_socket_reuseable(fd) == 0 &&
+		    evutil_make_socket_closeonexec(fd) == 0 &&
+		    evutil_make_socket_nonblocking(fd) == 0 &&
+		    bind(fd, ai->ai_addr, ai->ai_addrlen) == 0 &&
+		    listen(fd, LISTEN_BACKLOG) == 0)
+			return fd;
+		saved = errno;
+		evutil_closesocket(fd);
+	}
+	errno = saved;
+	return -1;
+}
+
+/* Listen on ADDR:PORT: 0, or EX_USAGE / EX_TEMPFAIL with *cause. */
+int
+listen_http(struct evhttp *http, const char *addrport,
+    struct evhttp_bound_socket **bound, char **cause)
+{
+	struct addrinfo hints, *res;
+	evutil_socket_t fd;
+	char *host, *port;
+	int error;
+
+	if (listen_split(addrport, &host, &port) != 0) {
+		xasprintf(cause,
+		    "bad address '%s': expected ADDR:PORT, like "
+		    "127.0.0.1:8000 or [::1]:0",
+		    addrport);
+		return EX_USAGE;
+	}
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	error = getaddrinfo(host, port, &hints, &res);
+	free(host);
+	free(port);
+	if (error != 0) {
+		xasprintf(cause, "cannot listen on %s: %s", addrport,
+		    gai_strerror(error));
+		return error == EAI_AGAIN ? EX_TEMPFAIL : EX_USAGE;
+	}
+	fd = listen_bind(res);
+	freeaddrinfo(res);
+	if (fd == -1 ||
+	    (*bound = evhttp_accept_socket_with_handle(http, fd)) == NULL) {
+		xasprintf(cause, "cannot listen on %s: %s", addrport,
+		    strerror(errno));
+		if (fd != -1)
+			evutil_closesocket(fd);
+		return EX_TEMPFAIL;
+	}
+	return 0;
+}
