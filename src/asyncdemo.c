@@ -228,7 +228,7 @@ main_parse(int argc, char **argv, struct main_opts *o)
 
 /* -n: what would run, for people. */
 static void
-main_plan(const struct config *cf)
+main_plan(const struct config *cf, const struct daemon_opts *o)
 {
 	char buf[16];
 	const struct task *t;
@@ -241,10 +241,16 @@ main_plan(const struct config *cf)
 	for (w = 0; cf->workers != NULL && w < cf->nworkers && w < 20; w++)
 		printf("%s%s", w == 0 ? " (" : ", ",
 		    config_worker_name(cf, w, buf, sizeof buf));
-	printf("%s\ntasks: %zu\n",
+	printf("%s\ntasks: %zu",
 	    cf->workers != NULL ? (cf->nworkers > 20 ? ", ...)" : ")") : "",
 	    cf->ntasks);
+	if (o->shard_n > 0)
+		printf(
+		    " (shard %u/%u runs those below)", o->shard_k, o->shard_n);
+	putchar('\n');
 	for (i = 0; i < cf->ntasks; i++) {
+		if (o->shard_n > 0 && i % o->shard_n != o->shard_k)
+			continue;
 		t = &cf->tasks[i];
 		printf("  %*zu  %s ", width, i + 1, config_kind_name(t->kind));
 		if (t->kind == TASK_DELAY)
@@ -283,7 +289,7 @@ main(int argc, char **argv)
 	if ((rc = daemon_load(&o.d, &cf)) != 0)
 		return rc;
 	if (o.check) {
-		main_plan(cf);
+		main_plan(cf, &o.d);
 		config_free(cf);
 		return 0;
 	}

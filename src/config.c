@@ -1026,7 +1026,7 @@ config_opt_timeout(struct cfgparse *p, struct pev *v, void *ctx)
 {
 	struct optctx *o = ctx;
 
-	if (config_duration(p, v, "timeout", 1, &o->opts->timeout) == 0)
+	if (config_duration(p, v, "timeout", 0, &o->opts->timeout) == 0)
 		config_opt_mark(o, v, OPT_TIMEOUT, 0);
 }
 

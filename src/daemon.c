@@ -27,7 +27,7 @@
 #include "status.h"
 #include "xmalloc.h"
 
-#define DAEMON_NSIGNALS 5
+#define DAEMON_NSIGNALS 4
 
 struct daemon {
 	struct event_base *base;
@@ -65,6 +65,8 @@ daemon_base_new(void)
 	event_config_free(ec);
 	if (base == NULL)
 		fatalx("event_base_new failed");
+	/* Signals (priority 0) go before any task's next step (1). */
+	event_base_priority_init(base, 2);
 	return base;
 }
 
@@ -190,9 +192,12 @@ daemon_run_done(struct run *run, void *arg)
 	}
 	d->due += d->cf->interval;
 	if (now > d->due) {
-		log_warnx("run %u took %.3f s, longer than the interval of "
-		          "%g s: the next starts now",
-		    d->runs, run_elapsed(run), d->cf->interval);
+		/* Late by the run itself, not by the jitter before it. */
+		if (run_elapsed(run) >= d->cf->interval)
+			log_warnx(
+			    "run %u took %.3f s, longer than the interval "
+			    "of %g s: the next starts now",
+			    d->runs, run_elapsed(run), d->cf->interval);
 		d->due = now;
 	}
 	wait = d->due - now + daemon_jitter(d);
@@ -232,7 +237,10 @@ daemon_stop(struct daemon *d, int sig)
 		return;
 	}
 	if (d->stopping > 1)
-		log_warnx("%s again: stopping now", strsignal(sig));
+		log_warnx(
+		    "%s again: cancelling what still runs", strsignal(sig));
+	else if (d->cf->mode == MODE_SYNC || d->cf->mode == MODE_COOPERATIVE)
+		log_info("%s: stopping after the running task", strsignal(sig));
 	else
 		log_info("%s: stopping; running tasks get %g s", strsignal(sig),
 		    d->cf->shutdown_timeout);
@@ -284,13 +292,14 @@ static void
 daemon_signals(struct daemon *d)
 {
 	static const int sigs[DAEMON_NSIGNALS] = {
-	    SIGINT, SIGTERM, SIGHUP, SIGUSR1, SIGUSR2};
+	    SIGINT, SIGTERM, SIGHUP, SIGUSR1};
 	int i;
 
 	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < DAEMON_NSIGNALS - 1; i++) {
+	for (i = 0; i < DAEMON_NSIGNALS; i++) {
 		d->signals[i] =
 		    evsignal_new(d->base, sigs[i], daemon_signal, d);
+		event_priority_set(d->signals[i], 0);
 		evsignal_add(d->signals[i], NULL);
 	}
 }
@@ -391,6 +400,7 @@ static int
 daemon_setup(struct daemon *d)
 {
 	char *cause;
+	int rc;
 
 	if (d->opts->pidfile != NULL) {
 		d->pidfile = pidfile_create(d->opts->pidfile, &cause);
@@ -404,12 +414,12 @@ daemon_setup(struct daemon *d)
 	if (daemon_report(d) != 0)
 		return EX_TEMPFAIL;
 	if (d->opts->status != NULL) {
-		d->status =
-		    status_new(d->base, d->report, d->opts->status, &cause);
-		if (d->status == NULL) {
-			log_warnx("cannot start: %s", cause);
+		rc = status_new(
+		    d->base, d->report, d->opts->status, &d->status, &cause);
+		if (rc != 0) {
+			log_warnx("--status: %s", cause);
 			free(cause);
-			return EX_TEMPFAIL;
+			return rc;
 		}
 		status_set_config(d->status, d->cf);
 	}
@@ -439,6 +449,9 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
 				*paths[i] = abs[i];
 		}
+		if (!opts->quiet && opts->results == NULL)
+			log_warnx("detached: the report goes to /dev/null; "
+			          "use -o FILE to keep the results");
 		daemon_detach(&d);
 	}
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));

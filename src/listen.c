@@ -76,6 +76,23 @@ listen_bind(const struct addrinfo *ai)
 	return -1;
 }
 
+/* "http://HOST:PORT/" of a listening socket, with the port it got. */
+char *
+listen_url(int fd)
+{
+	struct sockaddr_storage ss;
+	socklen_t len = sizeof ss;
+	char host[NI_MAXHOST], port[NI_MAXSERV];
+
+	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0 ||
+	    getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
+	        sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
+		return xstrdup("http://?/");
+	if (ss.ss_family == AF_INET6)
+		return xprintf("http://[%s]:%s/", host, port);
+	return xprintf("http://%s:%s/", host, port);
+}
+
 /* Listen on ADDR:PORT: 0, or EX_USAGE / EX_TEMPFAIL with *cause. */
 int
 listen_http(struct evhttp *http, const char *addrport,

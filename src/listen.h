@@ -5,6 +5,7 @@
 struct evhttp;
 struct evhttp_bound_socket;
 
+char *listen_url(int);
 int listen_http(
     struct evhttp *, const char *, struct evhttp_bound_socket **, char **);
 

@@ -102,6 +102,8 @@ report_text_what(struct report_text *rt, const struct task *t)
 	}
 	n = fprintf(rt->f, "%s %s", config_kind_name(t->kind),
 	    buf[0] != '\0' ? buf : t->str);
+	if (t->name != NULL)
+		n += fprintf(rt->f, " (%s)", t->name);
 	if (n < 20)
 		fprintf(rt->f, "%*s", 20 - n, "");
 }

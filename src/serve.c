@@ -570,7 +570,7 @@ serve_redirect_to(struct evhttp_request *req, const char *location)
 	serve_text(req, 302, "Found", "redirecting to %s\n", location);
 }
 
-/* /redirect/N: a chain of N + 1 redirects that ends at /. */
+/* /redirect/N: N redirects, as httpbin counts them, then /; 0 is /. */
 static void
 serve_redirect(struct serve_call *call)
 {
@@ -579,7 +579,11 @@ serve_redirect(struct serve_call *call)
 
 	if (serve_uint(call, "count", call->arg, 0, SERVE_MAX_HOPS, &n) != 0)
 		return;
-	if (n == 0)
+	if (n == 0) {
+		serve_root(call);
+		return;
+	}
+	if (n == 1)
 		snprintf(location, sizeof location, "/");
 	else
 		snprintf(location, sizeof location, "/redirect/%llu", n - 1);
@@ -751,20 +755,12 @@ serve_request(struct evhttp_request *req, void *arg)
 static void
 serve_print_address(evutil_socket_t fd)
 {
-	struct sockaddr_storage ss;
-	socklen_t len = sizeof ss;
-	char host[NI_MAXHOST], port[NI_MAXSERV];
+	char *url;
 
-	if (getsockname(fd, (struct sockaddr *)&ss, &len) != 0)
-		fatal("getsockname");
-	if (getnameinfo((struct sockaddr *)&ss, len, host, sizeof host, port,
-	        sizeof port, NI_NUMERICHOST | NI_NUMERICSERV) != 0)
-		fatalx("getnameinfo failed");
-	if (ss.ss_family == AF_INET6)
-		printf("listening on http://[%s]:%s/\n", host, port);
-	else
-		printf("listening on http://%s:%s/\n", host, port);
+	url = listen_url(fd);
+	printf("listening on %s\n", url);
 	fflush(stdout);
+	free(url);
 }
 
 static void

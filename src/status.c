@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "config.h"
 #include "listen.h"
+#include "log.h"
 #include "report.h"
 #include "status.h"
 #include "task.h"
@@ -339,12 +340,14 @@ status_request(struct evhttp_request *req, void *arg)
 }
 
 /* Listen on ADDR:PORT (":PORT" is loopback) and follow the report. */
-struct status *
+int
 status_new(struct event_base *base, struct report *report, const char *addr,
-    char **cause)
+    struct status **out, char **cause)
 {
 	struct evhttp_bound_socket *bound;
 	struct status *st;
+	char *url;
+	int rc;
 
 	st = xcalloc(1, sizeof *st);
 	pthread_mutex_init(&st->lock, NULL);
@@ -356,12 +359,16 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 	evhttp_set_max_body_size(st->http, 0);
 	evhttp_set_timeout(st->http, 30);
 	evhttp_set_gencb(st->http, status_request, st);
-	if (listen_http(st->http, addr, &bound, cause) != 0) {
+	if ((rc = listen_http(st->http, addr, &bound, cause)) != 0) {
 		status_free(st);
-		return NULL;
+		return rc;
 	}
+	url = listen_url(evhttp_bound_socket_get_fd(bound));
+	log_info("status endpoint on %sstatus and %smetrics", url, url);
+	free(url);
 	report_add(report, status_emit, NULL, NULL, st);
-	return st;
+	*out = st;
+	return 0;
 }
 
 void

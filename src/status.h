@@ -8,8 +8,8 @@ struct report;
 struct run;
 struct status;
 
-struct status *status_new(
-    struct event_base *, struct report *, const char *, char **);
+int status_new(struct event_base *, struct report *, const char *,
+    struct status **, char **);
 void status_free(struct status *);
 void status_set_config(struct status *, const struct config *);
 void status_set_run(struct status *, struct run *, unsigned);
