@@ -25,6 +25,11 @@ enum {
 	OPT_INTERVAL,
 	OPT_RUNS,
 	OPT_STATUS,
+	OPT_TIMELINE,
+	OPT_TIMELINE_SVG,
+	OPT_TRACE,
+	OPT_COMPARE,
+	OPT_BLOCK_THRESHOLD,
 };
 
 static const struct option main_longopts[] = {
@@ -44,6 +49,11 @@ static const struct option main_longopts[] = {
     {"quiet", no_argument, NULL, 'q'},
     {"verbose", no_argument, NULL, 'v'},
     {"shard", required_argument, NULL, OPT_SHARD},
+    {"timeline", no_argument, NULL, OPT_TIMELINE},
+    {"timeline-svg", required_argument, NULL, OPT_TIMELINE_SVG},
+    {"trace", required_argument, NULL, OPT_TRACE},
+    {"compare", no_argument, NULL, OPT_COMPARE},
+    {"block-threshold", required_argument, NULL, OPT_BLOCK_THRESHOLD},
     {"serve", required_argument, NULL, OPT_SERVE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -80,6 +90,14 @@ main_usage(FILE *f)
 	    "      --runs N         stop after N runs\n"
 	    "      --status ADDR:PORT  serve GET /status and /metrics\n"
 	    "      --shard K/N      run only tasks i with (i-1) mod N = K\n"
+	    "      --timeline       chart each run: workers, tasks, CPU busy\n"
+	    "      --timeline-svg FILE  the same chart as an SVG picture\n"
+	    "      --trace FILE     Chrome trace JSON (Perfetto, "
+	    "chrome://tracing)\n"
+	    "      --compare        run in all four modes and compare them\n"
+	    "      --block-threshold DUR  warn (-v) when async work holds "
+	    "the loop\n"
+	    "                       this long (default 100ms; 0: never)\n"
 	    "  -q, --quiet          nothing on stdout\n"
 	    "  -v, --verbose        task starts and more detail\n"
 	    "      --serve ADDR:PORT  run the demo/test HTTP server\n"
@@ -204,6 +222,27 @@ main_parse(int argc, char **argv, struct main_opts *o)
 				    "with 0 <= K < N, got '%s'",
 				    optarg);
 			break;
+		case OPT_TIMELINE:
+			o->d.timeline = 1;
+			break;
+		case OPT_TIMELINE_SVG:
+			o->d.timeline_svg = optarg;
+			break;
+		case OPT_TRACE:
+			o->d.trace = optarg;
+			break;
+		case OPT_COMPARE:
+			o->d.compare = 1;
+			break;
+		case OPT_BLOCK_THRESHOLD:
+			if (number_duration(
+			        optarg, &o->d.block_threshold, &why) != 0 ||
+			    o->d.block_threshold < 0)
+				return main_usage_error(
+				    "--block-threshold: expected a "
+				    "duration such as 100ms or 1s, got '%s'",
+				    optarg);
+			break;
 		case OPT_SERVE:
 			o->serve = optarg;
 			break;
@@ -274,6 +313,7 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof o);
+	o.d.block_threshold = 0.1;
 	log_init("asyncdemo", 0);
 	if ((rc = main_parse(argc, argv, &o)) != 0)
 		return rc;

@@ -25,6 +25,8 @@
 #include "report.h"
 #include "run.h"
 #include "status.h"
+#include "summary.h"
+#include "timeline.h"
 #include "xmalloc.h"
 
 #define DAEMON_NSIGNALS 4
@@ -38,8 +40,11 @@ struct daemon {
 	struct run *run;
 	struct run *old_run;
 	struct config *old_cf;
+	struct config *mode_cf;
+	struct timeline *timeline;
 	struct event *signals[DAEMON_NSIGNALS];
 	struct event *tick;
+	struct event *reload;
 	struct pidfile *pidfile;
 	struct status *status;
 	unsigned runs;
@@ -99,6 +104,8 @@ daemon_load(const struct daemon_opts *o, struct config **out)
 	}
 	if (o->interval > 0)
 		cf->interval = o->interval;
+	if (o->compare)
+		cf->interval = cf->jitter = 0;
 	*out = cf;
 	return 0;
 }
@@ -137,10 +144,21 @@ daemon_report(struct daemon *d)
 	char *cause;
 
 	d->report = report_new();
+	/* The recorder first: the summary reads it when a run is done. */
+	d->timeline = timeline_new(o->timeline || o->timeline_svg != NULL ||
+	    o->trace != NULL || o->compare);
+	timeline_keep(d->timeline, o->compare);
+	timeline_add(d->report, d->timeline);
 	if (!o->quiet && o->json)
 		report_json_add(d->report, stdout);
-	else if (!o->quiet)
+	else if (!o->quiet) {
+		summary_add(d->report, stdout, d->timeline,
+		    o->timeline && !o->compare, daemon_color());
 		report_text_add(d->report, stdout, o->verbose, daemon_color());
+	}
+	if (o->json && o->timeline)
+		log_warnx("--timeline draws no chart with --json; "
+		          "--timeline-svg and --trace do");
 	if (o->results != NULL &&
 	    report_results_add(d->report, o->results, &cause) != 0) {
 		log_warnx("cannot open results file %s", cause);
@@ -154,6 +172,8 @@ daemon_report(struct daemon *d)
 static unsigned
 daemon_max_runs(const struct daemon *d)
 {
+	if (d->opts->compare)
+		return MODE_COUNT;
 	if (d->opts->runs > 0)
 		return d->opts->runs;
 	return d->cf->interval > 0 ? 0 : 1;
@@ -174,6 +194,38 @@ daemon_tick(evutil_socket_t fd, short what, void *arg)
 	daemon_start_run(arg);
 }
 
+/* After a run, or the last of --compare: the table, charts and files. */
+static void
+daemon_timelines(struct daemon *d)
+{
+	const struct daemon_opts *o = d->opts;
+	const struct timeline_run *runs[MODE_COUNT];
+	size_t i, n = 0;
+	char *cause;
+
+	while (n < MODE_COUNT && (runs[n] = timeline_get(d->timeline, n)))
+		n++;
+	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))
+		return;
+	if (o->compare && !o->quiet && !o->json) {
+		summary_compare(stdout, d->timeline);
+		for (i = 0; o->timeline && i < n; i++) {
+			putchar('\n');
+			timeline_text_print(stdout, runs[i],
+			    summary_span(d->timeline), timeline_text_width(),
+			    daemon_color());
+		}
+		fflush(stdout);
+	}
+	if ((o->timeline_svg != NULL &&
+	        timeline_svg_write(o->timeline_svg, runs, n, &cause) != 0) ||
+	    (o->trace != NULL &&
+	        timeline_trace_write(o->trace, runs, n, &cause) != 0)) {
+		log_warnx("cannot write %s", cause);
+		free(cause);
+	}
+}
+
 /* A run ended: stop, or schedule the next at a fixed rate. */
 static void
 daemon_run_done(struct run *run, void *arg)
@@ -186,6 +238,7 @@ daemon_run_done(struct run *run, void *arg)
 	d->failed += run_failed(run);
 	d->old_run = run;
 	d->run = NULL;
+	daemon_timelines(d);
 	if (d->stopping || (max > 0 && d->runs >= max)) {
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -193,7 +246,7 @@ daemon_run_done(struct run *run, void *arg)
 	d->due += d->cf->interval;
 	if (now > d->due) {
 		/* Late by the run itself, not by the jitter before it. */
-		if (run_elapsed(run) >= d->cf->interval)
+		if (d->cf->interval > 0 && run_elapsed(run) >= d->cf->interval)
 			log_warnx(
 			    "run %u took %.3f s, longer than the interval "
 			    "of %g s: the next starts now",
@@ -206,10 +259,30 @@ daemon_run_done(struct run *run, void *arg)
 	status_set_next(d->status, clock_wall() + wait);
 }
 
+/* The list as the next run takes it: with --compare, in the next mode. */
+static const struct config *
+daemon_run_config(struct daemon *d)
+{
+	static const enum mode modes[MODE_COUNT] = {
+	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
+
+	free(d->mode_cf);
+	d->mode_cf = NULL;
+	if (!d->opts->compare || d->runs >= MODE_COUNT)
+		return d->cf;
+	/* A shallow copy: it shares the tasks, and only it is freed. */
+	d->mode_cf = xmalloc(sizeof *d->mode_cf);
+	*d->mode_cf = *d->cf;
+	d->mode_cf->mode = modes[d->runs];
+	return d->mode_cf;
+}
+
 /* Start the next run, with a reloaded task list if there is one. */
 static void
 daemon_start_run(struct daemon *d)
 {
+	const struct config *cf;
+
 	run_free(d->old_run);
 	d->old_run = NULL;
 	if (d->next_cf != NULL) {
@@ -218,7 +291,10 @@ daemon_start_run(struct daemon *d)
 		d->next_cf = NULL;
 		status_set_config(d->status, d->cf);
 	}
-	d->run = run_new(d->base, d->cf, d->report, ++d->runs);
+	cf = daemon_run_config(d);
+	d->run = run_new(d->base, cf, d->report, ++d->runs);
+	run_set_block(
+	    d->run, d->opts->block_threshold, timeline_blocked, d->timeline);
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
 	status_set_run(d->status, d->run, d->runs);
@@ -267,14 +343,23 @@ daemon_reload(struct daemon *d)
 }
 
 static void
+daemon_reload_now(evutil_socket_t fd, short what, void *arg)
+{
+	daemon_reload(arg);
+}
+
+static void
 daemon_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct daemon *d = arg;
+	static const struct timeval now = {0, 0};
 	char *cause;
 
 	switch (sig) {
 	case SIGHUP:
-		daemon_reload(d);
+		/* Reloads asked for together read the file once. */
+		if (!evtimer_pending(d->reload, NULL))
+			evtimer_add(d->reload, &now);
 		break;
 	case SIGUSR1:
 		if (log_reopen(&cause) != 0) {
@@ -385,9 +470,12 @@ daemon_free(struct daemon *d)
 	}
 	if (d->tick != NULL)
 		event_free(d->tick);
+	if (d->reload != NULL)
+		event_free(d->reload);
 	status_free(d->status);
 	run_free(d->run);
 	run_free(d->old_run);
+	free(d->mode_cf);
 	report_free(d->report);
 	config_free(d->next_cf);
 	pidfile_remove(d->pidfile);
@@ -425,6 +513,7 @@ daemon_setup(struct daemon *d)
 	}
 	daemon_signals(d);
 	d->tick = evtimer_new(d->base, daemon_tick, d);
+	d->reload = evtimer_new(d->base, daemon_reload_now, d);
 	return 0;
 }
 

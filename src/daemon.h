@@ -14,7 +14,10 @@ struct daemon_opts {
 	const char *pidfile;
 	const char *status;
 	const char *log;
+	const char *timeline_svg;
+	const char *trace;
 	double interval;
+	double block_threshold;
 	unsigned runs;
 	unsigned shard_k;
 	unsigned shard_n;
@@ -23,6 +26,8 @@ struct daemon_opts {
 	int verbose;
 	int detach;
 	int syslog;
+	int timeline;
+	int compare;
 };
 
 struct event_base *daemon_base_new(void);

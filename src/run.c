@@ -79,6 +79,10 @@ struct run {
 	int finished;
 	run_done_cb done;
 	void *arg;
+	double entered;
+	double block_threshold;
+	run_block_cb block;
+	void *block_arg;
 };
 
 static const struct timeval run_now = {0, 0};
@@ -123,6 +127,15 @@ run_set_shard(struct run *r, unsigned k, unsigned n)
 	r->first = k;
 	r->stride = n;
 	r->ntasks = r->cf->ntasks > k ? (r->cf->ntasks - k + n - 1) / n : 0;
+}
+
+/* Report async task callbacks that hold the loop threshold seconds. */
+void
+run_set_block(struct run *r, double threshold, run_block_cb cb, void *arg)
+{
+	r->block_threshold = threshold;
+	r->block = cb;
+	r->block_arg = arg;
 }
 
 void
@@ -205,6 +218,49 @@ job_sleep(struct job *job, double seconds)
 	cancelled = r->cancelled;
 	pthread_mutex_unlock(&r->lock);
 	return cancelled ? -1 : 0;
+}
+
+/* A task's callback starts work on the loop (async mode). */
+void
+job_enter(struct job *job)
+{
+	job->run->entered = clock_now();
+}
+
+/* Tasks other than job that could have run: delays only once due. */
+static unsigned
+run_waiting(struct run *r, struct job *job, double now)
+{
+	struct job *other;
+	unsigned i, n = 0;
+
+	for (i = 0; i < r->nworkers; i++) {
+		if ((other = r->workers[i].job) == NULL || other == job)
+			continue;
+		if (other->task->kind != TASK_DELAY ||
+		    other->start + other->task->num.seconds <= now)
+			n++;
+	}
+	return n;
+}
+
+/* The callback is done: did it hold the loop too long? */
+void
+job_leave(struct job *job)
+{
+	struct run *r = job->run;
+	struct run_block b;
+	double now = clock_now();
+
+	if (r->cf->mode != MODE_ASYNC || r->block == NULL ||
+	    r->block_threshold <= 0 || now - r->entered < r->block_threshold)
+		return;
+	b.at = r->entered - r->start;
+	b.held = now - r->entered;
+	b.worker = (unsigned)(job->worker - r->workers);
+	b.task = job->task;
+	b.waited = run_waiting(r, job, now);
+	r->block(&b, r->block_arg);
 }
 
 /* The loop's libcurl multi handle, made when a url task first needs it. */

@@ -149,7 +149,9 @@ task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 	struct job *job = arg;
 	struct factorial *f = job->state;
 
+	job_enter(job);
 	if (!factorial_step(f, job->task->opts->yield_every)) {
+		job_leave(job);
 		f->yields++;
 		evtimer_add(f->ev, &now);
 		return;
@@ -158,6 +160,7 @@ task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 	job->state = NULL;
 	job->result.value = factorial_finish(f, &job->result.digits);
 	job->result.ok = 1;
+	job_leave(job);
 	job_finish(job);
 }
 

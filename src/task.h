@@ -64,6 +64,8 @@ void job_fail(struct job *, const char *, ...)
 const struct config *job_config(const struct job *);
 struct fetch_loop *job_fetch_loop(struct job *);
 void job_retrying(struct job *, double);
+void job_enter(struct job *);
+void job_leave(struct job *);
 int job_sleep(struct job *, double);
 void result_clear(struct result *);
 

@@ -1,0 +1,300 @@
+/*
+ * The timeline as a terminal chart: a row per worker with each task a
+ * bar "[5 factorial--]", a CPU row from idle ' ' to busy '#', a row of
+ * '!' where the loop was blocked, and a time axis with ticks.
+ */
+#include "autoconf.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <unistd.h>
+
+#include "timeline.h"
+#include "xmalloc.h"
+
+/* Worker rows drawn at most; a line says how many more there are. */
+#define TIMELINE_TEXT_ROWS 40
+
+/* Columns for worker names at most. */
+#define TIMELINE_TEXT_NAME 12
+
+/* Columns between axis labels at least. */
+#define TIMELINE_TEXT_TICK 8
+
+static const char *const timeline_text_colors[TASK_NKINDS] = {
+    [TASK_DELAY] = "\033[30;104m",
+    [TASK_FACTORIAL] = "\033[30;103m",
+    [TASK_URL] = "\033[30;102m",
+    [TASK_FILE] = "\033[30;106m",
+};
+
+/* One row of cells, each a character and the kind painting it (or -1). */
+struct timeline_text_row {
+	char *cells;
+	signed char *kinds;
+};
+
+/* Characters of the chart: the terminal's width, or 80. */
+int
+timeline_text_width(void)
+{
+	struct winsize ws;
+
+	if (isatty(STDOUT_FILENO) &&
+	    ioctl(STDOUT_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_col > 0)
+		return ws.ws_col;
+	return 80;
+}
+
+/* The column of time t on a chart of cols columns spanning span. */
+static int
+timeline_text_col(double t, double span, int cols)
+{
+	int c = (int)floor(t / span * cols);
+
+	return c < 0 ? 0 : c >= cols ? cols - 1 : c;
+}
+
+static void
+timeline_text_row_init(struct timeline_text_row *row, int cols)
+{
+	row->cells = xmalloc((size_t)cols + 1);
+	row->kinds = xmalloc((size_t)cols);
+	memset(row->cells, ' ', (size_t)cols);
+	row->cells[cols] = '\0';
+	memset(row->kinds, -1, (size_t)cols);
+}
+
+/* Draw one task as a bar labelled with its number and kind. */
+static void
+timeline_text_bar(struct timeline_text_row *row, const struct timeline_task *t,
+    double span, int cols)
+{
+	char label[32];
+	int c0, c1, w, i, n;
+
+	c0 = timeline_text_col(t->start, span, cols);
+	c1 = (int)ceil(t->end / span * cols) - 1;
+	if (c1 >= cols)
+		c1 = cols - 1;
+	if (c1 < c0 || (t->end - t->start) / span * cols < 1)
+		c1 = c0;
+	w = c1 - c0 + 1;
+	n = snprintf(
+	    label, sizeof label, "%u %s", t->index, config_kind_name(t->kind));
+	for (i = 0; i < w; i++) {
+		row->kinds[c0 + i] = (signed char)t->kind;
+		row->cells[c0 + i] = i >= 1 && i - 1 < n ? label[i - 1] : '-';
+	}
+	row->cells[c0] = w == 1 ? '|' : '[';
+	if (w > 1)
+		row->cells[c1] = t->done && !t->ok ? '!' : ']';
+}
+
+/* Bars in rows; bars of one column last, so that they stay visible. */
+static void
+timeline_text_bars(struct timeline_text_row *rows, unsigned nrows,
+    const struct timeline_run *tr, double span, int cols)
+{
+	const struct timeline_task *t;
+	int pass, thin;
+	size_t k;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < tr->ntask; k++) {
+			t = &tr->tasks[k];
+			thin = (t->end - t->start) / span * cols < 1;
+			if (t->worker < nrows && thin == pass)
+				timeline_text_bar(
+				    &rows[t->worker], t, span, cols);
+		}
+	}
+}
+
+/* Print a row, painting runs of cells by kind when in colour. */
+static void
+timeline_text_row_print(FILE *f, const char *label, int lw,
+    const struct timeline_text_row *row, int cols, int color)
+{
+	int i, kind = -1;
+
+	fprintf(f, "%-*.*s |", lw, lw, label);
+	for (i = 0; i < cols; i++) {
+		if (color && row->kinds[i] != kind) {
+			kind = row->kinds[i];
+			fputs(
+			    kind >= 0 ? timeline_text_colors[kind] : "\033[0m",
+			    f);
+		}
+		fputc(row->cells[i], f);
+	}
+	fprintf(f, "%s|\n", color && kind >= 0 ? "\033[0m" : "");
+	free(row->cells);
+	free(row->kinds);
+}
+
+/* A CPU row: one character per column by how busy the thread was. */
+static void
+timeline_text_busy(FILE *f, const char *label, int lw,
+    const struct timeline_track *t, double span, int cols)
+{
+	static const char levels[] = " .-=#";
+	double b;
+	int i;
+
+	fprintf(f, "%-*.*s |", lw, lw, label);
+	for (i = 0; i < cols; i++) {
+		b = timeline_busy(t, span * i / cols, span * (i + 1) / cols);
+		fputc(levels[b < 0.05    ? 0
+		              : b < 0.3  ? 1
+		              : b < 0.6  ? 2
+		              : b < 0.85 ? 3
+		                         : 4],
+		    f);
+	}
+	fputs("|\n", f);
+}
+
+/* Ticks 1, 2 or 5 times a power of ten apart, at least a label apart. */
+static double
+timeline_text_step(double span, int cols)
+{
+	static const double mult[] = {1, 2, 5};
+	double p = pow(10, floor(log10(span / 100)));
+	int i;
+
+	for (;; p *= 10) {
+		for (i = 0; i < 3; i++) {
+			if (mult[i] * p / span * cols >= TIMELINE_TEXT_TICK)
+				return mult[i] * p;
+		}
+	}
+}
+
+static void
+timeline_text_axis(FILE *f, int lw, double span, int cols)
+{
+	char *line, *labels, buf[24];
+	double step = timeline_text_step(span, cols), t;
+	int c, n, at, last = 0;
+
+	line = xmalloc((size_t)cols + 1);
+	labels = xmalloc((size_t)cols + 16);
+	memset(line, '-', (size_t)cols);
+	memset(labels, ' ', (size_t)cols + 15);
+	line[cols] = '\0';
+	for (t = 0; t <= span * (1 + 1e-9); t += step) {
+		c = timeline_text_col(t, span, cols);
+		line[c] = '+';
+		n = snprintf(buf, sizeof buf, "%gs", round(t / step) * step);
+		at = c + 2 + n > cols + 3 ? cols + 3 - n : c + 2;
+		if (at > last) {
+			memcpy(labels + at, buf, (size_t)n);
+			last = at + n;
+		}
+	}
+	labels[last] = '\0';
+	fprintf(f, "%*s  %s\n%*s%s\n", lw, "", line, lw, "", labels);
+	free(line);
+	free(labels);
+}
+
+/* Label columns: the longest shown name, at least "blocked". */
+static int
+timeline_text_label_width(const struct timeline_run *tr, unsigned rows)
+{
+	unsigned i;
+	int w = 7, n;
+
+	for (i = 0; i < rows; i++) {
+		n = (int)strlen(tr->workers[i]);
+		if (n > w)
+			w = n;
+	}
+	return w > TIMELINE_TEXT_NAME ? TIMELINE_TEXT_NAME : w;
+}
+
+/* The busy track of worker w in threads mode, or NULL. */
+static const struct timeline_track *
+timeline_text_track(const struct timeline_run *tr, int w)
+{
+	unsigned i;
+
+	for (i = 0; i < tr->ntracks; i++) {
+		if (tr->tracks[i].worker == w)
+			return &tr->tracks[i];
+	}
+	return NULL;
+}
+
+static void
+timeline_text_blocks(FILE *f, const struct timeline_run *tr, int lw,
+    double span, int cols, int color)
+{
+	struct timeline_text_row row;
+	size_t i;
+	int c, c1;
+
+	if (tr->nblocks == 0)
+		return;
+	timeline_text_row_init(&row, cols);
+	for (i = 0; i < tr->nblocks; i++) {
+		c = timeline_text_col(tr->blocks[i].start, span, cols);
+		c1 = timeline_text_col(tr->blocks[i].end, span, cols);
+		for (; c <= c1; c++)
+			row.cells[c] = '!';
+	}
+	if (color)
+		fputs("\033[1;31m", f);
+	timeline_text_row_print(f, "blocked", lw, &row, cols, 0);
+	if (color)
+		fputs("\033[0m", f);
+}
+
+/*
+ * Print the chart of a run in width columns; span is the time the chart
+ * covers (0: the run's), the same for every mode of a comparison.
+ */
+void
+timeline_text_print(
+    FILE *f, const struct timeline_run *tr, double span, int width, int color)
+{
+	struct timeline_text_row *rows;
+	const struct timeline_track *t;
+	unsigned nrows, i;
+	int lw, cols;
+
+	nrows = tr->nworkers < TIMELINE_TEXT_ROWS ? tr->nworkers
+	                                          : TIMELINE_TEXT_ROWS;
+	lw = timeline_text_label_width(tr, nrows);
+	cols = width - lw - 3;
+	if (cols < 20)
+		cols = 20;
+	if (span <= 0)
+		span = tr->elapsed > 0 ? tr->elapsed : 1;
+	fprintf(f, "Timeline of %s: %s mode, %u worker%s, %.2f s\n", tr->name,
+	    config_mode_name(tr->mode), tr->nworkers,
+	    tr->nworkers == 1 ? "" : "s", tr->elapsed);
+	rows = xcalloc(nrows, sizeof *rows);
+	for (i = 0; i < nrows; i++)
+		timeline_text_row_init(&rows[i], cols);
+	timeline_text_bars(rows, nrows, tr, span, cols);
+	for (i = 0; i < nrows; i++) {
+		timeline_text_row_print(
+		    f, tr->workers[i], lw, &rows[i], cols, color);
+		if (tr->mode == MODE_THREADS &&
+		    (t = timeline_text_track(tr, (int)i)) != NULL)
+			timeline_text_busy(f, "  cpu", lw, t, span, cols);
+	}
+	free(rows);
+	if (tr->nworkers > nrows)
+		fprintf(f, "%*s  ... and %u more worker%s\n", lw, "",
+		    tr->nworkers - nrows, tr->nworkers - nrows == 1 ? "" : "s");
+	if (tr->mode != MODE_THREADS &&
+	    (t = timeline_text_track(tr, -1)) != NULL)
+		timeline_text_busy(f, "CPU", lw, t, span, cols);
+	timeline_text_blocks(f, tr, lw, span, cols, color);
+	timeline_text_axis(f, lw, span, cols);
+}

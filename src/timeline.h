@@ -1,0 +1,113 @@
+/*
+ * Execution timelines: what each worker ran when, and when the CPU was
+ * busy, recorded from run events and drawn as a terminal chart, an SVG
+ * or a Chrome trace.
+ */
+#ifndef TIMELINE_H
+#define TIMELINE_H
+
+#include <pthread.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <time.h>
+
+#include "config.h"
+
+struct report;
+struct report_event;
+struct run_block;
+
+/* One task as it ran; times are seconds from the run's start. */
+struct timeline_task {
+	unsigned worker;
+	unsigned index;
+	enum task_kind kind;
+	char *arg;
+	double start;
+	double end;
+	double elapsed;
+	int done;
+	int ok;
+	int cancelled;
+	char *outcome;
+};
+
+/* How busy one thread was from start to end, 0 to 1. */
+struct timeline_slice {
+	double start;
+	double end;
+	double busy;
+};
+
+/* A thread whose CPU time is sampled: the loop or a worker's thread. */
+struct timeline_track {
+	char *name;
+	int worker;
+	clockid_t clock;
+	int live;
+	double cpu0;
+	double last_cpu;
+	double last_at;
+	struct timeline_slice *slices;
+	size_t nslices;
+	size_t cap;
+};
+
+/* One callback or task that held the event loop too long. */
+struct timeline_block {
+	double start;
+	double end;
+	unsigned worker;
+	unsigned index;
+	enum task_kind kind;
+	char *arg;
+	unsigned waited;
+};
+
+/* One recorded run. */
+struct timeline_run {
+	unsigned number;
+	char *name;
+	enum mode mode;
+	unsigned nworkers;
+	char **workers;
+	size_t ntasks;
+	double elapsed;
+	size_t ok;
+	size_t failed;
+	struct timeline_task *tasks;
+	size_t ntask;
+	size_t cap;
+	size_t *current;
+	struct timeline_track *tracks;
+	unsigned ntracks;
+	struct timeline_block *blocks;
+	size_t nblocks;
+};
+
+struct timeline;
+
+/* Recording. */
+struct timeline *timeline_new(int);
+void timeline_free(void *);
+void timeline_add(struct report *, struct timeline *);
+void timeline_emit(const struct report_event *, void *);
+void timeline_keep(struct timeline *, int);
+void timeline_blocked(const struct run_block *, void *);
+size_t timeline_count(const struct timeline *);
+const struct timeline_run *timeline_get(const struct timeline *, size_t);
+const struct timeline_run *timeline_last(const struct timeline *);
+double timeline_busy(const struct timeline_track *, double, double);
+double timeline_cpu(const struct timeline_run *);
+int timeline_track_shown(const struct timeline_run *, unsigned);
+char *timeline_task_arg(const struct task *);
+
+/* Drawing. */
+void timeline_text_print(FILE *, const struct timeline_run *, double, int, int);
+int timeline_text_width(void);
+int timeline_svg_write(
+    const char *, const struct timeline_run *const *, size_t, char **);
+int timeline_trace_write(
+    const char *, const struct timeline_run *const *, size_t, char **);
+
+#endif
