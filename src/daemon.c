@@ -142,13 +142,20 @@ daemon_report(struct daemon *d)
 {
 	const struct daemon_opts *o = d->opts;
 	char *cause;
+	int draw;
 
 	d->report = report_new();
-	/* The recorder first: the summary reads it when a run is done. */
-	d->timeline = timeline_new(o->timeline || o->timeline_svg != NULL ||
-	    o->trace != NULL || o->compare);
-	timeline_keep(d->timeline, o->compare);
-	timeline_add(d->report, d->timeline);
+	/*
+	 * The recorder first: the summary reads it when a run is done. Quiet
+	 * or JSON runs that draw nothing do without it (it costs per task).
+	 */
+	draw = o->timeline || o->timeline_svg != NULL || o->trace != NULL ||
+	    o->compare;
+	if (draw || (!o->quiet && !o->json)) {
+		d->timeline = timeline_new(draw);
+		timeline_keep(d->timeline, o->compare);
+		timeline_add(d->report, d->timeline);
+	}
 	if (!o->quiet && o->json)
 		report_json_add(d->report, stdout);
 	else if (!o->quiet) {
@@ -203,6 +210,8 @@ daemon_timelines(struct daemon *d)
 	size_t i, n = 0;
 	char *cause;
 
+	if (d->timeline == NULL)
+		return;
 	while (n < MODE_COUNT && (runs[n] = timeline_get(d->timeline, n)))
 		n++;
 	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))

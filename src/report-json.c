@@ -98,6 +98,7 @@ report_json_task(json_t *o, const struct report_event *ev)
 {
 	const struct task *t = ev->task;
 	const struct result *r = ev->result;
+	char shard[32];
 
 	json_object_set_new(o, "worker", json_string(ev->worker));
 	json_object_set_new(o, "task", json_integer(t->index));
@@ -105,6 +106,10 @@ report_json_task(json_t *o, const struct report_event *ev)
 	json_object_set_new(o, "arg", report_json_arg(t));
 	if (t->name != NULL)
 		json_object_set_new(o, "name", json_string(t->name));
+	if (ev->shard_n > 1) {
+		snprintf(shard, sizeof shard, "%u/%u", ev->shard_k, ev->shard_n);
+		json_object_set_new(o, "shard", json_string(shard));
+	}
 	if (ev->type != REPORT_TASK_DONE)
 		return;
 	json_object_set_new(o, "ok", json_boolean(r->ok));

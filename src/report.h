@@ -33,6 +33,8 @@ struct report_event {
 	size_t ntasks;
 	const char *worker;
 	unsigned worker_index;
+	unsigned shard_k;
+	unsigned shard_n;
 	const struct task *task;
 	const struct result *result;
 	unsigned long worker_tasks;

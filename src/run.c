@@ -289,6 +289,8 @@ run_emit(
 	ev.mode = config_mode_name(r->cf->mode);
 	ev.nworkers = r->nworkers;
 	ev.ntasks = r->ntasks;
+	ev.shard_k = (unsigned)r->first;
+	ev.shard_n = (unsigned)r->stride;
 	if (w != NULL) {
 		ev.worker = w->name;
 		ev.worker_index = (unsigned)(w - r->workers);

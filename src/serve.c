@@ -371,6 +371,8 @@ serve_req_wait(
 	}
 	sr->fire = fire;
 	sr->timer = evtimer_new(sr->srv->base, serve_req_timer, sr);
+	/* The loop's cached time may be a callback old: count from now. */
+	event_base_update_cache_time(sr->srv->base);
 	if (sr->timer == NULL || evtimer_add(sr->timer, &tv) != 0)
 		fatalx("cannot add a timer");
 	serve_req_watch(sr);

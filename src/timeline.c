@@ -465,6 +465,10 @@ timeline_blocked(const struct run_block *b, void *arg)
 		          "ready task%s waited",
 		    b->held, b->task->index, config_kind_name(b->task->kind),
 		    what, b->waited, b->waited == 1 ? "" : "s");
+	if (tl == NULL) {
+		free(what);
+		return;
+	}
 	pthread_mutex_lock(&tl->lock);
 	if ((tr = tl->cur) == NULL) {
 		pthread_mutex_unlock(&tl->lock);
