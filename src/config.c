@@ -6,6 +6,7 @@
  *
  * Aliases are supported by recording the events of each anchored node and
  * replaying them where an alias stands, with a budget against alias bombs.
+ * Nesting is bounded too: libyaml slows down with depth and merges recurse.
  */
 #include "autoconf.h"
 
@@ -18,14 +19,20 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
+#include <search.h>
 #include <yaml.h>
 
 #include "config.h"
+#include "log.h"
 #include "number.h"
 #include "xmalloc.h"
 
 /* Events replayed for aliases, at most: an alias bomb stops here. */
 #define CONFIG_MAX_EXPANSION 1000000
+/* Text copied for anchors and aliases, at most. */
+#define CONFIG_MAX_EXPANSION_MIB 64
+/* Mappings and lists inside one another, at most. */
+#define CONFIG_MAX_DEPTH 100
 
 /* One parser event, with its position (1-based) and scalar text. */
 struct pev {
@@ -43,6 +50,7 @@ struct anchor {
 	struct pev *evs;
 	size_t n;
 	size_t cap;
+	size_t bytes;
 	int depth;
 	int open;
 	struct anchor *next;
@@ -79,10 +87,18 @@ struct cfgparse {
 	size_t nerrors;
 	int broken;
 	struct anchor *anchors;
+	void *names;
+	struct anchor **open;
+	size_t nopen;
+	size_t opencap;
 	struct replay *stack;
 	size_t depth;
 	size_t stackcap;
 	size_t expanded;
+	size_t expanded_bytes;
+	size_t recorded;
+	size_t recorded_bytes;
+	size_t level;
 	size_t taskcap;
 	struct override *overrides;
 	size_t noverrides;
@@ -395,8 +411,10 @@ config_record(struct anchor *a, const struct pev *ev)
 	copy = &a->evs[a->n++];
 	*copy = *ev;
 	copy->anchor = NULL;
-	if (ev->value != NULL)
+	if (ev->value != NULL) {
 		copy->value = xstrdup(ev->value);
+		a->bytes += strlen(ev->value);
+	}
 	if (ev->type == YAML_SEQUENCE_START_EVENT ||
 	    ev->type == YAML_MAPPING_START_EVENT)
 		a->depth++;
@@ -407,16 +425,23 @@ config_record(struct anchor *a, const struct pev *ev)
 		a->open = 0;
 }
 
+static int
+config_anchor_cmp(const void *a, const void *b)
+{
+	return strcmp(
+	    ((const struct anchor *)a)->name, ((const struct anchor *)b)->name);
+}
+
+/* The newest anchor of a name: a tree, as a file may hold many. */
 static struct anchor *
 config_anchor_find(struct cfgparse *p, const char *name)
 {
-	struct anchor *a;
+	struct anchor key;
+	void *node;
 
-	for (a = p->anchors; a != NULL; a = a->next) {
-		if (strcmp(a->name, name) == 0)
-			return a;
-	}
-	return NULL;
+	key.name = (char *)name;
+	node = tfind(&key, &p->names, config_anchor_cmp);
+	return node != NULL ? *(struct anchor **)node : NULL;
 }
 
 /* Start recording a newly anchored node; a redefinition replaces. */
@@ -424,6 +449,7 @@ static void
 config_anchor_start(struct cfgparse *p, struct pev *ev)
 {
 	struct anchor *a;
+	void *node;
 
 	a = xcalloc(1, sizeof *a);
 	a->name = ev->anchor;
@@ -431,7 +457,17 @@ config_anchor_start(struct cfgparse *p, struct pev *ev)
 	a->open = 1;
 	a->next = p->anchors;
 	p->anchors = a;
+	if ((node = tsearch(a, &p->names, config_anchor_cmp)) == NULL)
+		fatalx("tsearch: out of memory");
+	*(struct anchor **)node = a;
 	config_record(a, ev);
+	if (!a->open)
+		return;
+	if (p->nopen == p->opencap) {
+		p->opencap = p->opencap == 0 ? 8 : p->opencap * 2;
+		p->open = xreallocarray(p->open, p->opencap, sizeof *p->open);
+	}
+	p->open[p->nopen++] = a;
 }
 
 /* Start replaying an anchor where an alias stands. */
@@ -453,10 +489,18 @@ config_alias(struct cfgparse *p, struct pev *ev)
 		return -1;
 	}
 	p->expanded += a->n;
+	p->expanded_bytes += a->bytes;
 	if (p->expanded > CONFIG_MAX_EXPANSION) {
 		config_error(p, ev->line, ev->col,
 		    "aliases expand to more than %d nodes",
 		    CONFIG_MAX_EXPANSION);
+		p->broken = 1;
+		return -1;
+	}
+	if (p->expanded_bytes > (size_t)CONFIG_MAX_EXPANSION_MIB << 20) {
+		config_error(p, ev->line, ev->col,
+		    "aliases expand to more than %d MiB of text",
+		    CONFIG_MAX_EXPANSION_MIB);
 		p->broken = 1;
 		return -1;
 	}
@@ -533,11 +577,45 @@ config_next_parsed(struct cfgparse *p, struct pev *out)
 	return 0;
 }
 
+/*
+ * Bound the work an event costs: nesting, and the copies that anchors
+ * around it keep (nested anchors would copy each event many times).
+ */
+static int
+config_limits(struct cfgparse *p, struct pev *ev)
+{
+	size_t len = ev->value != NULL ? strlen(ev->value) : 0;
+
+	if (ev->type == YAML_SEQUENCE_END_EVENT ||
+	    ev->type == YAML_MAPPING_END_EVENT)
+		p->level--;
+	else if ((ev->type == YAML_SEQUENCE_START_EVENT ||
+	             ev->type == YAML_MAPPING_START_EVENT) &&
+	    ++p->level > CONFIG_MAX_DEPTH) {
+		config_error(p, ev->line, ev->col,
+		    "lists and mappings nest more than %d deep",
+		    CONFIG_MAX_DEPTH);
+		p->broken = 1;
+		return -1;
+	}
+	p->recorded += p->nopen + (ev->anchor != NULL);
+	p->recorded_bytes += (p->nopen + (ev->anchor != NULL)) * len;
+	if (p->recorded > CONFIG_MAX_EXPANSION ||
+	    p->recorded_bytes > (size_t)CONFIG_MAX_EXPANSION_MIB << 20) {
+		config_error(p, ev->line, ev->col,
+		    "anchored nodes hold more than %d nodes or %d MiB of text",
+		    CONFIG_MAX_EXPANSION, CONFIG_MAX_EXPANSION_MIB);
+		p->broken = 1;
+		return -1;
+	}
+	return 0;
+}
+
 /* The next event, aliases resolved, anchored nodes recorded. */
 static int
 config_next(struct cfgparse *p, struct pev *out)
 {
-	struct anchor *a;
+	size_t i;
 
 	memset(out, 0, sizeof *out);
 	if (p->broken)
@@ -564,10 +642,14 @@ config_next(struct cfgparse *p, struct pev *out)
 		}
 		config_pev_clear(out);
 	}
-	for (a = p->anchors; a != NULL; a = a->next) {
-		if (a->open)
-			config_record(a, out);
+	if (config_limits(p, out) != 0) {
+		config_pev_clear(out);
+		return -1;
 	}
+	for (i = 0; i < p->nopen; i++)
+		config_record(p->open[i], out);
+	while (p->nopen > 0 && !p->open[p->nopen - 1]->open)
+		p->nopen--;
 	if (out->anchor != NULL)
 		config_anchor_start(p, out);
 	return 0;
@@ -941,7 +1023,7 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 		config_pev_clear(&e);
 	}
 	config_pev_clear(&e);
-	if (n == 0 && !bad)
+	if (n == 0 && !bad && !p->broken)
 		config_error(p, v->line, v->col,
 		    "workers: the list is empty (expected at least one name)");
 	if (n == 0 || bad) {
@@ -1108,14 +1190,17 @@ struct taskctx {
 	int bad;
 };
 
-/* Claim the task's kind; a second kind is an error. */
+/*
+ * Claim the task's kind; a second kind is an error. The same kind again
+ * is a key overriding the one a merge brought: its value replaces.
+ */
 static int
 config_kind(
     struct cfgparse *p, struct taskctx *tc, struct pev *v, enum task_kind kind)
 {
 	const char *name = config_kinds[kind];
 
-	if (tc->kind != NULL) {
+	if (tc->kind != NULL && tc->kind != name) {
 		config_error(p, v->line, v->col,
 		    "a task has one kind, but this "
 		    "one has '%s' and '%s'",
@@ -1194,6 +1279,7 @@ config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
 		tc->bad = 1;
 		return;
 	}
+	free(tc->t.str);
 	tc->t.str = s;
 }
 
@@ -1204,6 +1290,7 @@ config_task_file(struct cfgparse *p, struct pev *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_FILE) != 0)
 		return;
+	free(tc->t.str);
 	if ((tc->t.str = config_string(p, v, "file")) == NULL)
 		tc->bad = 1;
 }
@@ -1213,6 +1300,7 @@ config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
+	free(tc->t.name);
 	if ((tc->t.name = config_string(p, v, "name")) == NULL)
 		tc->bad = 1;
 }
@@ -1307,7 +1395,7 @@ config_task(struct cfgparse *p, struct pev *start)
 	tc.o.set = &tc.set;
 	tc.t.line = start->line;
 	config_mapping(p, start, config_task_keys, &tc, NULL);
-	if (tc.kind == NULL && !tc.bad) {
+	if (tc.kind == NULL && !tc.bad && !p->broken) {
 		config_error(p, start->line, start->col,
 		    "a task needs a kind: "
 		    "one of delay, factorial, url or file");
@@ -1326,10 +1414,18 @@ config_task(struct cfgparse *p, struct pev *start)
 static void
 config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 {
+	struct config *cf = p->cf;
 	struct pev item;
 	size_t before = p->cf->ntasks;
 	int any = 0;
 
+	/* A list of the mapping's own replaces one that a merge brought. */
+	while (cf->ntasks > 0) {
+		cf->ntasks--;
+		free(cf->tasks[cf->ntasks].str);
+		free(cf->tasks[cf->ntasks].name);
+	}
+	p->noverrides = 0;
 	p->have_tasks = 1;
 	if (v->type != YAML_SEQUENCE_START_EVENT) {
 		config_error(p, v->line, v->col,
@@ -1510,11 +1606,19 @@ config_new(const char *path)
 }
 
 static void
+config_anchor_nofree(void *a)
+{
+	(void)a;
+}
+
+static void
 config_parse_free(struct cfgparse *p)
 {
 	struct anchor *a, *next;
 	size_t i;
 
+	tdestroy(p->names, config_anchor_nofree);
+	free(p->open);
 	for (a = p->anchors; a != NULL; a = next) {
 		next = a->next;
 		for (i = 0; i < a->n; i++)

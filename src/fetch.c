@@ -311,6 +311,9 @@ fetch_error_socket(CURL *easy, CURLcode code, const char *detail)
 	case EHOSTUNREACH:
 		return xstrdup("host unreachable");
 	}
+	/* No system error: the server's bytes were not valid HTTP. */
+	if (error == 0 && code == CURLE_RECV_ERROR)
+		return xprintf("malformed response: %s", detail);
 	if (code == CURLE_COULDNT_CONNECT)
 		return xprintf("could not connect: %s", detail);
 	return xprintf("connection failed: %s", detail);
@@ -363,6 +366,12 @@ fetch_error(
 	case CURLE_TOO_MANY_REDIRECTS:
 		return xprintf(
 		    "too many redirects (more than %d)", FETCH_MAX_REDIRECTS);
+	case CURLE_UNSUPPORTED_PROTOCOL:
+		/* libcurl's answer, too, to a reply with no HTTP status line. */
+		if (strstr(detail, "HTTP/0.9") != NULL)
+			return xprintf(
+			    "malformed response: not HTTP (%s)", detail);
+		break;
 	default:
 		break;
 	}

@@ -27,7 +27,10 @@ static char *log_path;
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_vwrite_as(
-    int, const char *, const char *, const char *, va_list);
+    int, const char *, const char *, const char *, va_list) PRINTFLIKE(4, 0);
+static void log_vwrite(int, const char *, const char *, va_list)
+    PRINTFLIKE(3, 0);
+static char *log_errno(int, const char *, va_list) PRINTFLIKE(2, 0);
 
 void
 log_init(const char *name, int verbose)

@@ -1,0 +1,127 @@
+#!/bin/sh
+# Hostile servers (loopback only): each misbehaviour is a failed task with a
+# precise error within its timeout, in every mode, and a daemon that meets
+# them again and again holds no more file descriptors than after its first run.
+. "$(dirname "$0")/lib.sh"
+
+command -v python3 > /dev/null || fail "python3 is needed for the hostile server"
+start_server
+
+python3 "$top_srcdir/tests/integration/hostile_server.py" \
+    > "$tmp/hostile.out" 2> "$tmp/hostile.err" &
+hostile_pid=$!
+stop_hostile() {
+	kill "$hostile_pid" 2>/dev/null
+	wait "$hostile_pid" 2>/dev/null
+}
+cleanup_hooks="$cleanup_hooks stop_hostile"
+i=0
+while ! grep -q '^listening on' "$tmp/hostile.out" 2>/dev/null; do
+	i=$((i + 1))
+	[ $i -gt 100 ] && fail "hostile server did not start: $(cat "$tmp/hostile.err")"
+	sleep 0.05
+done
+hostile="http://127.0.0.1:$(sed -n 's/^listening on //p' "$tmp/hostile.out")"
+tls="https://${base_url#http://}"	# TLS to the plain demo server
+
+# Path, then the error each must give (an extended regex over the message).
+cases="ok|-
+reset|^(connection closed early: transfer closed with [0-9]+ bytes remaining to read|connection reset)$
+stall|^timed out after 2 s$
+drip|^timed out after 2 s$
+headers|^(malformed response: Too large response headers.*|timed out after 2 s)$
+garbage|^malformed response: .*HTTP/0\.9.*$
+silent|^timed out after 2 s$
+chunked|^malformed response: Illegal or missing hexadecimal sequence in chunked-encoding$
+redirect|^too many redirects \(more than 10\)$
+tls|^TLS error: .*(wrong version number|packet length too long|record layer failure).*$"
+
+{
+	echo "workers: 10"
+	echo "defaults:"
+	echo "  timeout: 2s"
+	echo "tasks:"
+	echo "$cases" | while IFS='|' read -r path re; do
+		if [ "$path" = tls ]; then
+			echo "  - url: $tls/"
+		else
+			echo "  - url: $hostile/$path"
+		fi
+	done
+} > "$tmp/hostile.yaml"
+
+for m in async sync cooperative threads; do
+	"$ASYNCDEMO" -j -m $m -c "$tmp/hostile.yaml" > "$tmp/$m.jsonl" 2> "$tmp/$m.err"
+	expect "$m: exit 1 when fetches fail" "$?" 1
+	n=0
+	echo "$cases" | while IFS='|' read -r path re; do
+		n=$((n + 1))
+		got=$(jqf -r "select(.event == \"task_done\" and .task == $n) | \"\(.ok)|\(.elapsed)|\(.error // \"-\")\"" "$tmp/$m.jsonl")
+		ok=${got%%|*} rest=${got#*|}
+		elapsed=${rest%%|*} msg=${rest#*|}
+		awk -v e="$elapsed" 'BEGIN { exit !(e != "" && e < 3.0) }' ||
+		    fail "$m $path: took '$elapsed' s, timeout is 2 s"
+		if [ "$path" = ok ]; then
+			expect "$m $path: the control fetch works" "$ok" true
+			continue
+		fi
+		[ "$ok" = false ] || fail "$m $path: not a failed task: $got"
+		if echo "$msg" | grep -Eq "$re"; then
+			pass "$m $path: '$msg' in $elapsed s"
+		else
+			fail "$m $path: error '$msg' does not match /$re/"
+		fi
+	done || exit 1
+done
+
+# No descriptor leak: a daemon meets every misbehaviour run after run; its
+# open descriptors between runs stay where they were after the first run.
+# Slow cases get a short timeout; the blocking modes, one worker at a time,
+# get only the fast ones.
+fd_file() {
+	slow=$1
+	echo "workers: 40"
+	echo "defaults:"
+	echo "  timeout: 300ms"
+	echo "tasks:"
+	for i in 1 2 3 4 5 6 7 8 9 10; do
+		for p in reset headers garbage chunked redirect ok $slow; do
+			echo "  - url: $hostile/$p"
+		done
+		echo "  - url: $tls/"
+	done | head -40
+}
+fd_file "stall silent drip" > "$tmp/fd-slow.yaml"
+fd_file "" > "$tmp/fd-fast.yaml"
+
+runs=7
+for m in async threads sync cooperative; do
+	case $m in
+	async | threads) f=fd-slow.yaml ;;
+	*) f=fd-fast.yaml ;;
+	esac
+	rm -f "$tmp/fd.jsonl"
+	"$ASYNCDEMO" -q -m $m -c "$tmp/$f" --interval 1s --runs $runs \
+	    -o "$tmp/fd.jsonl" 2> "$tmp/fd.err" &
+	pid=$!
+	first= last=
+	r=1
+	while [ $r -lt $runs ]; do
+		i=0
+		while [ "$(cat "$tmp/fd.jsonl" 2>/dev/null | wc -l)" -lt $((r * 40)) ]; do
+			i=$((i + 1))
+			[ $i -gt 300 ] && { kill $pid; fail "$m: run $r did not finish"; }
+			sleep 0.05
+		done
+		sleep 0.2	# between runs: nothing in flight
+		last=$(ls /proc/$pid/fd | wc -l)
+		[ -n "$first" ] || first=$last
+		r=$((r + 1))
+	done
+	wait $pid
+	expect "$m: the daemon ends with 1 (failed tasks)" "$?" 1
+	fetches=$(wc -l < "$tmp/fd.jsonl")
+	[ "$last" -le $((first + 4)) ] ||
+	    fail "$m: $first descriptors after run 1, $last after run $((runs - 1))"
+	pass "$m: $fetches hostile fetches, descriptors $first after run 1, $last after run $((runs - 1))"
+done
