@@ -228,19 +228,6 @@ timeline_svg_axis(struct timeline_svg *s, double top)
 	s->y += 30;
 }
 
-/* The busy track of worker w (-1: the loop), or NULL. */
-static const struct timeline_track *
-timeline_svg_track(const struct timeline_run *tr, int w)
-{
-	unsigned i;
-
-	for (i = 0; i < tr->ntracks; i++) {
-		if (tr->tracks[i].worker == w)
-			return &tr->tracks[i];
-	}
-	return NULL;
-}
-
 static void
 timeline_svg_heading(
     struct timeline_svg *s, const struct timeline_run *tr, int many)
@@ -292,7 +279,7 @@ timeline_svg_run(
 		timeline_svg_bars(s, tr, i);
 		s->y += TIMELINE_SVG_ROW;
 		if (tr->mode == MODE_THREADS &&
-		    (t = timeline_svg_track(tr, (int)i)))
+		    (t = timeline_track_of(tr, (int)i)))
 			timeline_svg_busy(s, t, "CPU (thread)");
 	}
 	if (tr->nworkers > rows) {
@@ -302,8 +289,7 @@ timeline_svg_run(
 		    TIMELINE_SVG_LEFT, s->y + 16, tr->nworkers - rows);
 		s->y += TIMELINE_SVG_ROW;
 	}
-	if (tr->mode != MODE_THREADS &&
-	    (t = timeline_svg_track(tr, -1)) != NULL)
+	if (tr->mode != MODE_THREADS && (t = timeline_track_of(tr, -1)) != NULL)
 		timeline_svg_busy(s, t, "CPU (loop)");
 	timeline_svg_blocks(s, tr);
 	timeline_svg_axis(s, top);

@@ -216,19 +216,6 @@ timeline_text_label_width(const struct timeline_run *tr, unsigned rows)
 	return w > TIMELINE_TEXT_NAME ? TIMELINE_TEXT_NAME : w;
 }
 
-/* The busy track of worker w in threads mode, or NULL. */
-static const struct timeline_track *
-timeline_text_track(const struct timeline_run *tr, int w)
-{
-	unsigned i;
-
-	for (i = 0; i < tr->ntracks; i++) {
-		if (tr->tracks[i].worker == w)
-			return &tr->tracks[i];
-	}
-	return NULL;
-}
-
 static void
 timeline_text_blocks(FILE *f, const struct timeline_run *tr, int lw,
     double span, int cols, int color)
@@ -285,15 +272,14 @@ timeline_text_print(
 		timeline_text_row_print(
 		    f, tr->workers[i], lw, &rows[i], cols, color);
 		if (tr->mode == MODE_THREADS &&
-		    (t = timeline_text_track(tr, (int)i)) != NULL)
+		    (t = timeline_track_of(tr, (int)i)) != NULL)
 			timeline_text_busy(f, "  cpu", lw, t, span, cols);
 	}
 	free(rows);
 	if (tr->nworkers > nrows)
 		fprintf(f, "%*s  ... and %u more worker%s\n", lw, "",
 		    tr->nworkers - nrows, tr->nworkers - nrows == 1 ? "" : "s");
-	if (tr->mode != MODE_THREADS &&
-	    (t = timeline_text_track(tr, -1)) != NULL)
+	if (tr->mode != MODE_THREADS && (t = timeline_track_of(tr, -1)) != NULL)
 		timeline_text_busy(f, "CPU", lw, t, span, cols);
 	timeline_text_blocks(f, tr, lw, span, cols, color);
 	timeline_text_axis(f, lw, span, cols);

@@ -488,6 +488,19 @@ timeline_blocked(const struct run_block *b, void *arg)
 	pthread_mutex_unlock(&tl->lock);
 }
 
+/* The busy track of worker w (-1: the loop), or NULL. */
+const struct timeline_track *
+timeline_track_of(const struct timeline_run *tr, int w)
+{
+	unsigned i;
+
+	for (i = 0; i < tr->ntracks; i++) {
+		if (tr->tracks[i].worker == w)
+			return &tr->tracks[i];
+	}
+	return NULL;
+}
+
 /* How busy a track was on average from t0 to t1. */
 double
 timeline_busy(const struct timeline_track *t, double t0, double t1)

@@ -97,6 +97,8 @@ void timeline_blocked(const struct run_block *, void *);
 size_t timeline_count(const struct timeline *);
 const struct timeline_run *timeline_get(const struct timeline *, size_t);
 const struct timeline_run *timeline_last(const struct timeline *);
+const struct timeline_track *timeline_track_of(
+    const struct timeline_run *, int);
 double timeline_busy(const struct timeline_track *, double, double);
 double timeline_cpu(const struct timeline_run *);
 int timeline_track_shown(const struct timeline_run *, unsigned);
