@@ -107,7 +107,8 @@ report_json_task(json_t *o, const struct report_event *ev)
 	if (t->name != NULL)
 		json_object_set_new(o, "name", json_string(t->name));
 	if (ev->shard_n > 1) {
-		snprintf(shard, sizeof shard, "%u/%u", ev->shard_k, ev->shard_n);
+		snprintf(
+		    shard, sizeof shard, "%u/%u", ev->shard_k, ev->shard_n);
 		json_object_set_new(o, "shard", json_string(shard));
 	}
 	if (ev->type != REPORT_TASK_DONE)
