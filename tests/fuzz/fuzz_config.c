@@ -18,8 +18,8 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct config *cf = NULL;
 	char *cause = NULL;
 
-	if (config_load_buffer("fuzz.yaml", (const char *)data, size, &cf,
-		&cause) == 0) {
+	if (config_load_buffer(
+	        "fuzz.yaml", (const char *)data, size, &cf, &cause) == 0) {
 		/* A loaded file must be whole: touch what the run reads. */
 		if (cf->ntasks == 0 || cf->nworkers == 0 || cf->name == NULL)
 			abort();
