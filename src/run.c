@@ -274,40 +274,54 @@ job_fetch_loop(struct job *job)
 	return r->fetch;
 }
 
+/* An event of the run, with what type, worker and job it concerns. */
+static void
+run_event(struct run *r, struct report_event *ev, enum report_type type,
+    struct worker *w, struct job *job)
+{
+	memset(ev, 0, sizeof *ev);
+	ev->type = type;
+	ev->run = r->number;
+	ev->at = clock_now() - r->start;
+	ev->cf = r->cf;
+	ev->mode = config_mode_name(r->cf->mode);
+	ev->nworkers = r->nworkers;
+	ev->ntasks = r->ntasks;
+	ev->shard_k = (unsigned)r->first;
+	ev->shard_n = (unsigned)r->stride;
+	if (w != NULL) {
+		ev->worker = w->name;
+		ev->worker_index = (unsigned)(w - r->workers);
+		ev->worker_tasks = w->ntasks;
+	}
+	if (job != NULL) {
+		ev->task = job->task;
+		ev->result = &job->result;
+	}
+	if (type == REPORT_RUN_DONE) {
+		ev->elapsed = r->end - r->start;
+		ev->ok = r->ok;
+		ev->failed = r->failed;
+	}
+}
+
 /* Write an event; loop modes flush the sinks once per loop turn. */
+static void
+run_send(struct run *r, struct report_event *ev)
+{
+	report_emit(r->report, ev);
+	if (r->cf->mode != MODE_THREADS && !evtimer_pending(r->flush, NULL))
+		evtimer_add(r->flush, &run_now);
+}
+
 static void
 run_emit(
     struct run *r, enum report_type type, struct worker *w, struct job *job)
 {
 	struct report_event ev;
 
-	memset(&ev, 0, sizeof ev);
-	ev.type = type;
-	ev.run = r->number;
-	ev.at = clock_now() - r->start;
-	ev.cf = r->cf;
-	ev.mode = config_mode_name(r->cf->mode);
-	ev.nworkers = r->nworkers;
-	ev.ntasks = r->ntasks;
-	ev.shard_k = (unsigned)r->first;
-	ev.shard_n = (unsigned)r->stride;
-	if (w != NULL) {
-		ev.worker = w->name;
-		ev.worker_index = (unsigned)(w - r->workers);
-		ev.worker_tasks = w->ntasks;
-	}
-	if (job != NULL) {
-		ev.task = job->task;
-		ev.result = &job->result;
-	}
-	if (type == REPORT_RUN_DONE) {
-		ev.elapsed = r->end - r->start;
-		ev.ok = r->ok;
-		ev.failed = r->failed;
-	}
-	report_emit(r->report, &ev);
-	if (r->cf->mode != MODE_THREADS && !evtimer_pending(r->flush, NULL))
-		evtimer_add(r->flush, &run_now);
+	run_event(r, &ev, type, w, job);
+	run_send(r, &ev);
 }
 
 static void
@@ -379,20 +393,11 @@ run_job_end(struct job *job)
 void
 job_retrying(struct job *job, double wait)
 {
-	struct run *r = job->run;
 	struct report_event ev;
 
-	memset(&ev, 0, sizeof ev);
-	ev.type = REPORT_TASK_RETRY;
-	ev.run = r->number;
-	ev.at = clock_now() - r->start;
-	ev.cf = r->cf;
-	ev.worker = job->worker->name;
-	ev.worker_index = (unsigned)(job->worker - r->workers);
-	ev.task = job->task;
-	ev.result = &job->result;
+	run_event(job->run, &ev, REPORT_TASK_RETRY, job->worker, job);
 	ev.wait = wait;
-	report_emit(r->report, &ev);
+	run_send(job->run, &ev);
 }
 
 /*

@@ -15,12 +15,7 @@ stop_hostile() {
 	wait "$hostile_pid" 2>/dev/null
 }
 cleanup_hooks="$cleanup_hooks stop_hostile"
-i=0
-while ! grep -q '^listening on' "$tmp/hostile.out" 2>/dev/null; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && fail "hostile server did not start: $(cat "$tmp/hostile.err")"
-	sleep 0.05
-done
+wait_listening "$tmp/hostile.out" "$tmp/hostile.err" "hostile server"
 hostile="http://127.0.0.1:$(sed -n 's/^listening on //p' "$tmp/hostile.out")"
 tls="https://${base_url#http://}"	# TLS to the plain demo server
 

@@ -42,17 +42,22 @@ expect() {
 	pass "$1"
 }
 
+# Wait up to 5 s for a server's "listening on" line in OUT.
+wait_listening() {
+	i=0
+	while ! grep -q '^listening on' "$1" 2>/dev/null; do
+		i=$((i + 1))
+		[ $i -gt 100 ] && fail "$3 did not start: $(cat "$2")"
+		sleep 0.05
+	done
+}
+
 # A free loopback port, from the demo server's own choice.
 start_server() {
 	"$ASYNCDEMO" --serve 127.0.0.1:0 > "$tmp/serve.out" 2> "$tmp/serve.err" &
 	server_pid=$!
 	cleanup_hooks="$cleanup_hooks stop_server"
-	i=0
-	while ! grep -q '^listening on' "$tmp/serve.out" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "demo server did not start: $(cat "$tmp/serve.err")"
-		sleep 0.05
-	done
+	wait_listening "$tmp/serve.out" "$tmp/serve.err" "demo server"
 	base_url=$(sed -n 's/^listening on \(http:[^ ]*\)\/$/\1/p' "$tmp/serve.out" | head -1)
 }
 
