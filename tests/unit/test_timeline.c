@@ -486,9 +486,10 @@ test_sampler_busy_then_idle(void **state)
 	busy = timeline_busy(&tr->tracks[0], 0.02, 0.18);
 	idle = timeline_busy(&tr->tracks[0], 0.22, 0.38);
 	print_message("busy %.2f, idle %.2f\n", busy, idle);
-	assert_true(busy > 0.5);
-	assert_true(idle < 0.3);
-	assert_true(timeline_cpu(tr) > 0.1 && timeline_cpu(tr) < 0.35);
+	/* Other tests share the two cores: compare, do not expect a full core. */
+	assert_true(busy > 0.2);
+	assert_true(idle < busy / 2);
+	assert_true(timeline_cpu(tr) > 0.05 && timeline_cpu(tr) < 0.35);
 	timeline_free(tl);
 	config_free(cf);
 }
