@@ -1,6 +1,6 @@
 /*
  * JSON Lines: every event on stdout (-j), and the results file (-o) that
- * gets one whole line per finished task, written with a single append.
+ * gets one whole line per finished task, appended a loop turn at a time.
  */
 #include "autoconf.h"
 
@@ -214,39 +214,76 @@ struct report_results {
 	int fd;
 	char *path;
 	int failed;
+	char *buf;
+	size_t len;
+	size_t size;
 };
 
-/* One task_done line, whole, in one append: never a partial line. */
+/* Lines wait for the end of the loop turn, or for this much of them. */
+#define REPORT_RESULTS_BUFFER (64 * 1024)
+
+/*
+ * Append the waiting lines in one write: with O_APPEND the lines land
+ * whole, even among other processes appending to the same file. A short
+ * write (disk full) is cut back to its last whole line.
+ */
+static void
+report_results_flush(void *arg)
+{
+	struct report_results *rr = arg;
+	ssize_t n;
+	size_t whole;
+
+	if (rr->len == 0)
+		return;
+	do
+		n = write(rr->fd, rr->buf, rr->len);
+	while (n == -1 && errno == EINTR);
+	if (n != (ssize_t)rr->len && !rr->failed) {
+		if (n == -1)
+			log_warnx("%s: cannot write results: %s", rr->path,
+			    strerror(errno));
+		else
+			log_warnx("%s: short write of results (disk full?)",
+			    rr->path);
+		rr->failed = 1;
+	}
+	if (n > 0 && (size_t)n < rr->len) {
+		for (whole = (size_t)n; whole > 0; whole--) {
+			if (rr->buf[whole - 1] == '\n')
+				break;
+		}
+		if (whole < (size_t)n)
+			(void)ftruncate(rr->fd,
+			    lseek(rr->fd, 0, SEEK_END) - (n - (ssize_t)whole));
+	}
+	rr->len = 0;
+}
+
+/* One task_done line, whole; written with the turn's other lines. */
 static void
 report_results_emit(const struct report_event *ev, void *arg)
 {
 	struct report_results *rr = arg;
-	char *s, *line;
+	char *s;
 	size_t len;
-	ssize_t n;
 
 	if (ev->type != REPORT_TASK_DONE)
 		return;
 	s = report_json_line(ev);
-	line = xprintf("%s\n", s);
-	free(s);
-	len = strlen(line);
-	do
-		n = write(rr->fd, line, len);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)len && !rr->failed) {
-		if (n == -1)
-			log_warnx("%s: cannot write result: %s", rr->path,
-			    strerror(errno));
-		else
-			log_warnx("%s: short write of a result (disk full?)",
-			    rr->path);
-		rr->failed = 1;
-		/* Remove a partial line so that every line stays whole. */
-		if (n > 0)
-			(void)ftruncate(rr->fd, lseek(rr->fd, 0, SEEK_END) - n);
+	len = strlen(s);
+	if (rr->len + len + 1 > rr->size) {
+		rr->size = rr->len + len + 1 > REPORT_RESULTS_BUFFER
+		    ? rr->len + len + 1
+		    : REPORT_RESULTS_BUFFER;
+		rr->buf = xreallocarray(rr->buf, rr->size, 1);
 	}
-	free(line);
+	memcpy(rr->buf + rr->len, s, len);
+	rr->buf[rr->len + len] = '\n';
+	rr->len += len + 1;
+	free(s);
+	if (rr->len >= REPORT_RESULTS_BUFFER)
+		report_results_flush(rr);
 }
 
 static void
@@ -254,7 +291,9 @@ report_results_free(void *arg)
 {
 	struct report_results *rr = arg;
 
+	report_results_flush(rr);
 	close(rr->fd);
+	free(rr->buf);
 	free(rr->path);
 	free(rr);
 }
@@ -274,6 +313,7 @@ report_results_add(struct report *r, const char *path, char **cause)
 	rr = xcalloc(1, sizeof *rr);
 	rr->fd = fd;
 	rr->path = xstrdup(path);
-	report_add(r, report_results_emit, NULL, report_results_free, rr);
+	report_add(r, report_results_emit, report_results_flush,
+	    report_results_free, rr);
 	return 0;
 }

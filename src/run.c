@@ -40,6 +40,7 @@ struct worker {
 	char num[12];
 	unsigned long ntasks;
 	struct job *job;
+	struct job *spare; /* kept from task to task */
 	const struct task *pending;
 	struct event *wait;
 	pthread_t thread;
@@ -83,6 +84,8 @@ struct run {
 	double block_threshold;
 	run_block_cb block;
 	void *block_arg;
+	double timeout_seconds;
+	const struct timeval *timeout;
 };
 
 static const struct timeval run_now = {0, 0};
@@ -138,6 +141,18 @@ run_set_block(struct run *r, double threshold, run_block_cb cb, void *arg)
 	r->block_arg = arg;
 }
 
+static void
+run_job_free(struct job *job)
+{
+	if (job == NULL)
+		return;
+	if (job->soon != NULL)
+		event_free(job->soon);
+	if (job->timer != NULL)
+		event_free(job->timer);
+	free(job);
+}
+
 void
 run_free(struct run *r)
 {
@@ -150,6 +165,7 @@ run_free(struct run *r)
 			pthread_join(r->workers[i].thread, NULL);
 		if (r->workers[i].wait != NULL)
 			event_free(r->workers[i].wait);
+		run_job_free(r->workers[i].spare);
 	}
 	if (r->step != NULL)
 		event_free(r->step);
@@ -347,24 +363,29 @@ run_take(struct run *r)
 	return t;
 }
 
+/* The worker's job, set up for task t. */
 static struct job *
 run_job_new(struct run *r, struct worker *w, const struct task *t)
 {
 	struct job *job;
 
-	job = xcalloc(1, sizeof *job);
-	job->run = r;
-	job->worker = w;
+	if ((job = w->spare) == NULL) {
+		job = w->spare = xcalloc(1, sizeof *job);
+		job->run = r;
+		job->worker = w;
+		job->base = r->base;
+	}
 	job->task = t;
-	job->base = r->base;
+	memset(&job->result, 0, sizeof job->result);
 	job->result.attempt = 1;
+	job->state = NULL;
 	job->start = clock_now();
 	w->job = job;
 	run_emit(r, REPORT_TASK_START, w, job);
 	return job;
 }
 
-/* Count, report and free a finished job. */
+/* Count and report a finished job; the worker keeps it for its next. */
 static void
 run_job_end(struct job *job)
 {
@@ -382,11 +403,8 @@ run_job_end(struct job *job)
 	if (r->cf->mode == MODE_THREADS)
 		pthread_mutex_unlock(&r->lock);
 	run_emit(r, REPORT_TASK_DONE, w, job);
-	if (job->soon != NULL)
-		event_free(job->soon);
 	result_clear(&job->result);
 	w->job = NULL;
-	free(job);
 }
 
 /* An attempt failed and another follows after wait seconds. */
@@ -593,6 +611,43 @@ job_finish_soon(struct job *job)
 	if (job->soon == NULL)
 		job->soon = evtimer_new(job->base, job_finish_now, job);
 	evtimer_add(job->soon, &run_now);
+}
+
+/*
+ * Call cb(job) after seconds, on the job's own timer. Timers of one length
+ * share a libevent common timeout: a queue, not the timer heap, so that
+ * 100,000 waiting delays cost O(1) each to add and to expire.
+ */
+void
+job_timer(struct job *job, double seconds, event_callback_fn cb)
+{
+	struct run *r = job->run;
+	const struct timeval *tv;
+	struct timeval plain;
+	double whole;
+
+	plain.tv_usec = (suseconds_t)(modf(seconds, &whole) * 1e6);
+	plain.tv_sec = (time_t)whole;
+	if (r->timeout == NULL || r->timeout_seconds != seconds) {
+		r->timeout = event_base_init_common_timeout(r->base, &plain);
+		r->timeout_seconds = seconds;
+	}
+	tv = r->timeout != NULL ? r->timeout : &plain;
+	if (job->timer == NULL)
+		job->timer = event_new(job->base, -1, 0, cb, job);
+	else
+		event_assign(job->timer, job->base, -1, 0, cb, job);
+	/* The loop's cached time may be a callback old: count from now. */
+	event_base_update_cache_time(job->base);
+	evtimer_add(job->timer, tv);
+}
+
+/* Stop the job's timer, if it runs. */
+void
+job_timer_stop(struct job *job)
+{
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
 }
 
 static void *

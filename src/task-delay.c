@@ -1,11 +1,6 @@
 /* delay: sleep (blocking) or a libevent timer (async). */
 #include "autoconf.h"
 
-#include <math.h>
-#include <stdlib.h>
-
-#include <event2/event.h>
-
 #include "task.h"
 
 static void
@@ -24,8 +19,6 @@ task_delay_fire(evutil_socket_t fd, short what, void *arg)
 {
 	struct job *job = arg;
 
-	event_free(job->state);
-	job->state = NULL;
 	job->result.ok = 1;
 	job_finish(job);
 }
@@ -33,23 +26,13 @@ task_delay_fire(evutil_socket_t fd, short what, void *arg)
 static void
 task_delay_start(struct job *job)
 {
-	double s = job->task->num.seconds, whole;
-	struct timeval tv;
-
-	tv.tv_usec = (suseconds_t)(modf(s, &whole) * 1e6);
-	tv.tv_sec = (time_t)whole;
-	job->state = evtimer_new(job->base, task_delay_fire, job);
-	/* The loop's cached time may be a callback old: count from now. */
-	event_base_update_cache_time(job->base);
-	evtimer_add(job->state, &tv);
+	job_timer(job, job->task->num.seconds, task_delay_fire);
 }
 
 static void
 task_delay_cancel(struct job *job)
 {
-	if (job->state != NULL)
-		event_free(job->state);
-	job->state = NULL;
+	job_timer_stop(job);
 }
 
 const struct task_ops task_delay_ops = {

@@ -4,10 +4,10 @@
 
 #include <stddef.h>
 
+#include <event2/event.h>
+
 #include "config.h"
 
-struct event;
-struct event_base;
 struct fetch_loop;
 struct run;
 struct worker;
@@ -38,6 +38,7 @@ struct job {
 	struct result result;
 	void *state;
 	struct event *soon;
+	struct event *timer;
 };
 
 /*
@@ -59,6 +60,8 @@ extern const struct task_ops task_file_ops;
 const struct task_ops *task_ops(enum task_kind);
 void job_finish(struct job *);
 void job_finish_soon(struct job *);
+void job_timer(struct job *, double, event_callback_fn);
+void job_timer_stop(struct job *);
 void job_fail(struct job *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 const struct config *job_config(const struct job *);
