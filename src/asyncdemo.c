@@ -334,7 +334,6 @@ main(int argc, char **argv)
 		return 0;
 	}
 	evthread_use_pthreads();
-	fetch_global_init();
 	rc = daemon_main(cf, &o.d);
 	fetch_thread_done();
 	fetch_global_free();

@@ -1,5 +1,6 @@
 /*
- * HTTP(S) fetches through libcurl; the only file that includes it.
+ * HTTP(S) fetches through libcurl; the only file that includes it, and
+ * the one that loads it (dlopen) the first time a fetch needs it.
  *
  * On a loop: one CURLM per fetch_loop, driven by the loop's event_base
  * through CURLMOPT_SOCKETFUNCTION (an event per socket) and
@@ -19,9 +20,11 @@
 #include <sys/types.h>
 #include <sys/queue.h>
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
@@ -97,26 +100,67 @@ static const struct fetch_error_entry {
     {CURLE_USE_SSL_FAILED, "TLS error", 1, 0},
 };
 
+/*
+ * libcurl is loaded when the first fetch needs it: with the thirty-odd
+ * libraries under it (TLS, HTTP/2, LDAP, Kerberos, ...) it is most of a
+ * start-up's time, which runs without a url task and -n never pay.
+ */
+#define FETCH_CURL_CALLS(X)                                                  \
+	X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_perform)         \
+	X(easy_reset) X(easy_setopt) X(easy_strerror) X(free) X(getdate)     \
+	X(global_cleanup) X(global_init) X(multi_add_handle)                 \
+	X(multi_assign) X(multi_cleanup) X(multi_info_read) X(multi_init)    \
+	X(multi_remove_handle) X(multi_setopt) X(multi_socket_action)        \
+	X(multi_strerror) X(url) X(url_cleanup) X(url_get) X(url_set)        \
+	X(version_info)
+
+static struct {
+#define FETCH_CURL_POINTER(f) __typeof__(curl_##f) *f;
+	FETCH_CURL_CALLS(FETCH_CURL_POINTER)
+#undef FETCH_CURL_POINTER
+} libcurl;
+
+static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
+static int fetch_loaded;
+
+static void
+fetch_load(void)
+{
+	const curl_version_info_data *v;
+	void *lib, *sym;
+
+	if ((lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
+		fatalx("cannot load libcurl: %s", dlerror());
+#define FETCH_CURL_SYMBOL(f)                                                 \
+	if ((sym = dlsym(lib, "curl_" #f)) == NULL)                          \
+		fatalx("%s: no curl_%s", LIBCURL_SONAME, #f);                \
+	memcpy(&libcurl.f, &sym, sizeof sym);
+	FETCH_CURL_CALLS(FETCH_CURL_SYMBOL)
+#undef FETCH_CURL_SYMBOL
+	if (libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
+		fatalx("curl_global_init failed");
+	v = libcurl.version_info(CURLVERSION_NOW);
+	if (~v->features & CURL_VERSION_ASYNCHDNS)
+		log_warnx("libcurl %s lacks asynchronous DNS", v->version);
+	fetch_loaded = 1;
+}
+
+/* Load and set libcurl up on first use, from any thread. */
+static void
+fetch_init(void)
+{
+	pthread_once(&fetch_once, fetch_load);
+}
+
 /* This thread's handle for fetch_blocking. */
 static __thread CURL *fetch_easy;
 
-/* Set libcurl up; once, from main() before any thread starts. */
-void
-fetch_global_init(void)
-{
-	const curl_version_info_data *v;
-
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx("curl_global_init failed");
-	v = curl_version_info(CURLVERSION_NOW);
-	if (~v->features & CURL_VERSION_ASYNCHDNS)
-		log_warnx("libcurl %s lacks asynchronous DNS", v->version);
-}
-
+/* Free libcurl's global state, if it was ever loaded; at the end. */
 void
 fetch_global_free(void)
 {
-	curl_global_cleanup();
+	if (fetch_loaded)
+		libcurl.global_cleanup();
 }
 
 const char *
@@ -217,34 +261,34 @@ fetch_setup_policy(CURL *easy, double timeout)
 {
 	CURLcode rc = CURLE_OK;
 
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_NOSIGNAL, 1L));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_FOLLOWLOCATION, 1L));
 	fetch_check(&rc,
-	    curl_easy_setopt(
+	    libcurl.easy_setopt(
 	        easy, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS));
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));
 	fetch_check(
-	    &rc, curl_easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
+	    &rc, libcurl.easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
 	fetch_check(
-	    &rc, curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, fetch_ms(timeout)));
+	    &rc, libcurl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, fetch_ms(timeout)));
 	fetch_check(&rc,
-	    curl_easy_setopt(
+	    libcurl.easy_setopt(
 	        easy, CURLOPT_CONNECTTIMEOUT_MS, fetch_ms(timeout)));
 	/* Without HTTP/2 in libcurl this fails and HTTP/1.1 is right. */
-	curl_easy_setopt(
+	libcurl.easy_setopt(
 	    easy, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
 #if LIBCURL_VERSION_NUM >= 0x075500
 	fetch_check(&rc,
-	    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, FETCH_PROTOCOLS));
+	    libcurl.easy_setopt(easy, CURLOPT_PROTOCOLS_STR, FETCH_PROTOCOLS));
 	fetch_check(&rc,
-	    curl_easy_setopt(
+	    libcurl.easy_setopt(
 	        easy, CURLOPT_REDIR_PROTOCOLS_STR, FETCH_PROTOCOLS));
 #else
 	fetch_check(&rc,
-	    curl_easy_setopt(easy, CURLOPT_PROTOCOLS,
+	    libcurl.easy_setopt(easy, CURLOPT_PROTOCOLS,
 	        (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
 	fetch_check(&rc,
-	    curl_easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS,
+	    libcurl.easy_setopt(easy, CURLOPT_REDIR_PROTOCOLS,
 	        (long)(CURLPROTO_HTTP | CURLPROTO_HTTPS)));
 #endif
 	return rc;
@@ -263,16 +307,16 @@ fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
 	fetch_xfer_reset(x);
 
 	rc = fetch_setup_policy(easy, opts->timeout);
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_URL, url));
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_PRIVATE, priv));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_URL, url));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_PRIVATE, priv));
 	fetch_check(
-	    &rc, curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf));
+	    &rc, libcurl.easy_setopt(easy, CURLOPT_ERRORBUFFER, x->errbuf));
 	fetch_check(
-	    &rc, curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_write));
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_WRITEDATA, x));
+	    &rc, libcurl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_write));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_WRITEDATA, x));
 	fetch_check(
-	    &rc, curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, fetch_header));
-	fetch_check(&rc, curl_easy_setopt(easy, CURLOPT_HEADERDATA, x));
+	    &rc, libcurl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, fetch_header));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_HEADERDATA, x));
 	return rc;
 }
 
@@ -288,7 +332,7 @@ fetch_retry_after(const char *s)
 		n = strtoull(s, &end, 10);
 		return *end == '\0' ? (double)n : -1;
 	}
-	if (*s == '\0' || (t = curl_getdate(s, NULL)) == -1)
+	if (*s == '\0' || (t = libcurl.getdate(s, NULL)) == -1)
 		return -1;
 	return fmax(difftime(t, time(NULL)), 0);
 }
@@ -299,7 +343,7 @@ fetch_error_socket(CURL *easy, CURLcode code, const char *detail)
 {
 	long error = 0;
 
-	curl_easy_getinfo(easy, CURLINFO_OS_ERRNO, &error);
+	libcurl.easy_getinfo(easy, CURLINFO_OS_ERRNO, &error);
 	switch (error) {
 	case ECONNREFUSED:
 		return xstrdup("connection refused");
@@ -326,16 +370,16 @@ fetch_error_resolve(CURL *easy, const char *detail)
 	char *url = NULL, *host = NULL, *msg;
 	CURLU *u;
 
-	curl_easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url);
-	if (url == NULL || (u = curl_url()) == NULL)
+	libcurl.easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url);
+	if (url == NULL || (u = libcurl.url()) == NULL)
 		return xprintf("could not resolve host: %s", detail);
-	if (curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
-	    curl_url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
+	if (libcurl.url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK &&
+	    libcurl.url_get(u, CURLUPART_HOST, &host, 0) == CURLUE_OK)
 		msg = xprintf("could not resolve host '%s'", host);
 	else
 		msg = xprintf("could not resolve host: %s", detail);
-	curl_free(host);
-	curl_url_cleanup(u);
+	libcurl.free(host);
+	libcurl.url_cleanup(u);
 	return msg;
 }
 
@@ -348,7 +392,7 @@ fetch_error(
 	const char *detail;
 	size_t i;
 
-	detail = x->errbuf[0] != '\0' ? x->errbuf : curl_easy_strerror(code);
+	detail = x->errbuf[0] != '\0' ? x->errbuf : libcurl.easy_strerror(code);
 	*retryable = 0;
 	switch (code) {
 	case CURLE_COULDNT_CONNECT:
@@ -395,7 +439,7 @@ fetch_finish(
 	long status = 0;
 
 	memset(r, 0, sizeof *r);
-	if (curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) !=
+	if (libcurl.easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status) !=
 	    CURLE_OK)
 		status = 0;
 	r->status = status;
@@ -420,13 +464,14 @@ fetch_blocking(
 	struct fetch_xfer x;
 	CURLcode rc;
 
-	if (fetch_easy == NULL && (fetch_easy = curl_easy_init()) == NULL)
+	fetch_init();
+	if (fetch_easy == NULL && (fetch_easy = libcurl.easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
 	if ((rc = fetch_setup(fetch_easy, url, opts, &x, &x)) == CURLE_OK)
-		rc = curl_easy_perform(fetch_easy);
+		rc = libcurl.easy_perform(fetch_easy);
 	fetch_finish(fetch_easy, rc, &x, r);
 	/* Keep the connections, forget the pointers into x. */
-	curl_easy_reset(fetch_easy);
+	libcurl.easy_reset(fetch_easy);
 	return r->ok ? 0 : -1;
 }
 
@@ -435,7 +480,7 @@ void
 fetch_thread_done(void)
 {
 	if (fetch_easy != NULL) {
-		curl_easy_cleanup(fetch_easy);
+		libcurl.easy_cleanup(fetch_easy);
 		fetch_easy = NULL;
 	}
 }
@@ -445,8 +490,8 @@ static void
 fetch_free(struct fetch *f)
 {
 	if (f->easy != NULL) {
-		curl_multi_remove_handle(f->loop->multi, f->easy);
-		curl_easy_cleanup(f->easy);
+		libcurl.multi_remove_handle(f->loop->multi, f->easy);
+		libcurl.easy_cleanup(f->easy);
 	}
 	TAILQ_REMOVE(&f->loop->fetches, f, entry);
 	event_free(f->deliver);
@@ -479,8 +524,8 @@ fetch_done(struct fetch *f, CURLcode code)
 	static const struct timeval now = {0, 0};
 
 	fetch_finish(f->easy, code, &f->xfer, &f->result);
-	curl_multi_remove_handle(f->loop->multi, f->easy);
-	curl_easy_cleanup(f->easy);
+	libcurl.multi_remove_handle(f->loop->multi, f->easy);
+	libcurl.easy_cleanup(f->easy);
 	f->easy = NULL;
 	evtimer_add(f->deliver, &now);
 }
@@ -495,12 +540,12 @@ fetch_loop_drain(struct fetch_loop *loop)
 	char *priv;
 	int left;
 
-	while ((msg = curl_multi_info_read(loop->multi, &left)) != NULL) {
+	while ((msg = libcurl.multi_info_read(loop->multi, &left)) != NULL) {
 		if (msg->msg != CURLMSG_DONE)
 			continue;
 		code = msg->data.result;
 		priv = NULL;
-		curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		libcurl.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
 		f = (struct fetch *)(void *)priv;
 		fetch_done(f, code);
 	}
@@ -517,7 +562,7 @@ fetch_loop_ready(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	curl_multi_socket_action(loop->multi, fd, action, &running);
+	libcurl.multi_socket_action(loop->multi, fd, action, &running);
 	fetch_loop_drain(loop);
 }
 
@@ -528,7 +573,7 @@ fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
 	struct fetch_loop *loop = arg;
 	int running;
 
-	curl_multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	libcurl.multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	fetch_loop_drain(loop);
 }
 
@@ -555,7 +600,7 @@ fetch_loop_socket(
 		if (ev == NULL)
 			fatalx("event_new failed");
 		/* Documented as allowed from within libcurl's callbacks. */
-		curl_multi_assign(loop->multi, s, ev);
+		libcurl.multi_assign(loop->multi, s, ev);
 	} else {
 		event_del(ev);
 		event_assign(ev, loop->base, s, events, fetch_loop_ready, loop);
@@ -588,18 +633,19 @@ fetch_loop_new(struct event_base *base)
 	struct fetch_loop *loop;
 	CURLM *m;
 
+	fetch_init();
 	loop = xcalloc(1, sizeof *loop);
 	loop->base = base;
 	TAILQ_INIT(&loop->fetches);
 	if ((loop->timer = evtimer_new(base, fetch_loop_timeout, loop)) == NULL)
 		fatalx("evtimer_new failed");
-	if ((m = loop->multi = curl_multi_init()) == NULL)
+	if ((m = loop->multi = libcurl.multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
-	curl_multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket);
-	curl_multi_setopt(m, CURLMOPT_SOCKETDATA, loop);
-	curl_multi_setopt(m, CURLMOPT_TIMERFUNCTION, fetch_loop_timer);
-	curl_multi_setopt(m, CURLMOPT_TIMERDATA, loop);
-	curl_multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	libcurl.multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket);
+	libcurl.multi_setopt(m, CURLMOPT_SOCKETDATA, loop);
+	libcurl.multi_setopt(m, CURLMOPT_TIMERFUNCTION, fetch_loop_timer);
+	libcurl.multi_setopt(m, CURLMOPT_TIMERDATA, loop);
+	libcurl.multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
 	return loop;
 }
 
@@ -613,7 +659,7 @@ fetch_loop_free(struct fetch_loop *loop)
 		return;
 	while ((f = TAILQ_FIRST(&loop->fetches)) != NULL)
 		fetch_free(f);
-	curl_multi_cleanup(loop->multi);
+	libcurl.multi_cleanup(loop->multi);
 	event_free(loop->timer);
 	free(loop);
 }
@@ -638,15 +684,15 @@ fetch_start(struct fetch_loop *loop, const char *url,
 		fatalx("evtimer_new failed");
 	TAILQ_INSERT_TAIL(&loop->fetches, f, entry);
 
-	if ((f->easy = curl_easy_init()) == NULL)
+	if ((f->easy = libcurl.easy_init()) == NULL)
 		fatalx("curl_easy_init failed");
 	rc = fetch_setup(f->easy, url, opts, &f->xfer, f);
 	if (rc != CURLE_OK) {
 		fetch_done(f, rc);
 		return f;
 	}
-	if ((mrc = curl_multi_add_handle(loop->multi, f->easy)) != CURLM_OK)
-		fatalx("curl_multi_add_handle: %s", curl_multi_strerror(mrc));
+	if ((mrc = libcurl.multi_add_handle(loop->multi, f->easy)) != CURLM_OK)
+		fatalx("curl_multi_add_handle: %s", libcurl.multi_strerror(mrc));
 	return f;
 }
 

@@ -29,8 +29,7 @@ struct fetch_result {
  */
 typedef void (*fetch_cb)(struct fetch_result *, void *);
 
-/* Once from main() before any thread starts, and once at the end. */
-void fetch_global_init(void);
+/* libcurl loads on first use; once at the end, free what it holds. */
 void fetch_global_free(void);
 const char *fetch_user_agent(void);
 void fetch_result_clear(struct fetch_result *);

@@ -854,7 +854,6 @@ main(void)
 	setenv("NO_PROXY", "*", 1);
 	evthread_use_pthreads();
 	memset(big_data, 'a', sizeof big_data);
-	fetch_global_init();
 	failed = cmocka_run_group_tests(tests, NULL, NULL);
 	fetch_global_free();
 	libevent_global_shutdown();

@@ -1,0 +1,34 @@
+#!/bin/sh
+# libcurl is loaded on first use: -n and runs without a url never map it,
+# a url task does. The dynamic loader's own log (LD_DEBUG=files) tells.
+. "$(dirname "$0")/lib.sh"
+
+loads_curl() {
+	LD_DEBUG=files "$@" > /dev/null 2> "$tmp/ld.log"
+	grep -c 'file=libcurl' "$tmp/ld.log"
+}
+
+[ "$(LD_DEBUG=files "$ASYNCDEMO" -V 2>&1 | grep -c 'file=libc\.so')" -gt 0 ] ||
+	fail "LD_DEBUG=files says nothing here: cannot tell what is loaded"
+
+expect "-n on example_7 (seven urls) loads no libcurl" \
+    "$(loads_curl "$ASYNCDEMO" -n -c "$top_srcdir/conf/example_7.yaml")" 0
+
+printf 'name: d\nmode: async\nworkers: 2\ntasks:\n  - delay: 0.01\n  - factorial: 20\n' > "$tmp/d.yaml"
+expect "a run of delays and factorials loads no libcurl" \
+    "$(loads_curl "$ASYNCDEMO" -q -c "$tmp/d.yaml")" 0
+
+start_server
+printf 'name: u\nmode: %s\nworkers: 1\ntasks:\n  - url: %s/\n' async "$base_url" > "$tmp/u.yaml"
+n=$(loads_curl "$ASYNCDEMO" -j -c "$tmp/u.yaml")
+[ "$n" -ge 1 ] || fail "a url task did not load libcurl"
+pass "a url task loads libcurl"
+"$ASYNCDEMO" -j -c "$tmp/u.yaml" > "$tmp/u.jsonl" || fail "url run failed"
+expect "and the fetch works (async)" \
+    "$(jqf -s '[.[] | select(.event == "task_done")][0].result' "$tmp/u.jsonl")" 200
+
+printf 'name: u\nmode: threads\nworkers: 3\ntasks:\n  - url: %s/\n  - url: %s/\n  - url: %s/\n' \
+    "$base_url" "$base_url" "$base_url" > "$tmp/t.yaml"
+"$ASYNCDEMO" -j -c "$tmp/t.yaml" > "$tmp/t.jsonl" || fail "threads url run failed"
+expect "three threads load it once and all fetch" \
+    "$(jqf -s '[.[] | select(.event == "task_done" and .result == 200)] | length' "$tmp/t.jsonl")" 3
