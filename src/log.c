@@ -24,6 +24,7 @@ static int log_to_stderr = 1;
 static int log_to_syslog;
 static FILE *log_file;
 static char *log_path;
+static int log_file_errno; /* the log file's write error, said once */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_vwrite_as(
@@ -61,6 +62,7 @@ log_open_file(const char *path, char **cause)
 	if (log_file != NULL)
 		fclose(log_file);
 	log_file = f;
+	log_file_errno = 0;
 	if (path != log_path) {
 		free(log_path);
 		log_path = xstrdup(path);
@@ -105,14 +107,47 @@ log_close(void)
 	log_syslog(0);
 }
 
+/*
+ * Append a line to the log file. When that fails (disk full), say so once
+ * on stderr and syslog, with the error, until a line goes through again.
+ */
+static void
+log_file_line(const char *prefix, const char *msg)
+{
+	char stamp[32];
+	struct tm tm;
+	time_t now;
+	int saved;
+
+	now = time(NULL);
+	gmtime_r(&now, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
+	errno = 0;
+	if (fprintf(log_file, "%s %s[%ld]: %s%s\n", stamp, log_name,
+	        (long)getpid(), prefix, msg) >= 0 &&
+	    fflush(log_file) == 0 && !ferror(log_file)) {
+		log_file_errno = 0;
+		return;
+	}
+	saved = errno != 0 ? errno : EIO;
+	clearerr(log_file);
+	if (log_file_errno != 0)
+		return;
+	log_file_errno = saved;
+	if (log_to_stderr)
+		fprintf(stderr, "%s: cannot write log file %s: %s\n", log_name,
+		    log_path, strerror(saved));
+	if (log_to_syslog)
+		syslog(LOG_ERR, "cannot write log file %s: %s", log_path,
+		    strerror(saved));
+}
+
 /* Write to every destination; stderr lines start with name when given. */
 static void
 log_vwrite_as(
     int pri, const char *name, const char *prefix, const char *fmt, va_list ap)
 {
-	char *msg, stamp[32];
-	struct tm tm;
-	time_t now;
+	char *msg;
 	va_list ap2;
 
 	va_copy(ap2, ap);
@@ -126,13 +161,8 @@ log_vwrite_as(
 		fprintf(stderr, "%s: %s%s\n", name, prefix, msg);
 	else if (log_to_stderr)
 		fprintf(stderr, "%s%s\n", prefix, msg);
-	if (log_file != NULL) {
-		now = time(NULL);
-		gmtime_r(&now, &tm);
-		strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%SZ", &tm);
-		fprintf(log_file, "%s %s[%ld]: %s%s\n", stamp, log_name,
-		    (long)getpid(), prefix, msg);
-	}
+	if (log_file != NULL)
+		log_file_line(prefix, msg);
 	if (log_to_syslog)
 		syslog(pri, "%s%s", prefix, msg);
 	pthread_mutex_unlock(&log_lock);

@@ -213,7 +213,7 @@ report_json_add(struct report *r, FILE *f)
 struct report_results {
 	int fd;
 	char *path;
-	int failed;
+	size_t lost; /* lines not written since the last good write */
 	char *buf;
 	size_t len;
 	size_t size;
@@ -222,41 +222,65 @@ struct report_results {
 /* Lines wait for the end of the loop turn, or for this much of them. */
 #define REPORT_RESULTS_BUFFER (64 * 1024)
 
+/* Write all of buf, or as much as fits: the bytes written, errno if short. */
+static size_t
+report_results_write(int fd, const char *buf, size_t len)
+{
+	size_t done = 0;
+	ssize_t n;
+
+	while (done < len) {
+		n = write(fd, buf + done, len - done);
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			if (n == 0)
+				errno = EIO;
+			break;
+		}
+		done += (size_t)n;
+	}
+	return done;
+}
+
 /*
  * Append the waiting lines in one write: with O_APPEND the lines land
- * whole, even among other processes appending to the same file. A short
- * write (disk full) is cut back to its last whole line.
+ * whole, even among other processes appending to the same file. Only a
+ * short write (disk full) is followed by another, for the rest or for the
+ * error; what failed is cut back to the last whole line, and the lines
+ * lost are counted and said, with the error, when it starts and ends.
  */
 static void
 report_results_flush(void *arg)
 {
 	struct report_results *rr = arg;
-	ssize_t n;
-	size_t whole;
+	size_t n, whole, lost = 0, i;
+	int saved;
 
 	if (rr->len == 0)
 		return;
-	do
-		n = write(rr->fd, rr->buf, rr->len);
-	while (n == -1 && errno == EINTR);
-	if (n != (ssize_t)rr->len && !rr->failed) {
-		if (n == -1)
-			log_warnx("%s: cannot write results: %s", rr->path,
-			    strerror(errno));
-		else
-			log_warnx("%s: short write of results (disk full?)",
-			    rr->path);
-		rr->failed = 1;
+	n = report_results_write(rr->fd, rr->buf, rr->len);
+	if (n == rr->len) {
+		if (rr->lost > 0)
+			log_warnx("%s: results are written again; %zu were "
+			          "lost",
+			    rr->path, rr->lost);
+		rr->lost = 0;
+		rr->len = 0;
+		return;
 	}
-	if (n > 0 && (size_t)n < rr->len) {
-		for (whole = (size_t)n; whole > 0; whole--) {
-			if (rr->buf[whole - 1] == '\n')
-				break;
-		}
-		if (whole < (size_t)n)
-			(void)ftruncate(rr->fd,
-			    lseek(rr->fd, 0, SEEK_END) - (n - (ssize_t)whole));
-	}
+	saved = errno;
+	for (whole = n; whole > 0 && rr->buf[whole - 1] != '\n'; whole--)
+		;
+	if (whole < n)
+		(void)ftruncate(
+		    rr->fd, lseek(rr->fd, 0, SEEK_END) - (off_t)(n - whole));
+	for (i = whole; i < rr->len; i++)
+		lost += rr->buf[i] == '\n';
+	if (rr->lost == 0)
+		log_warnx(
+		    "%s: cannot write results: %s", rr->path, strerror(saved));
+	rr->lost += lost;
 	rr->len = 0;
 }
 
@@ -292,6 +316,9 @@ report_results_free(void *arg)
 	struct report_results *rr = arg;
 
 	report_results_flush(rr);
+	if (rr->lost > 0)
+		log_warnx(
+		    "%s: %zu results were not written", rr->path, rr->lost);
 	close(rr->fd);
 	free(rr->buf);
 	free(rr->path);

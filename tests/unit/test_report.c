@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "config.h"
+#include "log.h"
 #include "report.h"
 #include "task.h"
 
@@ -314,6 +315,77 @@ test_results_file(void **state)
 	config_free(cf);
 }
 
+/*
+ * A results file that cannot be written (/dev/full): the error names the
+ * file and errno, once, and the lines lost are counted at the end; the log
+ * file that cannot be written either says so once on stderr.
+ */
+static void
+test_results_file_full(void **state)
+{
+	struct config *cf = load("tasks:\n  - delay: 1\n");
+	char path[] = "/tmp/asyncdemo-log-XXXXXX", buf[4096];
+	struct report_event ev;
+	struct report *rep;
+	struct result r;
+	char *cause = NULL;
+	size_t n;
+	int fd, i;
+	FILE *f;
+
+	fd = mkstemp(path);
+	close(fd);
+	assert_int_equal(log_open_file(path, &cause), 0);
+	log_stderr(0);
+	rep = report_new();
+	assert_int_equal(report_results_add(rep, "/dev/full", &cause), 0);
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	for (i = 0; i < 3; i++) {
+		event_init(&ev, REPORT_TASK_DONE, cf);
+		ev.worker = "1";
+		ev.task = &cf->tasks[0];
+		ev.result = &r;
+		report_emit(rep, &ev);
+		report_flush(rep);
+	}
+	report_free(rep);
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_non_null(strstr(buf,
+	    "]: /dev/full: cannot write results: No space left on device\n"));
+	assert_null(strstr(
+	    strstr(buf, "cannot write results") + 1, "cannot write results"));
+	assert_non_null(
+	    strstr(buf, "]: /dev/full: 3 results were not written\n"));
+
+	/* The log file itself on a full disk: one error on stderr. */
+	assert_int_equal(log_open_file("/dev/full", &cause), 0);
+	fflush(stderr);
+	fd = dup(STDERR_FILENO);
+	assert_non_null(freopen(path, "w", stderr));
+	log_stderr(1);
+	log_warnx("first");
+	log_warnx("second");
+	fflush(stderr);
+	dup2(fd, STDERR_FILENO);
+	close(fd);
+	log_close();
+	f = fopen(path, "r");
+	n = fread(buf, 1, sizeof buf - 1, f);
+	buf[n] = '\0';
+	fclose(f);
+	assert_string_equal(buf,
+	    "asyncdemo: first\n"
+	    "asyncdemo: cannot write log file /dev/full: No space left on "
+	    "device\n"
+	    "asyncdemo: second\n");
+	unlink(path);
+	config_free(cf);
+}
+
 int
 main(void)
 {
@@ -323,6 +395,7 @@ main(void)
 	    cmocka_unit_test(test_task_done_fields),
 	    cmocka_unit_test(test_text_lines),
 	    cmocka_unit_test(test_results_file),
+	    cmocka_unit_test(test_results_file_full),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

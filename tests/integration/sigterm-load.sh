@@ -1,0 +1,92 @@
+#!/bin/sh
+# SIGTERM at a random moment of a loaded run (url tasks against a server
+# that fails 10% at random and answers after up to 0.2 s): every results
+# line is whole JSON, no task is there twice, every answer the server sent
+# is a finished task with that status, run_done is written, the pidfile is
+# gone and the exit status is 1 if a task failed, else 0. make check runs
+# 2,000 tasks on 200 workers; tests/stress/run sets LOAD_TASKS=10000 and
+# LOAD_WORKERS=500.
+. "$(dirname "$0")/lib.sh"
+
+tasks=${LOAD_TASKS:-2000}
+workers=${LOAD_WORKERS:-200}
+command -v python3 > /dev/null || fail "python3 is needed for the flaky server"
+
+stop_flaky() {
+	kill "$flaky_pid" 2>/dev/null
+	wait "$flaky_pid" 2>/dev/null
+}
+kill_daemon() {
+	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
+	return 0
+}
+cleanup_hooks="kill_daemon stop_flaky"
+
+# A random whole number from 0 to 65535.
+random16() {
+	od -An -N2 -tu2 /dev/urandom | tr -d ' '
+}
+
+for mode in async threads; do
+	python3 "$top_srcdir/tests/integration/flaky_server.py" --fail 0.1 \
+	    --delay 0.2 --log "$tmp/flaky.log" > "$tmp/flaky.out" 2> "$tmp/flaky.err" &
+	flaky_pid=$!
+	wait_listening "$tmp/flaky.out" "$tmp/flaky.err" "flaky server"
+	flaky=$(sed -n 's/^listening on //p' "$tmp/flaky.out")
+	{
+		echo "workers: $workers"
+		echo "defaults:"
+		echo "  retries: 0"
+		echo "  timeout: 60s"
+		echo "tasks:"
+		i=1
+		while [ $i -le "$tasks" ]; do
+			echo "  - url: ${flaky}t/$i"
+			i=$((i + 1))
+		done
+	} > "$tmp/load.yaml"
+
+	# The moment: once a random share (5% to 80%) of the tasks finished.
+	target=$(( tasks / 20 + $(random16) * (tasks * 3 / 4) / 65536 ))
+	rm -f "$tmp/results.jsonl"
+	"$ASYNCDEMO" -j -m $mode -p "$tmp/d.pid" -o "$tmp/results.jsonl" \
+	    -c "$tmp/load.yaml" > "$tmp/out.jsonl" 2> "$tmp/err" &
+	pid=$!
+	i=0
+	while [ "$(cat "$tmp/results.jsonl" 2>/dev/null | wc -l)" -lt $target ]; do
+		i=$((i + 1))
+		[ $i -gt 1200 ] && fail "$mode: $target results never came"
+		kill -0 $pid 2>/dev/null || fail "$mode: the run ended early"
+		sleep 0.05
+	done
+	kill -TERM $pid
+	wait $pid
+	rc=$?
+	pid=
+	stop_flaky
+
+	r="$tmp/results.jsonl"
+	n=$(wc -l < "$r")
+	[ "$n" -lt "$tasks" ] || fail "$mode: the stop came too late to stop anything"
+	[ "$(tail -c 1 "$r" | od -An -c | tr -d ' ')" = '\n' ] ||
+	    fail "$mode: the last line is not whole"
+	expect "$mode: every line is JSON" "$(jq -c . "$r" | wc -l)" "$n"
+	expect "$mode: no task twice" \
+	    "$(jqf -s '[.[].task] | (unique | length) == length' "$r")" true
+	# Every answer sent is a finished (not cancelled) task with its status.
+	sed -n 's|^/t/\([0-9]*\) \([0-9]*\)$|\1 \2|p' "$tmp/flaky.log" | sort > "$tmp/server"
+	jqf -r 'select(.cancelled | not) | "\(.task) \(.status)"' "$r" | sort > "$tmp/client"
+	answered=$(wc -l < "$tmp/server")
+	missing=$(comm -23 "$tmp/server" "$tmp/client" | wc -l)
+	[ "$missing" -eq 0 ] ||
+	    fail "$mode: $missing answers not in the results: $(comm -23 "$tmp/server" "$tmp/client" | head -3)"
+	expect "$mode: no finished task the server did not answer" \
+	    "$(comm -13 "$tmp/server" "$tmp/client" | wc -l)" 0
+	expect "$mode: run_done counts the results" \
+	    "$(jqf -c 'select(.event == "run_done") | .ok + .failed' "$tmp/out.jsonl")" "$n"
+	[ ! -e "$tmp/d.pid" ] || fail "$mode: the pidfile is left"
+	failed=$(jqf -s 'map(select(.ok | not)) | length' "$r")
+	expect "$mode: exit status" "$rc" "$([ "$failed" -gt 0 ] && echo 1 || echo 0)"
+	cancelled=$(jqf -s 'map(select(.cancelled)) | length' "$r")
+	pass "$mode: SIGTERM after $target of $tasks results: $n results ($failed failed, $cancelled cancelled), $answered answers all present, pidfile gone, exit $rc"
+done
