@@ -20,6 +20,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "fetch.h"
 #include "log.h"
 #include "pidfile.h"
 #include "report.h"
@@ -47,6 +48,7 @@ struct daemon {
 	struct event *reload;
 	struct pidfile *pidfile;
 	struct status *status;
+	struct fetch_loop *fetch; /* one for every run: connections stay */
 	unsigned runs;
 	double due;
 	size_t failed;
@@ -306,6 +308,7 @@ daemon_start_run(struct daemon *d)
 	    d->run, d->opts->block_threshold, timeline_blocked, d->timeline);
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
+	run_set_fetch_loop(d->run, &d->fetch);
 	status_set_run(d->status, d->run, d->runs);
 	run_start(d->run, daemon_run_done, d);
 }
@@ -484,6 +487,7 @@ daemon_free(struct daemon *d)
 	status_free(d->status);
 	run_free(d->run);
 	run_free(d->old_run);
+	fetch_loop_free(d->fetch);
 	free(d->mode_cf);
 	report_free(d->report);
 	config_free(d->next_cf);

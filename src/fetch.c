@@ -6,8 +6,9 @@
  * through CURLMOPT_SOCKETFUNCTION (an event per socket) and
  * CURLMOPT_TIMERFUNCTION (one non-persistent timer), in the shape of curl's
  * docs/examples/multi-event.c. libcurl's callbacks only arm events or
- * record data; a finished fetch reaches its caller from a 0-second timer
- * of its own, so the caller's callback may start, cancel or free anything.
+ * record data; finished fetches wait on a list that one event delivers
+ * on the next loop turn, so the caller's callback may start, cancel or
+ * free anything. Easy handles are reset and reused, as are connections.
  *
  * Blocking: the easy interface on a cached handle per thread, left reset
  * between uses so its connections are reused.
@@ -56,17 +57,27 @@ struct fetch {
 	CURL *easy; /* non-NULL while in the multi */
 	struct fetch_xfer xfer;
 	struct fetch_result result;
-	struct event *deliver; /* 0-second timer that calls cb */
+	int finished; /* on the done list, waiting for delivery */
 	fetch_cb cb;
 	void *arg;
 	TAILQ_ENTRY(fetch) entry;
+	TAILQ_ENTRY(fetch) done_entry;
 };
+
+/* Easy handles kept for reuse, at most. */
+#define FETCH_SPARE_MAX 1024
 
 struct fetch_loop {
 	struct event_base *base;
 	CURLM *multi;
 	struct event *timer;
+	struct event *deliver; /* made active when fetches finish */
+	int delivering;
+	int dying; /* freed by a callback while delivering */
 	TAILQ_HEAD(, fetch) fetches;
+	TAILQ_HEAD(, fetch) done;
+	CURL **spare;
+	size_t nspare;
 };
 
 /* CURLcodes with a fixed message, some followed by curl's detail. */
@@ -485,49 +496,88 @@ fetch_thread_done(void)
 	}
 }
 
+/* A handle from the spares, or a new one. */
+static CURL *
+fetch_easy_get(struct fetch_loop *loop)
+{
+	CURL *easy;
+
+	if (loop->nspare > 0)
+		return loop->spare[--loop->nspare];
+	if ((easy = libcurl.easy_init()) == NULL)
+		fatalx("curl_easy_init failed");
+	return easy;
+}
+
+/* Out of the multi, reset and kept for the next fetch (or freed). */
+static void
+fetch_easy_put(struct fetch_loop *loop, CURL *easy)
+{
+	libcurl.multi_remove_handle(loop->multi, easy);
+	if (loop->nspare == FETCH_SPARE_MAX) {
+		libcurl.easy_cleanup(easy);
+		return;
+	}
+	libcurl.easy_reset(easy);
+	loop->spare[loop->nspare++] = easy;
+}
+
 /* Free a fetch, taking it out of the multi; its callback is never called. */
 static void
 fetch_free(struct fetch *f)
 {
-	if (f->easy != NULL) {
-		libcurl.multi_remove_handle(f->loop->multi, f->easy);
-		libcurl.easy_cleanup(f->easy);
-	}
+	if (f->easy != NULL)
+		fetch_easy_put(f->loop, f->easy);
+	if (f->finished)
+		TAILQ_REMOVE(&f->loop->done, f, done_entry);
 	TAILQ_REMOVE(&f->loop->fetches, f, entry);
-	event_free(f->deliver);
 	preview_free(f->xfer.preview);
 	fetch_result_clear(&f->result);
 	free(f);
 }
 
-/* Hand a finished fetch's result to its callback, from the loop. */
+/*
+ * Hand finished fetches' results to their callbacks, from the loop and
+ * outside libcurl. A callback may free the whole fetch_loop.
+ */
 static void
 fetch_deliver(evutil_socket_t fd, short what, void *arg)
 {
-	struct fetch *f = arg;
-	struct fetch_result r = f->result;
-	fetch_cb cb = f->cb;
-	void *cbarg = f->arg;
+	struct fetch_loop *loop = arg;
+	struct fetch_result r;
+	struct fetch *f;
+	fetch_cb cb;
+	void *cbarg;
 
-	memset(&f->result, 0, sizeof f->result);
-	fetch_free(f);
-	cb(&r, cbarg);
+	loop->delivering = 1;
+	while (!loop->dying && (f = TAILQ_FIRST(&loop->done)) != NULL) {
+		r = f->result;
+		cb = f->cb;
+		cbarg = f->arg;
+		memset(&f->result, 0, sizeof f->result);
+		fetch_free(f);
+		cb(&r, cbarg);
+	}
+	loop->delivering = 0;
+	if (loop->dying)
+		fetch_loop_free(loop);
 }
 
 /*
  * Finish a fetch whose transfer is over, or never started (removing a
- * handle that is not in the multi does nothing), and schedule its callback.
+ * handle that is not in the multi does nothing), and queue its callback.
  */
 static void
 fetch_done(struct fetch *f, CURLcode code)
 {
-	static const struct timeval now = {0, 0};
+	struct fetch_loop *loop = f->loop;
 
 	fetch_finish(f->easy, code, &f->xfer, &f->result);
-	libcurl.multi_remove_handle(f->loop->multi, f->easy);
-	libcurl.easy_cleanup(f->easy);
+	fetch_easy_put(loop, f->easy);
 	f->easy = NULL;
-	evtimer_add(f->deliver, &now);
+	f->finished = 1;
+	TAILQ_INSERT_TAIL(&loop->done, f, done_entry);
+	event_active(loop->deliver, EV_TIMEOUT, 0);
 }
 
 /* Collect every finished transfer; after each curl_multi_socket_action. */
@@ -637,8 +687,13 @@ fetch_loop_new(struct event_base *base)
 	loop = xcalloc(1, sizeof *loop);
 	loop->base = base;
 	TAILQ_INIT(&loop->fetches);
+	TAILQ_INIT(&loop->done);
+	loop->spare = xcalloc(FETCH_SPARE_MAX, sizeof *loop->spare);
 	if ((loop->timer = evtimer_new(base, fetch_loop_timeout, loop)) == NULL)
 		fatalx("evtimer_new failed");
+	loop->deliver = event_new(base, -1, 0, fetch_deliver, loop);
+	if (loop->deliver == NULL)
+		fatalx("event_new failed");
 	if ((m = loop->multi = libcurl.multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
 	libcurl.multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket);
@@ -659,8 +714,17 @@ fetch_loop_free(struct fetch_loop *loop)
 		return;
 	while ((f = TAILQ_FIRST(&loop->fetches)) != NULL)
 		fetch_free(f);
+	if (loop->delivering) {
+		/* Inside a callback: fetch_deliver frees it on return. */
+		loop->dying = 1;
+		return;
+	}
+	while (loop->nspare > 0)
+		libcurl.easy_cleanup(loop->spare[--loop->nspare]);
+	free(loop->spare);
 	libcurl.multi_cleanup(loop->multi);
 	event_free(loop->timer);
+	event_free(loop->deliver);
 	free(loop);
 }
 
@@ -680,12 +744,9 @@ fetch_start(struct fetch_loop *loop, const char *url,
 	f->loop = loop;
 	f->cb = cb;
 	f->arg = arg;
-	if ((f->deliver = evtimer_new(loop->base, fetch_deliver, f)) == NULL)
-		fatalx("evtimer_new failed");
 	TAILQ_INSERT_TAIL(&loop->fetches, f, entry);
 
-	if ((f->easy = libcurl.easy_init()) == NULL)
-		fatalx("curl_easy_init failed");
+	f->easy = fetch_easy_get(loop);
 	rc = fetch_setup(f->easy, url, opts, &f->xfer, f);
 	if (rc != CURLE_OK) {
 		fetch_done(f, rc);

@@ -72,7 +72,8 @@ struct run {
 	struct event *finish;
 	struct event *flush;
 	struct event *grace;
-	struct fetch_loop *fetch;
+	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
+	struct fetch_loop *fetch; /* else the run's own */
 	pthread_mutex_t lock;
 	pthread_cond_t wake;
 	int cancelled;
@@ -108,6 +109,7 @@ run_new(struct event_base *base, const struct config *cf, struct report *report,
 	r->nworkers = cf->nworkers;
 	r->stride = 1;
 	r->ntasks = cf->ntasks;
+	r->fetchp = &r->fetch;
 	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
 	for (i = 0; i < r->nworkers; i++) {
 		r->workers[i].run = r;
@@ -130,6 +132,16 @@ run_set_shard(struct run *r, unsigned k, unsigned n)
 	r->first = k;
 	r->stride = n;
 	r->ntasks = r->cf->ntasks > k ? (r->cf->ntasks - k + n - 1) / n : 0;
+}
+
+/*
+ * Fetch through *loop, made there when a url task first needs it, and
+ * kept by the caller from run to run with its open connections.
+ */
+void
+run_set_fetch_loop(struct run *r, struct fetch_loop **loop)
+{
+	r->fetchp = loop;
 }
 
 /* Report async task callbacks that hold the loop threshold seconds. */
@@ -285,9 +297,9 @@ job_fetch_loop(struct job *job)
 {
 	struct run *r = job->run;
 
-	if (r->fetch == NULL)
-		r->fetch = fetch_loop_new(r->base);
-	return r->fetch;
+	if (*r->fetchp == NULL)
+		*r->fetchp = fetch_loop_new(r->base);
+	return *r->fetchp;
 }
 
 /* An event of the run, with what type, worker and job it concerns. */

@@ -7,6 +7,7 @@
 #include "config.h"
 
 struct event_base;
+struct fetch_loop;
 struct report;
 struct run;
 
@@ -25,6 +26,7 @@ typedef void (*run_block_cb)(const struct run_block *, void *);
 struct run *run_new(
     struct event_base *, const struct config *, struct report *, unsigned);
 void run_set_shard(struct run *, unsigned, unsigned);
+void run_set_fetch_loop(struct run *, struct fetch_loop **);
 void run_set_block(struct run *, double, run_block_cb, void *);
 void run_start(struct run *, run_done_cb, void *);
 void run_stop(struct run *, double);

@@ -711,6 +711,68 @@ test_callback_may_cancel_a_fetch(void **state)
 	assert_true(fx->results[0].ok);
 }
 
+/* Free the whole loop from a callback (fetch_cb). */
+static void
+got_then_free_loop(struct fetch_result *r, void *arg)
+{
+	struct fixture *fx = arg;
+
+	got(r, fx);
+	fetch_loop_free(fx->loop);
+	fx->loop = NULL;
+}
+
+static void
+test_callback_may_free_the_loop(void **state)
+{
+	struct fixture *fx = *state;
+	struct fetch_opts opts = {5, 50};
+
+	/* Both fail at once and wait for the same delivery. */
+	fetch_start(fx->loop, "http://", &opts, got_then_free_loop, fx);
+	fetch_start(fx->loop, "http://", &opts, got, fx);
+	fetch_start(fx->loop, url(fx, "/delay"), &opts, got, fx);
+	run(fx, 3, 2 * DELAY);
+	assert_int_equal(fx->done, 1);
+	assert_null(fx->loop);
+}
+
+/* Fetch /500 then /ok, each from the last's callback (fetch_cb). */
+static void
+got_then_ok(struct fetch_result *r, void *arg)
+{
+	struct fixture *fx = arg;
+	struct fetch_opts opts = {0, 0};
+
+	got(r, fx);
+	if (fx->done < 6)
+		fetch_start(fx->loop,
+		    url(fx, fx->done % 2 == 0 ? "/500" : "/ok"), &opts,
+		    got_then_ok, fx);
+}
+
+static void
+test_reused_handles_start_clean(void **state)
+{
+	struct fixture *fx = *state;
+	struct fetch_opts opts = {5, 50};
+	int i;
+
+	fetch_start(fx->loop, url(fx, "/500"), &opts, got_then_ok, fx);
+	run(fx, 6, 5);
+	assert_int_equal(fx->done, 6);
+	for (i = 0; i < 6; i += 2) {
+		assert_int_equal(fx->results[i].status, 500);
+		assert_true(fx->results[i].retry_after >= 0);
+		assert_int_equal(fx->results[i + 1].status, 200);
+		assert_true(fx->results[i + 1].ok);
+		/* No Retry-After, no preview (0): nothing from the last. */
+		assert_true(fx->results[i + 1].retry_after < 0);
+		assert_string_equal(fx->results[i + 1].preview, "");
+	}
+	assert_string_not_equal(fx->results[0].preview, "");
+}
+
 static void
 test_blocking_ok(void **state)
 {
@@ -840,6 +902,8 @@ main(void)
 	    ASYNC(test_loop_free_cancels_all),
 	    ASYNC(test_callback_may_start_a_fetch),
 	    ASYNC(test_callback_may_cancel_a_fetch),
+	    ASYNC(test_callback_may_free_the_loop),
+	    ASYNC(test_reused_handles_start_clean),
 	    BLOCKING(test_blocking_ok),
 	    BLOCKING(test_blocking_404),
 	    BLOCKING(test_blocking_500_retry_after),

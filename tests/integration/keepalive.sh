@@ -1,0 +1,36 @@
+#!/bin/sh
+# One libcurl multi for every run of a daemon: a connection opened in the
+# first run carries the fetches of the later ones. The server answers
+# each request with the client's port, so the previews tell.
+. "$(dirname "$0")/lib.sh"
+
+cat > "$tmp/peer.py" <<'PY'
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def do_GET(self):
+        body = ("port %d" % self.client_address[1]).encode()
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+    def log_message(self, *a):
+        pass
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print("listening on http://127.0.0.1:%d/" % s.server_address[1], flush=True)
+s.serve_forever()
+PY
+python3 "$tmp/peer.py" > "$tmp/peer.out" 2> "$tmp/peer.err" &
+peer_pid=$!
+stop_peer() { kill "$peer_pid" 2>/dev/null; wait "$peer_pid" 2>/dev/null; }
+cleanup_hooks="$cleanup_hooks stop_peer"
+wait_listening "$tmp/peer.out" "$tmp/peer.err" "peer server"
+peer=$(sed -n 's/^listening on \(http:[^ ]*\)\/$/\1/p' "$tmp/peer.out")
+
+printf 'name: k\nmode: async\nworkers: 1\ninterval: 0.2\ntasks:\n  - url: %s/a\n  - url: %s/b\n' \
+    "$peer" "$peer" > "$tmp/k.yaml"
+"$ASYNCDEMO" -q -o "$tmp/k.jsonl" --runs 3 -c "$tmp/k.yaml" || fail "runs failed"
+expect "six fetches, all ok" \
+    "$(jqf -s '[.[] | select(.ok)] | length' "$tmp/k.jsonl")" 6
+expect "one connection for the three runs" \
+    "$(jqf -s '[.[] | .preview] | unique | length' "$tmp/k.jsonl")" 1
