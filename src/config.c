@@ -542,7 +542,7 @@ static int
 config_next_parsed(struct cfgparse *p, struct pev *out)
 {
 	yaml_event_t ev;
-	const char *anchor = NULL, *value = NULL;
+	yaml_char_t **anchor = NULL;
 
 	if (!yaml_parser_parse(&p->yp, &ev)) {
 		config_syntax_error(p);
@@ -554,25 +554,28 @@ config_next_parsed(struct cfgparse *p, struct pev *out)
 	out->col = (unsigned)ev.start_mark.column + 1;
 	switch (ev.type) {
 	case YAML_SCALAR_EVENT:
-		anchor = (const char *)ev.data.scalar.anchor;
-		value = (const char *)ev.data.scalar.value;
+		anchor = &ev.data.scalar.anchor;
 		out->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		out->value = xstrndup(value, ev.data.scalar.length);
+		/* libyaml's copy, NUL-terminated, is ours: it frees with free. */
+		out->value = (char *)ev.data.scalar.value;
+		ev.data.scalar.value = NULL;
 		break;
 	case YAML_SEQUENCE_START_EVENT:
-		anchor = (const char *)ev.data.sequence_start.anchor;
+		anchor = &ev.data.sequence_start.anchor;
 		break;
 	case YAML_MAPPING_START_EVENT:
-		anchor = (const char *)ev.data.mapping_start.anchor;
+		anchor = &ev.data.mapping_start.anchor;
 		break;
 	case YAML_ALIAS_EVENT:
-		anchor = (const char *)ev.data.alias.anchor;
+		anchor = &ev.data.alias.anchor;
 		break;
 	default:
 		break;
 	}
-	if (anchor != NULL)
-		out->anchor = xstrdup(anchor);
+	if (anchor != NULL && *anchor != NULL) {
+		out->anchor = (char *)*anchor;
+		*anchor = NULL;
+	}
 	yaml_event_delete(&ev);
 	return 0;
 }
