@@ -27,9 +27,9 @@
 #include <event2/event.h>
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
-#include <event2/listener.h>
 #include <event2/util.h>
 
+#include "daemon.h"
 #include "listen.h"
 #include "log.h"
 #include "number.h"
@@ -765,27 +765,6 @@ serve_print_address(evutil_socket_t fd)
 	free(url);
 }
 
-static void
-serve_accept_resume(evutil_socket_t fd, short what, void *arg)
-{
-	(void)fd;
-	(void)what;
-	evconnlistener_enable(arg);
-}
-
-/* accept failed (out of descriptors): pause instead of spinning. */
-static void
-serve_accept_error(struct evconnlistener *lev, void *arg)
-{
-	struct timeval tv = {0, 250000};
-
-	(void)arg;
-	log_warn("accept");
-	evconnlistener_disable(lev);
-	event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
-	    serve_accept_resume, lev, &tv);
-}
-
 /* Listens on ADDR:PORT; prints the address with the port it got. */
 static int
 serve_listen(struct serve *srv, const char *addrport)
@@ -799,8 +778,6 @@ serve_listen(struct serve *srv, const char *addrport)
 		free(cause);
 		return rc;
 	}
-	evconnlistener_set_error_cb(
-	    evhttp_bound_socket_get_listener(bound), serve_accept_error);
 	serve_print_address(evhttp_bound_socket_get_fd(bound));
 	return 0;
 }
@@ -858,8 +835,8 @@ serve_new(void)
 	size_t i;
 
 	srv = xcalloc(1, sizeof *srv);
-	if ((srv->base = event_base_new()) == NULL)
-		fatalx("event_base_new failed");
+	/* Precise timers: /delay/S must not answer a few ms early. */
+	srv->base = daemon_base_new();
 	if ((srv->http = evhttp_new(srv->base)) == NULL)
 		fatalx("evhttp_new failed");
 	/* Every method reaches serve_request, which answers 405 itself. */
