@@ -3,7 +3,8 @@
  * loopback) resolved and bound here rather than by
  * evhttp_bind_socket_with_handle: that one resolves with AI_ADDRCONFIG (no
  * [::1] on an IPv4-only host), prints its own warnings, loses errno when
- * resolving fails and listens with a backlog of only 128.
+ * resolving fails and listens with a backlog of only 128. When accept()
+ * fails for want of descriptors, the listener pauses instead of spinning.
  */
 #include "autoconf.h"
 
@@ -14,15 +15,21 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <time.h>
 
+#include <event2/event.h>
 #include <event2/http.h>
+#include <event2/listener.h>
 #include <event2/util.h>
 
 #include "listen.h"
+#include "log.h"
 #include "number.h"
 #include "xmalloc.h"
 
 #define LISTEN_BACKLOG 4096
+#define LISTEN_PAUSE_USEC 250000 /* after accept() failed */
+#define LISTEN_WARN_EVERY 60 /* seconds between warnings of that */
 
 /* Splits ADDR:PORT or [ADDR]:PORT; an empty ADDR is loopback. */
 static int
@@ -93,6 +100,43 @@ listen_url(int fd)
 	return xprintf("http://%s:%s/", host, port);
 }
 
+static void
+listen_resume(evutil_socket_t fd, short what, void *arg)
+{
+	(void)fd;
+	(void)what;
+	evconnlistener_enable(arg);
+}
+
+/*
+ * accept() failed, out of descriptors (EMFILE, ENFILE) or memory: libevent
+ * would warn and try again at once, a busy loop for as long as it lasts.
+ * Pause instead, and say so at most once a minute.
+ */
+static void
+listen_accept_error(struct evconnlistener *lev, void *arg)
+{
+	static time_t last;
+	struct timeval tv = {0, LISTEN_PAUSE_USEC};
+	int saved = EVUTIL_SOCKET_ERROR();
+	time_t now = time(NULL);
+	char *url;
+
+	(void)arg;
+	if (last == 0 || now - last >= LISTEN_WARN_EVERY) {
+		last = now;
+		url = listen_url(evconnlistener_get_fd(lev));
+		log_warnx("%s: cannot accept connections: %s; trying again "
+		          "every %g s",
+		    url, evutil_socket_error_to_string(saved),
+		    LISTEN_PAUSE_USEC / 1e6);
+		free(url);
+	}
+	evconnlistener_disable(lev);
+	event_base_once(evconnlistener_get_base(lev), -1, EV_TIMEOUT,
+	    listen_resume, lev, &tv);
+}
+
 /* Listen on ADDR:PORT: 0, or EX_USAGE / EX_TEMPFAIL with *cause. */
 int
 listen_http(struct evhttp *http, const char *addrport,
@@ -132,5 +176,7 @@ listen_http(struct evhttp *http, const char *addrport,
 			evutil_closesocket(fd);
 		return EX_TEMPFAIL;
 	}
+	evconnlistener_set_error_cb(
+	    evhttp_bound_socket_get_listener(*bound), listen_accept_error);
 	return 0;
 }

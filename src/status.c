@@ -25,6 +25,15 @@
 #include "task.h"
 #include "xmalloc.h"
 
+/*
+ * Limits on clients, so that abuse costs the runs nothing: request headers
+ * up to 16 KiB (larger get 400 and are closed), no body, and a connection
+ * silent for STATUS_TIMEOUT seconds is closed. libevent 2.1 has no cap on
+ * connections: the descriptor limit is one (see listen.c for running out).
+ */
+#define STATUS_MAX_HEADERS 16384
+#define STATUS_TIMEOUT 10
+
 /* Upper bounds of the task duration histogram, seconds. */
 static const double status_le[] = {
     0.001, 0.005, 0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60};
@@ -355,9 +364,9 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 	st->http = evhttp_new(base);
 	/* evhttp answers 501 to methods it filters: let them in, say 405. */
 	evhttp_set_allowed_methods(st->http, 0xffff);
-	evhttp_set_max_headers_size(st->http, 16384);
+	evhttp_set_max_headers_size(st->http, STATUS_MAX_HEADERS);
 	evhttp_set_max_body_size(st->http, 0);
-	evhttp_set_timeout(st->http, 30);
+	evhttp_set_timeout(st->http, STATUS_TIMEOUT);
 	evhttp_set_gencb(st->http, status_request, st);
 	if ((rc = listen_http(st->http, addr, &bound, cause)) != 0) {
 		status_free(st);
