@@ -28,12 +28,14 @@ clock_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+static __thread time_t clock_format_t;
+static __thread char clock_format_day[24];
+
 /* A wall time as RFC 3339, UTC, microseconds. */
 void
 clock_format(double wall, char *buf, size_t len)
 {
 	struct tm tm;
-	char day[24];
 	double whole;
 	long usec;
 	time_t t;
@@ -44,9 +46,14 @@ clock_format(double wall, char *buf, size_t len)
 		usec -= 1000000;
 		t++;
 	}
-	gmtime_r(&t, &tm);
-	strftime(day, sizeof day, "%Y-%m-%dT%H:%M:%S", &tm);
-	snprintf(buf, len, "%s.%06ldZ", day, usec);
+	/* Events come many to a second: format the second once. */
+	if (t != clock_format_t || clock_format_day[0] == '\0') {
+		gmtime_r(&t, &tm);
+		strftime(clock_format_day, sizeof clock_format_day,
+		    "%Y-%m-%dT%H:%M:%S", &tm);
+		clock_format_t = t;
+	}
+	snprintf(buf, len, "%s.%06ldZ", clock_format_day, usec);
 }
 
 /* The wall time now as RFC 3339. */

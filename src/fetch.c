@@ -116,14 +116,16 @@ static const struct fetch_error_entry {
  * libraries under it (TLS, HTTP/2, LDAP, Kerberos, ...) it is most of a
  * start-up's time, which runs without a url task and -n never pay.
  */
-#define FETCH_CURL_CALLS(X)                                                  \
-	X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_perform)         \
-	X(easy_reset) X(easy_setopt) X(easy_strerror) X(free) X(getdate)     \
-	X(global_cleanup) X(global_init) X(multi_add_handle)                 \
-	X(multi_assign) X(multi_cleanup) X(multi_info_read) X(multi_init)    \
-	X(multi_remove_handle) X(multi_setopt) X(multi_socket_action)        \
-	X(multi_strerror) X(url) X(url_cleanup) X(url_get) X(url_set)        \
-	X(version_info)
+#define FETCH_CURL_CALLS(X)                                                    \
+	X(easy_cleanup)                                                        \
+	X(easy_getinfo) X(easy_init) X(easy_perform) X(easy_reset)             \
+	    X(easy_setopt) X(easy_strerror) X(free) X(getdate)                 \
+	        X(global_cleanup) X(global_init) X(multi_add_handle)           \
+	            X(multi_assign) X(multi_cleanup) X(multi_info_read)        \
+	                X(multi_init) X(multi_remove_handle) X(multi_setopt)   \
+	                    X(multi_socket_action) X(multi_strerror) X(url)    \
+	                        X(url_cleanup) X(url_get) X(url_set)           \
+	                            X(version_info)
 
 static struct {
 #define FETCH_CURL_POINTER(f) __typeof__(curl_##f) *f;
@@ -142,9 +144,9 @@ fetch_load(void)
 
 	if ((lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
 		fatalx("cannot load libcurl: %s", dlerror());
-#define FETCH_CURL_SYMBOL(f)                                                 \
-	if ((sym = dlsym(lib, "curl_" #f)) == NULL)                          \
-		fatalx("%s: no curl_%s", LIBCURL_SONAME, #f);                \
+#define FETCH_CURL_SYMBOL(f)                                                   \
+	if ((sym = dlsym(lib, "curl_" #f)) == NULL)                            \
+		fatalx("%s: no curl_%s", LIBCURL_SONAME, #f);                  \
 	memcpy(&libcurl.f, &sym, sizeof sym);
 	FETCH_CURL_CALLS(FETCH_CURL_SYMBOL)
 #undef FETCH_CURL_SYMBOL
@@ -277,11 +279,12 @@ fetch_setup_policy(CURL *easy, double timeout)
 	fetch_check(&rc,
 	    libcurl.easy_setopt(
 	        easy, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS));
-	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));
 	fetch_check(
-	    &rc, libcurl.easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
-	fetch_check(
-	    &rc, libcurl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, fetch_ms(timeout)));
+	    &rc, libcurl.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));
+	fetch_check(&rc,
+	    libcurl.easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
+	fetch_check(&rc,
+	    libcurl.easy_setopt(easy, CURLOPT_TIMEOUT_MS, fetch_ms(timeout)));
 	fetch_check(&rc,
 	    libcurl.easy_setopt(
 	        easy, CURLOPT_CONNECTTIMEOUT_MS, fetch_ms(timeout)));
@@ -325,8 +328,8 @@ fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
 	fetch_check(
 	    &rc, libcurl.easy_setopt(easy, CURLOPT_WRITEFUNCTION, fetch_write));
 	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_WRITEDATA, x));
-	fetch_check(
-	    &rc, libcurl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, fetch_header));
+	fetch_check(&rc,
+	    libcurl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, fetch_header));
 	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_HEADERDATA, x));
 	return rc;
 }
@@ -623,7 +626,8 @@ fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
 	struct fetch_loop *loop = arg;
 	int running;
 
-	libcurl.multi_socket_action(loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	libcurl.multi_socket_action(
+	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	fetch_loop_drain(loop);
 }
 
@@ -753,7 +757,8 @@ fetch_start(struct fetch_loop *loop, const char *url,
 		return f;
 	}
 	if ((mrc = libcurl.multi_add_handle(loop->multi, f->easy)) != CURLM_OK)
-		fatalx("curl_multi_add_handle: %s", libcurl.multi_strerror(mrc));
+		fatalx(
+		    "curl_multi_add_handle: %s", libcurl.multi_strerror(mrc));
 	return f;
 }
 

@@ -12,81 +12,297 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <jansson.h>
-
 #include "config.h"
 #include "log.h"
 #include "report.h"
 #include "task.h"
 #include "xmalloc.h"
 
-#define REPORT_JSON_FLAGS (JSON_COMPACT | JSON_REAL_PRECISION(15))
+/*
+ * Lines are written straight into a growing buffer, in a fixed key order:
+ * a task_done line costs no allocation but the buffer's and no printf. The
+ * output is what jansson would print (tests/unit/test_report.c parses it
+ * with jansson); strings are escaped as JSON needs and any byte that is
+ * not valid UTF-8 becomes U+FFFD, so that every line is valid JSON.
+ */
+struct jbuf {
+	char *s;
+	size_t len;
+	size_t size;
+	char sep; /* '{' before the first key, then ',' */
+};
+
+static void
+jb_grow(struct jbuf *b, size_t more)
+{
+	if (b->len + more <= b->size)
+		return;
+	b->size = b->size == 0 ? 512 : b->size;
+	while (b->len + more > b->size)
+		b->size *= 2;
+	b->s = xreallocarray(b->s, b->size, 1);
+}
+
+static void
+jb_raw(struct jbuf *b, const char *s, size_t len)
+{
+	jb_grow(b, len);
+	memcpy(b->s + b->len, s, len);
+	b->len += len;
+}
+
+/* The length of the valid UTF-8 sequence at s (of n bytes), or 0. */
+static size_t
+jb_utf8(const unsigned char *s, size_t n)
+{
+	size_t len, i;
+	unsigned long c;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	if (n < len)
+		return 0;
+	c = s[0] & (0x7f >> len);
+	for (i = 1; i < len; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		c = c << 6 | (s[i] & 0x3f);
+	}
+	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
+	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
+		return 0;
+	return len;
+}
+
+static void
+jb_str(struct jbuf *b, const char *str)
+{
+	static const char hex[] = "0123456789abcdef";
+	const unsigned char *s = (const unsigned char *)str, *run;
+	size_t n = strlen(str), k;
+	char esc[6];
+
+	jb_raw(b, "\"", 1);
+	while (n > 0) {
+		for (run = s; n > 0 && *s >= 0x20 && *s < 0x80 && *s != '"' &&
+		     *s != '\\';
+		     s++, n--)
+			;
+		jb_raw(b, (const char *)run, (size_t)(s - run));
+		if (n == 0)
+			break;
+		if (*s >= 0x80) {
+			if ((k = jb_utf8(s, n)) == 0) {
+				jb_raw(b, "\xef\xbf\xbd", 3);
+				k = 1;
+			} else
+				jb_raw(b, (const char *)s, k);
+			s += k;
+			n -= k;
+			continue;
+		}
+		esc[0] = '\\';
+		switch (*s) {
+		case '"':
+		case '\\':
+			esc[1] = (char)*s;
+			break;
+		case '\b':
+			esc[1] = 'b';
+			break;
+		case '\f':
+			esc[1] = 'f';
+			break;
+		case '\n':
+			esc[1] = 'n';
+			break;
+		case '\r':
+			esc[1] = 'r';
+			break;
+		case '\t':
+			esc[1] = 't';
+			break;
+		default:
+			memcpy(esc + 1, "u00", 3);
+			esc[4] = hex[*s >> 4];
+			esc[5] = hex[*s & 0xf];
+			jb_raw(b, esc, 6);
+			s++, n--;
+			continue;
+		}
+		jb_raw(b, esc, 2);
+		s++, n--;
+	}
+	jb_raw(b, "\"", 1);
+}
+
+static void
+jb_uint(struct jbuf *b, unsigned long long v)
+{
+	char d[24];
+	size_t i = sizeof d;
+
+	do
+		d[--i] = (char)('0' + v % 10);
+	while ((v /= 10) != 0);
+	jb_raw(b, d + i, sizeof d - i);
+}
+
+static void
+jb_int(struct jbuf *b, long long v)
+{
+	if (v < 0) {
+		jb_raw(b, "-", 1);
+		jb_uint(b, -(unsigned long long)v);
+	} else
+		jb_uint(b, (unsigned long long)v);
+}
+
+/* A number as jansson prints a real: 15 significant digits, always . or e. */
+static void
+jb_real(struct jbuf *b, double v)
+{
+	char d[40];
+	unsigned long long us;
+	int len;
+
+	if (!isfinite(v)) {
+		jb_raw(b, "null", 4);
+		return;
+	}
+	/* Whole microseconds below 10^9: I.FFFFFF, trailing zeros cut. */
+	if (fabs(v) < 1e9 && round(v * 1e6) == v * 1e6) {
+		if (v < 0)
+			jb_raw(b, "-", 1);
+		us = (unsigned long long)llround(fabs(v) * 1e6);
+		jb_uint(b, us / 1000000);
+		us %= 1000000;
+		len = snprintf(d, sizeof d, ".%06llu", us);
+		while (len > 2 && d[len - 1] == '0')
+			len--;
+		jb_raw(b, d, (size_t)len);
+		return;
+	}
+	len = snprintf(d, sizeof d, "%.15g", v);
+	jb_raw(b, d, (size_t)len);
+	if (strpbrk(d, ".e") == NULL)
+		jb_raw(b, ".0", 2);
+}
+
+static void
+jb_key(struct jbuf *b, const char *key)
+{
+	jb_raw(b, &b->sep, 1);
+	b->sep = ',';
+	jb_str(b, key);
+	jb_raw(b, ":", 1);
+}
+
+static void
+jb_key_str(struct jbuf *b, const char *key, const char *v)
+{
+	jb_key(b, key);
+	jb_str(b, v);
+}
+
+static void
+jb_key_int(struct jbuf *b, const char *key, long long v)
+{
+	jb_key(b, key);
+	jb_int(b, v);
+}
 
 /* Seconds to the microsecond, so that JSON shows 4.000432, not noise. */
-static json_t *
-report_json_seconds(double s)
+static void
+jb_key_seconds(struct jbuf *b, const char *key, double s)
 {
-	return json_real(round(s * 1e6) / 1e6);
+	jb_key(b, key);
+	jb_real(b, round(s * 1e6) / 1e6);
+}
+
+static void
+jb_key_raw(struct jbuf *b, const char *key, const char *v)
+{
+	jb_key(b, key);
+	jb_raw(b, v, strlen(v));
 }
 
 /* The task's argument as written: numbers for delay and factorial. */
-static json_t *
-report_json_arg(const struct task *t)
+static void
+report_json_arg(struct jbuf *b, const struct task *t)
 {
+	jb_key(b, "arg");
 	switch (t->kind) {
 	case TASK_DELAY:
-		return json_real(t->num.seconds);
+		jb_real(b, t->num.seconds);
+		break;
 	case TASK_FACTORIAL:
-		return json_integer((json_int_t)t->num.n);
+		jb_uint(b, t->num.n);
+		break;
 	default:
-		return json_string(t->str);
+		jb_str(b, t->str);
+		break;
 	}
 }
 
 /* result: seconds slept, the value, the HTTP status or the lines. */
-static json_t *
-report_json_result(const struct task *t, const struct result *r)
+static void
+report_json_result(struct jbuf *b, const struct task *t, const struct result *r)
 {
-	if (r->cancelled)
-		return json_null();
+	jb_key(b, "result");
+	if (r->cancelled) {
+		jb_raw(b, "null", 4);
+		return;
+	}
 	switch (t->kind) {
 	case TASK_DELAY:
-		return r->ok ? json_real(t->num.seconds) : json_null();
+		if (r->ok)
+			jb_real(b, t->num.seconds);
+		else
+			jb_raw(b, "null", 4);
+		break;
 	case TASK_FACTORIAL:
-		return r->value != NULL ? json_string(r->value) : json_null();
+		if (r->value != NULL)
+			jb_str(b, r->value);
+		else
+			jb_raw(b, "null", 4);
+		break;
 	case TASK_URL:
-		return r->status > 0 ? json_integer(r->status) : json_null();
+		if (r->status > 0)
+			jb_int(b, r->status);
+		else
+			jb_raw(b, "null", 4);
+		break;
 	default:
-		return r->ok ? json_integer((json_int_t)r->lines) : json_null();
+		if (r->ok)
+			jb_uint(b, r->lines);
+		else
+			jb_raw(b, "null", 4);
+		break;
 	}
 }
 
 /* What each kind adds to task_done. */
 static void
-report_json_extra(json_t *o, const struct task *t, const struct result *r)
+report_json_extra(struct jbuf *b, const struct task *t, const struct result *r)
 {
 	switch (t->kind) {
 	case TASK_FACTORIAL:
 		if (r->value != NULL)
-			json_object_set_new(
-			    o, "digits", json_integer((json_int_t)r->digits));
+			jb_key_int(b, "digits", (long long)r->digits);
 		if (r->yields > 0)
-			json_object_set_new(
-			    o, "yields", json_integer((json_int_t)r->yields));
+			jb_key_int(b, "yields", (long long)r->yields);
 		break;
 	case TASK_URL:
-		json_object_set_new(o, "status", json_integer(r->status));
-		json_object_set_new(
-		    o, "bytes", json_integer((json_int_t)r->bytes));
-		json_object_set_new(o, "preview",
-		    json_string(r->preview != NULL ? r->preview : ""));
-		json_object_set_new(o, "attempt", json_integer(r->attempt));
+		jb_key_int(b, "status", r->status);
+		jb_key_int(b, "bytes", (long long)r->bytes);
+		jb_key_str(b, "preview", r->preview != NULL ? r->preview : "");
+		jb_key_int(b, "attempt", r->attempt);
 		break;
 	case TASK_FILE:
-		json_object_set_new(
-		    o, "bytes", json_integer((json_int_t)r->bytes));
-		json_object_set_new(
-		    o, "lines", json_integer((json_int_t)r->lines));
+		jb_key_int(b, "bytes", (long long)r->bytes);
+		jb_key_int(b, "lines", (long long)r->lines);
 		break;
 	default:
 		break;
@@ -94,95 +310,92 @@ report_json_extra(json_t *o, const struct task *t, const struct result *r)
 }
 
 static void
-report_json_task(json_t *o, const struct report_event *ev)
+report_json_task(struct jbuf *b, const struct report_event *ev)
 {
 	const struct task *t = ev->task;
 	const struct result *r = ev->result;
 	char shard[32];
 
-	json_object_set_new(o, "worker", json_string(ev->worker));
-	json_object_set_new(o, "task", json_integer(t->index));
-	json_object_set_new(o, "kind", json_string(config_kind_name(t->kind)));
-	json_object_set_new(o, "arg", report_json_arg(t));
+	jb_key_str(b, "worker", ev->worker);
+	jb_key_int(b, "task", t->index);
+	jb_key_str(b, "kind", config_kind_name(t->kind));
+	report_json_arg(b, t);
 	if (t->name != NULL)
-		json_object_set_new(o, "name", json_string(t->name));
+		jb_key_str(b, "name", t->name);
 	if (ev->shard_n > 1) {
 		snprintf(
 		    shard, sizeof shard, "%u/%u", ev->shard_k, ev->shard_n);
-		json_object_set_new(o, "shard", json_string(shard));
+		jb_key_str(b, "shard", shard);
 	}
 	if (ev->type != REPORT_TASK_DONE)
 		return;
-	json_object_set_new(o, "ok", json_boolean(r->ok));
-	json_object_set_new(o, "elapsed", report_json_seconds(r->elapsed));
-	json_object_set_new(o, "result", report_json_result(t, r));
+	jb_key_raw(b, "ok", r->ok ? "true" : "false");
+	jb_key_seconds(b, "elapsed", r->elapsed);
+	report_json_result(b, t, r);
 	if (!r->ok)
-		json_object_set_new(o, "error",
-		    json_string(r->error != NULL ? r->error : "failed"));
+		jb_key_str(b, "error", r->error != NULL ? r->error : "failed");
 	if (r->cancelled)
-		json_object_set_new(o, "cancelled", json_true());
-	report_json_extra(o, t, r);
+		jb_key_raw(b, "cancelled", "true");
+	report_json_extra(b, t, r);
+}
+
+/* Append the event as one line of JSON, without the newline, to b. */
+static void
+report_json_write(struct jbuf *b, const struct report_event *ev)
+{
+	char ts[CLOCK_STAMP_SIZE];
+
+	clock_format(ev->wall, ts, sizeof ts);
+	b->sep = '{';
+	jb_key_str(b, "ts", ts);
+	jb_key_str(b, "event", report_event_name(ev->type));
+	jb_key_int(b, "run", ev->run);
+	switch (ev->type) {
+	case REPORT_RUN_START:
+		jb_key_str(b, "name", ev->cf->name);
+		jb_key_str(b, "mode", ev->mode);
+		jb_key_int(b, "workers", ev->nworkers);
+		jb_key_int(b, "tasks", (long long)ev->ntasks);
+		break;
+	case REPORT_WORKER_START:
+		jb_key_str(b, "worker", ev->worker);
+		break;
+	case REPORT_TASK_START:
+	case REPORT_TASK_DONE:
+		report_json_task(b, ev);
+		break;
+	case REPORT_TASK_RETRY:
+		report_json_task(b, ev);
+		jb_key_int(b, "attempt", ev->result->attempt);
+		jb_key_str(b, "error",
+		    ev->result->error != NULL ? ev->result->error : "failed");
+		if (ev->result->status > 0)
+			jb_key_int(b, "status", ev->result->status);
+		jb_key_seconds(b, "retry_in", ev->wait);
+		break;
+	case REPORT_WORKER_DONE:
+		jb_key_str(b, "worker", ev->worker);
+		jb_key_int(b, "tasks", (long long)ev->worker_tasks);
+		break;
+	case REPORT_RUN_DONE:
+		jb_key_seconds(b, "elapsed", ev->elapsed);
+		jb_key_int(b, "ok", (long long)ev->ok);
+		jb_key_int(b, "failed", (long long)ev->failed);
+		break;
+	}
+	jb_raw(b, "}", 1);
 }
 
 /* The event as one line of JSON, without the newline. */
 char *
 report_json_line(const struct report_event *ev)
 {
-	char ts[CLOCK_STAMP_SIZE], *s;
-	json_t *o;
+	struct jbuf b;
 
-	clock_format(ev->wall, ts, sizeof ts);
-	o = json_object();
-	json_object_set_new(o, "ts", json_string(ts));
-	json_object_set_new(
-	    o, "event", json_string(report_event_name(ev->type)));
-	json_object_set_new(o, "run", json_integer(ev->run));
-	switch (ev->type) {
-	case REPORT_RUN_START:
-		json_object_set_new(o, "name", json_string(ev->cf->name));
-		json_object_set_new(o, "mode", json_string(ev->mode));
-		json_object_set_new(o, "workers", json_integer(ev->nworkers));
-		json_object_set_new(
-		    o, "tasks", json_integer((json_int_t)ev->ntasks));
-		break;
-	case REPORT_WORKER_START:
-		json_object_set_new(o, "worker", json_string(ev->worker));
-		break;
-	case REPORT_TASK_START:
-	case REPORT_TASK_DONE:
-		report_json_task(o, ev);
-		break;
-	case REPORT_TASK_RETRY:
-		report_json_task(o, ev);
-		json_object_set_new(
-		    o, "attempt", json_integer(ev->result->attempt));
-		json_object_set_new(o, "error",
-		    json_string(ev->result->error != NULL ? ev->result->error
-		                                          : "failed"));
-		if (ev->result->status > 0)
-			json_object_set_new(
-			    o, "status", json_integer(ev->result->status));
-		json_object_set_new(
-		    o, "retry_in", report_json_seconds(ev->wait));
-		break;
-	case REPORT_WORKER_DONE:
-		json_object_set_new(o, "worker", json_string(ev->worker));
-		json_object_set_new(
-		    o, "tasks", json_integer((json_int_t)ev->worker_tasks));
-		break;
-	case REPORT_RUN_DONE:
-		json_object_set_new(
-		    o, "elapsed", report_json_seconds(ev->elapsed));
-		json_object_set_new(o, "ok", json_integer((json_int_t)ev->ok));
-		json_object_set_new(
-		    o, "failed", json_integer((json_int_t)ev->failed));
-		break;
-	}
-	s = json_dumps(o, REPORT_JSON_FLAGS);
-	json_decref(o);
-	if (s == NULL)
-		fatalx("json_dumps failed");
-	return s;
+	memset(&b, 0, sizeof b);
+	report_json_write(&b, ev);
+	jb_raw(&b, "", 1);
+	return b.s;
 }
 
 static void
@@ -214,9 +427,7 @@ struct report_results {
 	int fd;
 	char *path;
 	size_t lost; /* lines not written since the last good write */
-	char *buf;
-	size_t len;
-	size_t size;
+	struct jbuf buf;
 };
 
 /* Lines wait for the end of the loop turn, or for this much of them. */
@@ -254,34 +465,35 @@ static void
 report_results_flush(void *arg)
 {
 	struct report_results *rr = arg;
+	struct jbuf *b = &rr->buf;
 	size_t n, whole, lost = 0, i;
 	int saved;
 
-	if (rr->len == 0)
+	if (b->len == 0)
 		return;
-	n = report_results_write(rr->fd, rr->buf, rr->len);
-	if (n == rr->len) {
+	n = report_results_write(rr->fd, b->s, b->len);
+	if (n == b->len) {
 		if (rr->lost > 0)
 			log_warnx("%s: results are written again; %zu were "
 			          "lost",
 			    rr->path, rr->lost);
 		rr->lost = 0;
-		rr->len = 0;
+		b->len = 0;
 		return;
 	}
 	saved = errno;
-	for (whole = n; whole > 0 && rr->buf[whole - 1] != '\n'; whole--)
+	for (whole = n; whole > 0 && b->s[whole - 1] != '\n'; whole--)
 		;
 	if (whole < n)
 		(void)ftruncate(
 		    rr->fd, lseek(rr->fd, 0, SEEK_END) - (off_t)(n - whole));
-	for (i = whole; i < rr->len; i++)
-		lost += rr->buf[i] == '\n';
+	for (i = whole; i < b->len; i++)
+		lost += b->s[i] == '\n';
 	if (rr->lost == 0)
 		log_warnx(
 		    "%s: cannot write results: %s", rr->path, strerror(saved));
 	rr->lost += lost;
-	rr->len = 0;
+	b->len = 0;
 }
 
 /* One task_done line, whole; written with the turn's other lines. */
@@ -289,24 +501,12 @@ static void
 report_results_emit(const struct report_event *ev, void *arg)
 {
 	struct report_results *rr = arg;
-	char *s;
-	size_t len;
 
 	if (ev->type != REPORT_TASK_DONE)
 		return;
-	s = report_json_line(ev);
-	len = strlen(s);
-	if (rr->len + len + 1 > rr->size) {
-		rr->size = rr->len + len + 1 > REPORT_RESULTS_BUFFER
-		    ? rr->len + len + 1
-		    : REPORT_RESULTS_BUFFER;
-		rr->buf = xreallocarray(rr->buf, rr->size, 1);
-	}
-	memcpy(rr->buf + rr->len, s, len);
-	rr->buf[rr->len + len] = '\n';
-	rr->len += len + 1;
-	free(s);
-	if (rr->len >= REPORT_RESULTS_BUFFER)
+	report_json_write(&rr->buf, ev);
+	jb_raw(&rr->buf, "\n", 1);
+	if (rr->buf.len >= REPORT_RESULTS_BUFFER)
 		report_results_flush(rr);
 }
 
@@ -320,7 +520,7 @@ report_results_free(void *arg)
 		log_warnx(
 		    "%s: %zu results were not written", rr->path, rr->lost);
 	close(rr->fd);
-	free(rr->buf);
+	free(rr->buf.s);
 	free(rr->path);
 	free(rr);
 }

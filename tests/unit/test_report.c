@@ -204,6 +204,58 @@ test_task_done_fields(void **state)
 	config_free(cf);
 }
 
+/* The line as written, for checks of its exact text. */
+static char *
+line(const struct report_event *ev)
+{
+	return report_json_line(ev);
+}
+
+/* Strings: escapes where JSON needs them, U+FFFD for bytes not UTF-8. */
+static void
+test_json_strings_and_numbers(void **state)
+{
+	struct config *cf =
+	    load("tasks:\n  - delay: 4\n  - delay: 0.0000001\n");
+	struct result r;
+	struct report_event ev;
+	json_t *o;
+	char *s;
+
+	memset(&r, 0, sizeof r);
+	r.error = (char *)"q\" b\\ nl\n tab\t ctl\x01\x1f del\x7f "
+	                  "\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80 "
+	                  "bad\xff \xc3( \xed\xa0\x80 \xc0\xaf end";
+	r.elapsed = 4.0004321;
+	event_init(&ev, REPORT_TASK_DONE, cf);
+	ev.worker = "W\"1";
+	ev.task = &cf->tasks[0];
+	ev.result = &r;
+	o = parse(&ev);
+	assert_string_equal(json_string_value(json_object_get(o, "error")),
+	    "q\" b\\ nl\n tab\t ctl\x01\x1f del\x7f \xc3\xa9 \xe2\x82\xac "
+	    "\xf0\x9f\x98\x80 bad\xef\xbf\xbd \xef\xbf\xbd( "
+	    "\xef\xbf\xbd\xef\xbf\xbd\xef\xbf\xbd "
+	    "\xef\xbf\xbd\xef\xbf\xbd end");
+	assert_string_equal(
+	    json_string_value(json_object_get(o, "worker")), "W\"1");
+	json_decref(o);
+
+	s = line(&ev);
+	assert_non_null(strstr(s, "\"elapsed\":4.000432,"));
+	assert_non_null(strstr(s, "\"arg\":4.0,"));
+	assert_non_null(strstr(s, "ctl\\u0001\\u001f del\x7f"));
+	free(s);
+
+	r.elapsed = 0;
+	ev.task = &cf->tasks[1];
+	s = line(&ev);
+	assert_non_null(strstr(s, "\"elapsed\":0.0,"));
+	assert_non_null(strstr(s, "\"arg\":1e-07,"));
+	free(s);
+	config_free(cf);
+}
+
 /* Text: the talk's lines, and the total. */
 static void
 test_text_lines(void **state)
@@ -393,6 +445,7 @@ main(void)
 	    cmocka_unit_test(test_stamp_format),
 	    cmocka_unit_test(test_run_events),
 	    cmocka_unit_test(test_task_done_fields),
+	    cmocka_unit_test(test_json_strings_and_numbers),
 	    cmocka_unit_test(test_text_lines),
 	    cmocka_unit_test(test_results_file),
 	    cmocka_unit_test(test_results_file_full),
