@@ -116,16 +116,16 @@ static const struct fetch_error_entry {
  * libraries under it (TLS, HTTP/2, LDAP, Kerberos, ...) it is most of a
  * start-up's time, which runs without a url task and -n never pay.
  */
-#define FETCH_CURL_CALLS(X)                                                    \
-	X(easy_cleanup)                                                        \
-	X(easy_getinfo) X(easy_init) X(easy_perform) X(easy_reset)             \
-	    X(easy_setopt) X(easy_strerror) X(free) X(getdate)                 \
-	        X(global_cleanup) X(global_init) X(multi_add_handle)           \
-	            X(multi_assign) X(multi_cleanup) X(multi_info_read)        \
-	                X(multi_init) X(multi_remove_handle) X(multi_setopt)   \
-	                    X(multi_socket_action) X(multi_strerror) X(url)    \
-	                        X(url_cleanup) X(url_get) X(url_set)           \
-	                            X(version_info)
+/* clang-format off */
+#define FETCH_CURL_CALLS(X) \
+	X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_perform) \
+	X(easy_reset) X(easy_setopt) X(easy_strerror) X(free) \
+	X(getdate) X(global_cleanup) X(global_init) X(multi_add_handle) \
+	X(multi_assign) X(multi_cleanup) X(multi_info_read) X(multi_init) \
+	X(multi_remove_handle) X(multi_setopt) X(multi_socket_action) X(multi_strerror) \
+	X(url) X(url_cleanup) X(url_get) X(url_set) \
+	X(version_info)
+/* clang-format on */
 
 static struct {
 #define FETCH_CURL_POINTER(f) __typeof__(curl_##f) *f;
