@@ -104,6 +104,13 @@ report_flush_locked(struct report *r)
 	}
 }
 
+/* Whether any sink listens: without one, events need not be made. */
+int
+report_listening(const struct report *r)
+{
+	return r->sinks != NULL;
+}
+
 /* Stamp an event with the wall time and hand it to every sink. */
 void
 report_emit(struct report *r, struct report_event *ev)

@@ -54,6 +54,7 @@ struct report *report_new(void);
 void report_free(struct report *);
 void report_add(
     struct report *, report_emit_cb, report_flush_cb, report_free_cb, void *);
+int report_listening(const struct report *);
 void report_emit(struct report *, struct report_event *);
 void report_flush(struct report *);
 void report_set_autoflush(struct report *, int);

@@ -348,6 +348,8 @@ run_emit(
 {
 	struct report_event ev;
 
+	if (!report_listening(r->report))
+		return;
 	run_event(r, &ev, type, w, job);
 	run_send(r, &ev);
 }
