@@ -2,10 +2,15 @@
  * factorial: the exact value with GMP. Blocking modes call mpz_fac_ui. In
  * async mode the product is built as a balanced tree, a few
  * multiplications per loop turn (yield_every), so the loop stays free and
- * a large factorial costs little more than mpz_fac_ui.
+ * a large factorial costs little more than mpz_fac_ui. What one loop turn
+ * cannot hold, the multiplications of big numbers near the top of the
+ * tree and the decimal conversion, runs on a helper thread that wakes the
+ * loop when it is done.
  */
 #include "autoconf.h"
 
+#include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,6 +28,25 @@
 /* Longest run of yields, in seconds, before the loop polls again. */
 #define FACTORIAL_POLL 0.001
 
+/* Multiplications with both factors this many limbs or more go to a helper. */
+#define FACTORIAL_BIG_LIMBS 2048
+
+/* A number this many times FACTORIAL_BIG_LIMBS makes any multiplication big. */
+#define FACTORIAL_HUGE 8
+
+/* Stack for a helper thread: GMP's temporaries are on the heap. */
+#define FACTORIAL_STACK (256 * 1024)
+
+enum factorial_helper {
+	FACTORIAL_IDLE,
+	FACTORIAL_BUSY,
+	FACTORIAL_JOIN,
+};
+
+/* Helper threads still running, abandoned ones included. */
+static pthread_mutex_t factorial_lock = PTHREAD_MUTEX_INITIALIZER;
+static unsigned factorial_nhelpers;
+
 struct factorial {
 	unsigned long n;
 	unsigned long next;
@@ -32,10 +56,47 @@ struct factorial {
 	size_t cap;
 	mpz_t leaf;
 	unsigned inleaf;
+	unsigned lvl;
+	int pushing;
+	size_t big;
+	char *value;
+
+	pthread_mutex_t lock;
+	pthread_t thread;
+	enum factorial_helper helper;
+	int abandoned;
+	factorial_wake_cb wake;
+	void *arg;
+
 	struct event *ev;
 	unsigned long yields;
 	double polled;
 };
+
+/* The digits of x > 0 in decimal, exactly, without converting it. */
+size_t
+factorial_mpz_digits(mpz_srcptr x)
+{
+	size_t d = mpz_sizeinbase(x, 10);
+	double lg;
+	long e;
+	mpz_t p;
+	int below;
+
+	/* d is exact or one too many: is x below 10^(d-1)? */
+	if (d <= 1)
+		return 1;
+	lg = log10(mpz_get_d_2exp(&e, x)) + (double)e * log10(2.0);
+	if (lg - (double)(d - 1) > 1e-6)
+		return d;
+	if ((double)(d - 1) - lg > 1e-6)
+		return d - 1;
+	mpz_init(p);
+	mpz_ui_pow_ui(p, 10, d - 1);
+	below = mpz_cmp(x, p) < 0;
+	mpz_clear(p);
+	return below ? d - 1 : d;
+}
 
 /* n! as a decimal string, with its digit count. */
 char *
@@ -52,6 +113,20 @@ factorial_compute(unsigned long n, size_t *digits)
 	return s;
 }
 
+/* The digit count of n!, without the decimal conversion. */
+size_t
+factorial_compute_digits(unsigned long n)
+{
+	mpz_t x;
+	size_t d;
+
+	mpz_init(x);
+	mpz_fac_ui(x, n);
+	d = factorial_mpz_digits(x);
+	mpz_clear(x);
+	return d;
+}
+
 struct factorial *
 factorial_new(unsigned long n)
 {
@@ -61,54 +136,251 @@ factorial_new(unsigned long n)
 	f->n = n;
 	f->next = 2;
 	mpz_init_set_ui(f->leaf, 1);
+	pthread_mutex_init(&f->lock, NULL);
 	return f;
 }
 
-/* Push a finished leaf and merge equal levels, as a binary counter. */
-static unsigned
+/* Leave multiplications of two numbers of limbs or more to factorial_big. */
+void
+factorial_set_big(struct factorial *f, size_t limbs)
+{
+	f->big = limbs;
+}
+
+/* Can the leaf take the top of the stack into it now? */
+static int
+factorial_mergeable(const struct factorial *f)
+{
+	if (f->depth == 0)
+		return 0;
+	if (f->pushing)
+		return f->level[f->depth - 1] == f->lvl;
+	return f->next > f->n;
+}
+
+/*
+ * Is the next merge one for a helper? Two big numbers, or one huge: a
+ * number of n limbs times a small one costs about n of them.
+ */
+static int
+factorial_is_big(const struct factorial *f)
+{
+	size_t a, b;
+
+	if (f->big == 0 || !factorial_mergeable(f))
+		return 0;
+	a = mpz_size(f->leaf);
+	b = mpz_size(f->stack[f->depth - 1]);
+	if (a == 1 && mpz_cmp_ui(f->leaf, 1) == 0)
+		return 0;
+	if (a >= f->big && b >= f->big)
+		return 1;
+	return a >= FACTORIAL_HUGE * f->big || b >= FACTORIAL_HUGE * f->big;
+}
+
+/* Multiply the top of the stack into the leaf. */
+static void
+factorial_merge(struct factorial *f)
+{
+	if (mpz_cmp_ui(f->leaf, 1) == 0)
+		mpz_swap(f->leaf, f->stack[f->depth - 1]);
+	else
+		mpz_mul(f->leaf, f->leaf, f->stack[f->depth - 1]);
+	mpz_clear(f->stack[--f->depth]);
+	if (f->pushing)
+		f->lvl++;
+}
+
+/* Push a finished leaf, now that no equal level is left to merge. */
+static void
 factorial_push(struct factorial *f)
 {
-	unsigned muls = 0, lvl = 0;
-
-	while (f->depth > 0 && f->level[f->depth - 1] == lvl) {
-		mpz_mul(f->leaf, f->leaf, f->stack[f->depth - 1]);
-		mpz_clear(f->stack[--f->depth]);
-		lvl++;
-		muls++;
-	}
 	if (f->depth == f->cap) {
 		f->cap = f->cap == 0 ? 16 : f->cap * 2;
 		f->stack = xreallocarray(f->stack, f->cap, sizeof *f->stack);
 		f->level = xreallocarray(f->level, f->cap, sizeof *f->level);
 	}
-	mpz_init_set(f->stack[f->depth], f->leaf);
-	f->level[f->depth++] = lvl;
+	mpz_init(f->stack[f->depth]);
+	mpz_swap(f->stack[f->depth], f->leaf);
+	f->level[f->depth++] = f->lvl;
 	mpz_set_ui(f->leaf, 1);
 	f->inleaf = 0;
-	return muls;
+	f->pushing = 0;
 }
 
-/* Do about budget multiplications; 1 when the product is complete. */
+static int
+factorial_complete(const struct factorial *f)
+{
+	return f->next > f->n && !f->pushing && f->depth == 0;
+}
+
+/*
+ * Do about budget multiplications: FACTORIAL_DONE when the product is
+ * complete, FACTORIAL_BIG when the next is one for factorial_big, else
+ * FACTORIAL_MORE. Leaves are merged as a binary counter, and what is left
+ * at the end is folded smallest first.
+ */
 int
 factorial_step(struct factorial *f, unsigned budget)
 {
 	unsigned done = 0;
 
-	while (done < budget && f->next <= f->n) {
-		mpz_mul_ui(f->leaf, f->leaf, f->next++);
+	while (done < budget && !factorial_complete(f)) {
+		if (f->pushing || f->next > f->n) {
+			if (!factorial_mergeable(f)) {
+				factorial_push(f);
+				continue;
+			}
+			if (factorial_is_big(f))
+				return FACTORIAL_BIG;
+			factorial_merge(f);
+		} else {
+			mpz_mul_ui(f->leaf, f->leaf, f->next++);
+			if (++f->inleaf == FACTORIAL_LEAF) {
+				f->pushing = 1;
+				f->lvl = 0;
+			}
+		}
 		done++;
-		if (++f->inleaf == FACTORIAL_LEAF)
-			done += factorial_push(f);
 	}
-	if (f->next <= f->n)
-		return 0;
-	/* Fold what is left, smallest first. */
-	while (done < budget && f->depth > 0) {
-		mpz_mul(f->leaf, f->leaf, f->stack[f->depth - 1]);
+	if (factorial_complete(f))
+		return FACTORIAL_DONE;
+	return factorial_is_big(f) ? FACTORIAL_BIG : FACTORIAL_MORE;
+}
+
+/* Do the big multiplications that are next; stop early when abandoned. */
+void
+factorial_big(struct factorial *f)
+{
+	int abandoned = 0;
+
+	while (!abandoned && factorial_is_big(f)) {
+		factorial_merge(f);
+		pthread_mutex_lock(&f->lock);
+		abandoned = f->abandoned;
+		pthread_mutex_unlock(&f->lock);
+	}
+}
+
+/* Free what the factorial holds; its helper, if any, is gone. */
+static void
+factorial_release(struct factorial *f)
+{
+	while (f->depth > 0)
 		mpz_clear(f->stack[--f->depth]);
-		done++;
+	free(f->stack);
+	free(f->level);
+	mpz_clear(f->leaf);
+	free(f->value);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+/*
+ * A helper's work: the next big multiplications, or the decimal
+ * conversion of a complete product. Done, it wakes its owner; abandoned,
+ * it is the owner and frees the factorial.
+ */
+static void *
+factorial_helper(void *arg)
+{
+	struct factorial *f = arg;
+	char *value = NULL;
+	int abandoned;
+
+	if (factorial_complete(f))
+		value = mpz_get_str(NULL, 10, f->leaf);
+	else
+		factorial_big(f);
+	pthread_mutex_lock(&f->lock);
+	f->value = value;
+	f->helper = FACTORIAL_JOIN;
+	abandoned = f->abandoned;
+	if (!abandoned)
+		f->wake(f->arg);
+	pthread_mutex_unlock(&f->lock);
+	if (abandoned)
+		factorial_release(f);
+	pthread_mutex_lock(&factorial_lock);
+	factorial_nhelpers--;
+	pthread_mutex_unlock(&factorial_lock);
+	return NULL;
+}
+
+/* How many helper threads are running: for tests and clean exits. */
+unsigned
+factorial_helpers(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&factorial_lock);
+	n = factorial_nhelpers;
+	pthread_mutex_unlock(&factorial_lock);
+	return n;
+}
+
+/*
+ * Start a helper thread on the next big multiplications, or on the
+ * conversion when the product is complete. wake(arg) is called from that
+ * thread when it is done, unless the factorial was freed meanwhile.
+ * -1 if no thread could start: the caller does the work itself.
+ */
+int
+factorial_help(struct factorial *f, factorial_wake_cb wake, void *arg)
+{
+	pthread_attr_t attr;
+	int error;
+
+	f->wake = wake;
+	f->arg = arg;
+	f->helper = FACTORIAL_BUSY;
+	pthread_mutex_lock(&factorial_lock);
+	factorial_nhelpers++;
+	pthread_mutex_unlock(&factorial_lock);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, FACTORIAL_STACK);
+	error = pthread_create(&f->thread, &attr, factorial_helper, f);
+	pthread_attr_destroy(&attr);
+	if (error != 0) {
+		f->helper = FACTORIAL_IDLE;
+		pthread_mutex_lock(&factorial_lock);
+		factorial_nhelpers--;
+		pthread_mutex_unlock(&factorial_lock);
+		return -1;
 	}
-	return f->depth == 0;
+	return 0;
+}
+
+/* Is a helper still at work? One that is done is joined. */
+int
+factorial_helping(struct factorial *f)
+{
+	enum factorial_helper h;
+
+	pthread_mutex_lock(&f->lock);
+	h = f->helper;
+	pthread_mutex_unlock(&f->lock);
+	if (h == FACTORIAL_BUSY)
+		return 1;
+	if (h == FACTORIAL_JOIN) {
+		pthread_join(f->thread, NULL);
+		f->helper = FACTORIAL_IDLE;
+	}
+	return 0;
+}
+
+/* Has the complete product been converted already? */
+int
+factorial_converted(const struct factorial *f)
+{
+	return f->value != NULL;
+}
+
+/* The digit count of the complete product, without converting it. */
+size_t
+factorial_digits(const struct factorial *f)
+{
+	return factorial_mpz_digits(f->leaf);
 }
 
 /* The finished value as a decimal string; frees the factorial. */
@@ -117,25 +389,37 @@ factorial_finish(struct factorial *f, size_t *digits)
 {
 	char *s;
 
-	s = mpz_get_str(NULL, 10, f->leaf);
+	factorial_helping(f);
+	if ((s = f->value) == NULL)
+		s = mpz_get_str(NULL, 10, f->leaf);
+	f->value = NULL;
 	*digits = strlen(s);
 	factorial_free(f);
 	return s;
 }
 
+/* Free a factorial; a busy helper is left to free it when it is done. */
 void
 factorial_free(struct factorial *f)
 {
+	int busy;
+
 	if (f == NULL)
 		return;
-	while (f->depth > 0)
-		mpz_clear(f->stack[--f->depth]);
-	free(f->stack);
-	free(f->level);
-	mpz_clear(f->leaf);
+	pthread_mutex_lock(&f->lock);
+	busy = f->helper == FACTORIAL_BUSY;
+	f->abandoned = busy;
+	pthread_mutex_unlock(&f->lock);
+	/* Abandoned, the helper no longer wakes anyone through ev. */
 	if (f->ev != NULL)
 		event_free(f->ev);
-	free(f);
+	f->ev = NULL;
+	if (busy) {
+		pthread_detach(f->thread);
+		return;
+	}
+	factorial_helping(f);
+	factorial_release(f);
 }
 
 static void
@@ -166,6 +450,34 @@ task_factorial_yield(struct job *job, struct factorial *f)
 	}
 }
 
+/* A helper thread is done: the loop runs the next slice. */
+static void
+task_factorial_wake(void *arg)
+{
+	event_active(arg, EV_TIMEOUT, 0);
+}
+
+/* Hand the next work to a helper, or do it here if none can start. */
+static void
+task_factorial_help(struct job *job, struct factorial *f)
+{
+	if (factorial_help(f, task_factorial_wake, f->ev) == 0)
+		return;
+	if (factorial_step(f, 0) == FACTORIAL_BIG)
+		factorial_big(f);
+	task_factorial_yield(job, f);
+}
+
+/* The product is complete: record it and finish the job. */
+static void
+task_factorial_done(struct job *job, struct factorial *f)
+{
+	job->result.yields = f->yields;
+	job->state = NULL;
+	job->result.value = factorial_finish(f, &job->result.digits);
+	job->result.ok = 1;
+}
+
 /* One slice of work, then back to the loop. */
 static void
 task_factorial_slice(evutil_socket_t fd, short what, void *arg)
@@ -174,17 +486,27 @@ task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 	struct factorial *f = job->state;
 
 	job_enter(job);
-	if (!factorial_step(f, job->task->opts->yield_every)) {
+	if (factorial_helping(f)) {
 		job_leave(job);
-		task_factorial_yield(job, f);
 		return;
 	}
-	job->result.yields = f->yields;
-	job->state = NULL;
-	job->result.value = factorial_finish(f, &job->result.digits);
-	job->result.ok = 1;
+	switch (factorial_step(f, job->task->opts->yield_every)) {
+	case FACTORIAL_MORE:
+		task_factorial_yield(job, f);
+		break;
+	case FACTORIAL_BIG:
+		task_factorial_help(job, f);
+		break;
+	case FACTORIAL_DONE:
+		if (!factorial_converted(f) &&
+		    factorial_help(f, task_factorial_wake, f->ev) == 0)
+			break;
+		task_factorial_done(job, f);
+		job_leave(job);
+		job_finish(job);
+		return;
+	}
 	job_leave(job);
-	job_finish(job);
 }
 
 static void
@@ -193,6 +515,7 @@ task_factorial_start(struct job *job)
 	struct factorial *f;
 
 	f = factorial_new(job->task->num.n);
+	factorial_set_big(f, FACTORIAL_BIG_LIMBS);
 	f->ev = event_new(job->base, -1, 0, task_factorial_slice, job);
 	f->polled = clock_now();
 	job->state = f;

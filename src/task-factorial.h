@@ -4,11 +4,31 @@
 
 #include <stddef.h>
 
+#include <gmp.h>
+
+/* What factorial_step says is next. */
+enum {
+	FACTORIAL_MORE,
+	FACTORIAL_DONE,
+	FACTORIAL_BIG,
+};
+
 struct factorial;
 
+typedef void (*factorial_wake_cb)(void *);
+
+size_t factorial_mpz_digits(mpz_srcptr);
 char *factorial_compute(unsigned long, size_t *);
+size_t factorial_compute_digits(unsigned long);
 struct factorial *factorial_new(unsigned long);
+void factorial_set_big(struct factorial *, size_t);
 int factorial_step(struct factorial *, unsigned);
+void factorial_big(struct factorial *);
+int factorial_help(struct factorial *, factorial_wake_cb, void *);
+int factorial_helping(struct factorial *);
+unsigned factorial_helpers(void);
+int factorial_converted(const struct factorial *);
+size_t factorial_digits(const struct factorial *);
 char *factorial_finish(struct factorial *, size_t *);
 void factorial_free(struct factorial *);
 

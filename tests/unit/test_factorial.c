@@ -9,8 +9,89 @@
 #include <string.h>
 
 #include <cmocka.h>
+#include <event2/event.h>
+#include <event2/thread.h>
+#include <gmp.h>
+#include <pthread.h>
+#include <time.h>
 
+#include "config.h"
+#include "daemon.h"
+#include "report.h"
+#include "run.h"
 #include "task-factorial.h"
+#include "task.h"
+
+/* Wakes from helper threads, for the thread that waits for them. */
+struct wakes {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	unsigned n;
+};
+
+static struct wakes wakes = {
+    PTHREAD_MUTEX_INITIALIZER, PTHREAD_COND_INITIALIZER, 0};
+
+static void
+wake(void *arg)
+{
+	struct wakes *w = arg;
+
+	pthread_mutex_lock(&w->lock);
+	w->n++;
+	pthread_cond_signal(&w->cond);
+	pthread_mutex_unlock(&w->lock);
+}
+
+/* Wait for the helper to wake us; its work is then done. */
+static void
+wait_wake(struct factorial *f, unsigned before)
+{
+	pthread_mutex_lock(&wakes.lock);
+	while (wakes.n == before)
+		pthread_cond_wait(&wakes.cond, &wakes.lock);
+	pthread_mutex_unlock(&wakes.lock);
+	assert_int_equal(wakes.n, before + 1);
+	assert_false(factorial_helping(f));
+}
+
+static unsigned
+wakes_now(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&wakes.lock);
+	n = wakes.n;
+	pthread_mutex_unlock(&wakes.lock);
+	return n;
+}
+
+/* Abandoned helpers finish and free what they hold (10 s at most). */
+static void
+wait_helpers(void)
+{
+	struct timespec ms = {0, 1000000};
+	unsigned i;
+
+	for (i = 0; i < 10000 && factorial_helpers() > 0; i++)
+		nanosleep(&ms, NULL);
+	assert_int_equal(factorial_helpers(), 0);
+}
+
+/* Step to the end, doing big multiplications inline. */
+static struct factorial *
+product(unsigned long n)
+{
+	struct factorial *f;
+	int rc;
+
+	f = factorial_new(n);
+	while ((rc = factorial_step(f, 1000000)) != FACTORIAL_DONE) {
+		if (rc == FACTORIAL_BIG)
+			factorial_big(f);
+	}
+	return f;
+}
 
 static void
 test_small_values(void **state)
@@ -107,6 +188,220 @@ test_yields_every_ten(void **state)
 	free(s);
 }
 
+/* The digit count without conversion is exact for every n up to 3000. */
+static void
+test_digits_without_conversion(void **state)
+{
+	struct factorial *f;
+	unsigned long n;
+	size_t d;
+	char *s;
+
+	for (n = 0; n <= 3000; n++) {
+		s = factorial_compute(n, &d);
+		assert_int_equal(factorial_compute_digits(n), strlen(s));
+		free(s);
+	}
+	for (n = 0; n <= 3000; n += 97) {
+		f = product(n);
+		d = factorial_digits(f);
+		s = factorial_finish(f, &d);
+		assert_int_equal(d, strlen(s));
+		free(s);
+	}
+}
+
+/* Around each power of ten, where mpz_sizeinbase can be one too many. */
+static void
+test_digits_at_powers_of_ten(void **state)
+{
+	mpz_t p, x;
+	size_t k;
+
+	mpz_init(p);
+	mpz_init(x);
+	for (k = 1; k <= 3000; k += k < 40 ? 1 : 37) {
+		mpz_ui_pow_ui(p, 10, k);
+		mpz_sub_ui(x, p, 1);
+		assert_int_equal(factorial_mpz_digits(x), k);
+		assert_int_equal(factorial_mpz_digits(p), k + 1);
+		mpz_add_ui(x, p, 1);
+		assert_int_equal(factorial_mpz_digits(x), k + 1);
+	}
+	mpz_set_ui(x, 1);
+	assert_int_equal(factorial_mpz_digits(x), 1);
+	mpz_set_ui(x, 9);
+	assert_int_equal(factorial_mpz_digits(x), 1);
+	mpz_clear(p);
+	mpz_clear(x);
+}
+
+/* A helper thread converts to exactly what mpz_get_str gives. */
+static void
+test_conversion_on_helper(void **state)
+{
+	static const unsigned long ns[] = {0, 1, 50, 1000, 100000};
+	struct factorial *f;
+	size_t i, d1, d2;
+	unsigned before;
+	char *a, *b;
+
+	for (i = 0; i < sizeof ns / sizeof ns[0]; i++) {
+		a = factorial_compute(ns[i], &d1);
+		f = product(ns[i]);
+		assert_false(factorial_converted(f));
+		before = wakes_now();
+		assert_int_equal(factorial_help(f, wake, &wakes), 0);
+		wait_wake(f, before);
+		assert_true(factorial_converted(f));
+		b = factorial_finish(f, &d2);
+		assert_string_equal(a, b);
+		assert_int_equal(d1, d2);
+		free(a);
+		free(b);
+	}
+	wait_helpers();
+}
+
+/* Big multiplications on helpers, or inline, change nothing. */
+static void
+test_big_on_helper(void **state)
+{
+	struct factorial *f;
+	unsigned bigs = 0, before;
+	size_t d1, d2;
+	char *a, *b;
+	int rc;
+
+	a = factorial_compute(20000, &d1);
+	f = factorial_new(20000);
+	factorial_set_big(f, 8);
+	while ((rc = factorial_step(f, 10)) != FACTORIAL_DONE) {
+		if (rc != FACTORIAL_BIG)
+			continue;
+		if (bigs++ % 2 == 0)
+			factorial_big(f);
+		else {
+			before = wakes_now();
+			assert_int_equal(factorial_help(f, wake, &wakes), 0);
+			wait_wake(f, before);
+		}
+	}
+	assert_true(bigs > 4);
+	b = factorial_finish(f, &d2);
+	assert_string_equal(a, b);
+	assert_int_equal(d1, d2);
+	free(a);
+	free(b);
+	wait_helpers();
+}
+
+/* Freed while its helper converts: no wake, and the helper frees it. */
+static void
+test_cancel_during_conversion(void **state)
+{
+	struct factorial *f;
+	unsigned before;
+
+	f = product(300000);
+	before = wakes_now();
+	assert_int_equal(factorial_help(f, wake, &wakes), 0);
+	assert_true(factorial_helping(f));
+	factorial_free(f);
+	wait_helpers();
+	assert_int_equal(wakes_now(), before);
+}
+
+/* Freed while its helper multiplies: the same. */
+static void
+test_cancel_during_big(void **state)
+{
+	struct factorial *f;
+	unsigned before;
+
+	f = factorial_new(300000);
+	factorial_set_big(f, 64);
+	while (factorial_step(f, 1000000) != FACTORIAL_BIG)
+		;
+	before = wakes_now();
+	assert_int_equal(factorial_help(f, wake, &wakes), 0);
+	factorial_free(f);
+	wait_helpers();
+	assert_int_equal(wakes_now(), before);
+}
+
+/* An async run stopped while a helper works: a cancelled task. */
+struct stopper {
+	struct event_base *base;
+	struct run *run;
+	struct event *poll;
+	int cancelled;
+	int done;
+};
+
+static void
+stopper_emit(const struct report_event *ev, void *arg)
+{
+	struct stopper *s = arg;
+
+	if (ev->type != REPORT_TASK_DONE)
+		return;
+	s->done++;
+	s->cancelled += ev->result->cancelled;
+}
+
+static void
+stopper_poll(evutil_socket_t fd, short what, void *arg)
+{
+	static const struct timeval ms = {0, 1000};
+	struct stopper *s = arg;
+
+	if (factorial_helpers() > 0)
+		run_stop(s->run, 0);
+	else
+		evtimer_add(s->poll, &ms);
+}
+
+static void
+stopper_done(struct run *run, void *arg)
+{
+	struct stopper *s = arg;
+
+	event_del(s->poll);
+	event_base_loopexit(s->base, NULL);
+}
+
+static void
+test_async_stop_while_helping(void **state)
+{
+	static const char yaml[] = "mode: async\nworkers: 1\n"
+	                           "tasks:\n  - factorial: 300000\n";
+	static const struct timeval ms = {0, 1000};
+	struct stopper s = {0};
+	struct report *report;
+	struct config *cf;
+	char *cause = NULL;
+
+	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
+		fail_msg("%s", cause);
+	s.base = daemon_base_new();
+	report = report_new();
+	report_add(report, stopper_emit, NULL, NULL, &s);
+	s.run = run_new(s.base, cf, report, 1);
+	s.poll = evtimer_new(s.base, stopper_poll, &s);
+	evtimer_add(s.poll, &ms);
+	run_start(s.run, stopper_done, &s);
+	event_base_dispatch(s.base);
+	assert_int_equal(s.done, 1);
+	assert_int_equal(s.cancelled, 1);
+	event_free(s.poll);
+	run_free(s.run);
+	report_free(report);
+	config_free(cf);
+	event_base_free(s.base);
+	wait_helpers();
+}
+
 static void
 test_free_unfinished(void **state)
 {
@@ -128,7 +423,16 @@ main(void)
 	    cmocka_unit_test(test_steps_match),
 	    cmocka_unit_test(test_yields_every_ten),
 	    cmocka_unit_test(test_free_unfinished),
+	    cmocka_unit_test(test_digits_without_conversion),
+	    cmocka_unit_test(test_digits_at_powers_of_ten),
+	    cmocka_unit_test(test_conversion_on_helper),
+	    cmocka_unit_test(test_big_on_helper),
+	    cmocka_unit_test(test_cancel_during_conversion),
+	    cmocka_unit_test(test_cancel_during_big),
+	    cmocka_unit_test(test_async_stop_while_helping),
 	};
 
+	/* Helpers wake the loop from their own threads. */
+	evthread_use_pthreads();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
