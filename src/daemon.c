@@ -174,6 +174,8 @@ daemon_report(struct daemon *d)
 		free(cause);
 		return -1;
 	}
+	/* The timeline and the summary need no values, only counts. */
+	report_set_values(d->report, !o->quiet || o->results != NULL);
 	return 0;
 }
 

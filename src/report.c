@@ -24,6 +24,7 @@ struct report {
 	struct report_sink **tail;
 	pthread_mutex_t lock;
 	int autoflush;
+	int novalues;
 };
 
 static const char *const report_names[] = {
@@ -109,6 +110,20 @@ int
 report_listening(const struct report *r)
 {
 	return r->sinks != NULL;
+}
+
+/* No sink prints task values (quiet without results): say so. */
+void
+report_set_values(struct report *r, int on)
+{
+	r->novalues = !on;
+}
+
+/* Whether a sink prints values: a factorial converts only then. */
+int
+report_values(const struct report *r)
+{
+	return r->sinks != NULL && !r->novalues;
 }
 
 /* Stamp an event with the wall time and hand it to every sink. */

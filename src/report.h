@@ -55,6 +55,8 @@ void report_free(struct report *);
 void report_add(
     struct report *, report_emit_cb, report_flush_cb, report_free_cb, void *);
 int report_listening(const struct report *);
+void report_set_values(struct report *, int);
+int report_values(const struct report *);
 void report_emit(struct report *, struct report_event *);
 void report_flush(struct report *);
 void report_set_autoflush(struct report *, int);

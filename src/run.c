@@ -291,6 +291,13 @@ job_leave(struct job *job)
 	r->block(&b, r->block_arg);
 }
 
+/* Does any sink print the task's value (a factorial's digits)? */
+int
+job_wants_value(const struct job *job)
+{
+	return report_values(job->run->report);
+}
+
 /* The loop's libcurl multi handle, made when a url task first needs it. */
 struct fetch_loop *
 job_fetch_loop(struct job *job)

@@ -66,6 +66,7 @@ void job_fail(struct job *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 const struct config *job_config(const struct job *);
 struct fetch_loop *job_fetch_loop(struct job *);
+int job_wants_value(const struct job *);
 void job_retrying(struct job *, double);
 void job_enter(struct job *);
 void job_leave(struct job *);
