@@ -422,11 +422,16 @@ factorial_free(struct factorial *f)
 	factorial_release(f);
 }
 
+/* The value as digits when a sink prints it, else only their count. */
 static void
 task_factorial_run(struct job *job)
 {
-	job->result.value =
-	    factorial_compute(job->task->num.n, &job->result.digits);
+	unsigned long n = job->task->num.n;
+
+	if (job_wants_value(job))
+		job->result.value = factorial_compute(n, &job->result.digits);
+	else
+		job->result.digits = factorial_compute_digits(n);
 	job->result.ok = 1;
 }
 
@@ -474,7 +479,12 @@ task_factorial_done(struct job *job, struct factorial *f)
 {
 	job->result.yields = f->yields;
 	job->state = NULL;
-	job->result.value = factorial_finish(f, &job->result.digits);
+	if (job_wants_value(job))
+		job->result.value = factorial_finish(f, &job->result.digits);
+	else {
+		job->result.digits = factorial_digits(f);
+		factorial_free(f);
+	}
 	job->result.ok = 1;
 }
 
@@ -498,7 +508,7 @@ task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 		task_factorial_help(job, f);
 		break;
 	case FACTORIAL_DONE:
-		if (!factorial_converted(f) &&
+		if (job_wants_value(job) && !factorial_converted(f) &&
 		    factorial_help(f, task_factorial_wake, f->ev) == 0)
 			break;
 		task_factorial_done(job, f);

@@ -337,6 +337,8 @@ struct stopper {
 	struct event *poll;
 	int cancelled;
 	int done;
+	int values;
+	size_t digits;
 };
 
 static void
@@ -348,6 +350,8 @@ stopper_emit(const struct report_event *ev, void *arg)
 		return;
 	s->done++;
 	s->cancelled += ev->result->cancelled;
+	s->values += ev->result->value != NULL;
+	s->digits = ev->result->digits;
 }
 
 static void
@@ -369,6 +373,46 @@ stopper_done(struct run *run, void *arg)
 
 	event_del(s->poll);
 	event_base_loopexit(s->base, NULL);
+}
+
+/* With no sink printing values, a run records digits and no value. */
+static void
+test_no_values_no_conversion(void **state)
+{
+	static const char *const modes[] = {"sync", "async", "threads"};
+	struct stopper s;
+	struct report *report;
+	struct config *cf;
+	char *cause = NULL, yaml[128];
+	size_t m;
+
+	for (m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+		snprintf(yaml, sizeof yaml,
+		    "mode: %s\nworkers: 2\n"
+		    "tasks:\n  - factorial: 1000\n  - factorial: 3000\n",
+		    modes[m]);
+		if (config_load_buffer(
+		        "t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
+			fail_msg("%s", cause);
+		memset(&s, 0, sizeof s);
+		s.base = daemon_base_new();
+		report = report_new();
+		report_add(report, stopper_emit, NULL, NULL, &s);
+		report_set_values(report, 0);
+		s.run = run_new(s.base, cf, report, 1);
+		s.poll = evtimer_new(s.base, stopper_poll, &s);
+		run_start(s.run, stopper_done, &s);
+		event_base_dispatch(s.base);
+		assert_int_equal(s.done, 2);
+		assert_int_equal(s.values, 0);
+		assert_true(s.digits == 2568 || s.digits == 9131);
+		event_free(s.poll);
+		run_free(s.run);
+		report_free(report);
+		config_free(cf);
+		event_base_free(s.base);
+	}
+	wait_helpers();
 }
 
 static void
@@ -430,6 +474,7 @@ main(void)
 	    cmocka_unit_test(test_cancel_during_conversion),
 	    cmocka_unit_test(test_cancel_during_big),
 	    cmocka_unit_test(test_async_stop_while_helping),
+	    cmocka_unit_test(test_no_values_no_conversion),
 	};
 
 	/* Helpers wake the loop from their own threads. */
