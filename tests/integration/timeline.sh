@@ -70,12 +70,12 @@ tasks:
   - factorial: 500000
     yield_every: 1000000
 YAML
-"$ASYNCDEMO" -v --block-threshold 2ms -c "$tmp/block.yaml" > "$tmp/block.out" \
+"$ASYNCDEMO" -v --block-threshold 1ms -c "$tmp/block.yaml" > "$tmp/block.out" \
     2> "$tmp/block.err" || fail "blocking run exit $?"
 grep -Eq '^asyncdemo: event loop blocked [0-9.]+ s by task 2 \(factorial 500000\); [01] ready tasks? waited$' \
     "$tmp/block.err" || fail "no blocked warning: $(cat "$tmp/block.err")"
 pass "a factorial that holds the loop is named with -v"
-"$ASYNCDEMO" --block-threshold 2ms -c "$tmp/block.yaml" > /dev/null \
+"$ASYNCDEMO" --block-threshold 1ms -c "$tmp/block.yaml" > /dev/null \
     2> "$tmp/block.err" || fail "blocking run exit $?"
 [ -s "$tmp/block.err" ] && fail "warned without -v: $(cat "$tmp/block.err")"
 pass "without -v it says nothing"
