@@ -462,11 +462,28 @@ task_factorial_wake(void *arg)
 	event_active(arg, EV_TIMEOUT, 0);
 }
 
+/*
+ * Start a helper. Its event waits first as a timer that never comes due,
+ * so that a loop with nothing else to wait for waits for the wake (added
+ * after the wake, the timer would cancel it).
+ */
+static int
+task_factorial_wait(struct factorial *f)
+{
+	static const struct timeval forever = {365 * 24 * 3600, 0};
+
+	event_add(f->ev, &forever);
+	if (factorial_help(f, task_factorial_wake, f->ev) == 0)
+		return 0;
+	event_del(f->ev);
+	return -1;
+}
+
 /* Hand the next work to a helper, or do it here if none can start. */
 static void
 task_factorial_help(struct job *job, struct factorial *f)
 {
-	if (factorial_help(f, task_factorial_wake, f->ev) == 0)
+	if (task_factorial_wait(f) == 0)
 		return;
 	if (factorial_step(f, 0) == FACTORIAL_BIG)
 		factorial_big(f);
@@ -509,7 +526,7 @@ task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 		break;
 	case FACTORIAL_DONE:
 		if (job_wants_value(job) && !factorial_converted(f) &&
-		    factorial_help(f, task_factorial_wake, f->ev) == 0)
+		    task_factorial_wait(f) == 0)
 			break;
 		task_factorial_done(job, f);
 		job_leave(job);

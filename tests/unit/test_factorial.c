@@ -339,6 +339,7 @@ struct stopper {
 	int done;
 	int values;
 	size_t digits;
+	int finished;
 };
 
 static void
@@ -371,6 +372,7 @@ stopper_done(struct run *run, void *arg)
 {
 	struct stopper *s = arg;
 
+	s->finished = 1;
 	event_del(s->poll);
 	event_base_loopexit(s->base, NULL);
 }
@@ -412,6 +414,39 @@ test_no_values_no_conversion(void **state)
 		config_free(cf);
 		event_base_free(s.base);
 	}
+	wait_helpers();
+}
+
+/*
+ * An async run whose only task waits for helpers (its big multiplications)
+ * and no sink: the loop, with nothing else pending, waits for them
+ * instead of returning early.
+ */
+static void
+test_async_waits_for_helper(void **state)
+{
+	static const char yaml[] = "mode: async\nworkers: 1\n"
+	                           "tasks:\n  - factorial: 100000\n";
+	struct stopper s = {0};
+	struct report *report;
+	struct config *cf;
+	char *cause = NULL;
+
+	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
+		fail_msg("%s", cause);
+	s.base = daemon_base_new();
+	report = report_new();
+	s.run = run_new(s.base, cf, report, 1);
+	s.poll = evtimer_new(s.base, stopper_poll, &s);
+	run_start(s.run, stopper_done, &s);
+	event_base_dispatch(s.base);
+	assert_int_equal(s.finished, 1);
+	assert_int_equal(run_ok(s.run), 1);
+	event_free(s.poll);
+	run_free(s.run);
+	report_free(report);
+	config_free(cf);
+	event_base_free(s.base);
 	wait_helpers();
 }
 
@@ -475,6 +510,7 @@ main(void)
 	    cmocka_unit_test(test_cancel_during_big),
 	    cmocka_unit_test(test_async_stop_while_helping),
 	    cmocka_unit_test(test_no_values_no_conversion),
+	    cmocka_unit_test(test_async_waits_for_helper),
 	};
 
 	/* Helpers wake the loop from their own threads. */
