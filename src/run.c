@@ -424,6 +424,11 @@ run_job_end(struct job *job)
 	if (r->cf->mode == MODE_THREADS)
 		pthread_mutex_unlock(&r->lock);
 	run_emit(r, REPORT_TASK_DONE, w, job);
+	/* Nothing of this task may fire on the job's next one. */
+	if (job->soon != NULL)
+		evtimer_del(job->soon);
+	if (job->timer != NULL)
+		evtimer_del(job->timer);
 	result_clear(&job->result);
 	w->job = NULL;
 }

@@ -77,6 +77,17 @@ done(struct run *run, void *arg)
 	event_base_loopexit(fx->base, NULL);
 }
 
+/* As done, but let a last turn run: anything left pending would fire. */
+static void
+done_cb_exit(struct run *run, void *arg)
+{
+	struct fixture *fx = arg;
+	struct timeval tv = {0, 20000};
+
+	fx->elapsed = run_elapsed(run);
+	event_base_loopexit(fx->base, &tv);
+}
+
 /* Load yaml, run it to the end, and keep every event. */
 static struct fixture *
 run_yaml(const char *yaml)
@@ -326,6 +337,31 @@ test_stop_cancels(void **state)
 	fixture_free(fx);
 }
 
+/*
+ * A task that finishes on the next turn (a missing file), cancelled
+ * before that turn: it is reported once, and nothing of it fires later
+ * on the worker's job (which the worker keeps for its next task).
+ */
+static void
+test_stop_before_finish_soon(void **state)
+{
+	struct fixture *fx;
+	size_t i, done = 0;
+
+	fx = run_yaml("mode: async\nworkers: 2\ntasks:\n"
+	              "  - file: /nonexistent/a\n  - file: /nonexistent/b\n"
+	              "  - delay: 0.01\n");
+	run_start(fx->run, done_cb_exit, fx);
+	run_stop(fx->run, 0);
+	event_base_dispatch(fx->base);
+	for (i = 0; i < fx->cap.n; i++)
+		done += fx->cap.ev[i].type == REPORT_TASK_DONE;
+	assert_int_equal(done, 2);
+	assert_int_equal(run_failed(fx->run), 2);
+	assert_int_equal(run_ok(fx->run), 0);
+	fixture_free(fx);
+}
+
 /* Many workers and tasks: all done, on time. */
 static void
 test_many_async(void **state)
@@ -360,6 +396,7 @@ main(void)
 	    cmocka_unit_test(test_failure_goes_on),
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_stop_cancels),
+	    cmocka_unit_test(test_stop_before_finish_soon),
 	    cmocka_unit_test(test_many_async),
 	};
 
