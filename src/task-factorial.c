@@ -37,6 +37,9 @@
 /* Stack for a helper thread: GMP's temporaries are on the heap. */
 #define FACTORIAL_STACK (256 * 1024)
 
+/* Digits from which a helper converts the two halves on two threads. */
+#define FACTORIAL_SPLIT 100000
+
 enum factorial_helper {
 	FACTORIAL_IDLE,
 	FACTORIAL_BUSY,
@@ -96,6 +99,66 @@ factorial_mpz_digits(mpz_srcptr x)
 	below = mpz_cmp(x, p) < 0;
 	mpz_clear(p);
 	return below ? d - 1 : d;
+}
+
+/* The low half of a split conversion, on its own thread. */
+struct factorial_half {
+	mpz_t r;
+	char *s;
+};
+
+static void *
+factorial_convert_half(void *arg)
+{
+	struct factorial_half *h = arg;
+
+	h->s = mpz_get_str(NULL, 10, h->r);
+	return NULL;
+}
+
+/*
+ * x >= 0 in decimal. A long one is split at 10^k, k half its digits: the
+ * low half is converted on a second thread (zero-padded to k digits)
+ * while this one converts the high half.
+ */
+char *
+factorial_mpz_string(mpz_srcptr x)
+{
+	struct factorial_half h;
+	pthread_attr_t attr;
+	pthread_t t;
+	size_t d, k, hi, lo;
+	mpz_t q;
+	char *s, *hs;
+	int error;
+
+	if ((d = mpz_sizeinbase(x, 10)) < FACTORIAL_SPLIT)
+		return mpz_get_str(NULL, 10, x);
+	k = d / 2;
+	mpz_init(q);
+	mpz_init(h.r);
+	mpz_ui_pow_ui(q, 10, k);
+	mpz_tdiv_qr(q, h.r, x, q);
+	pthread_attr_init(&attr);
+	pthread_attr_setstacksize(&attr, FACTORIAL_STACK);
+	error = pthread_create(&t, &attr, factorial_convert_half, &h);
+	pthread_attr_destroy(&attr);
+	if (error != 0)
+		factorial_convert_half(&h);
+	hs = mpz_get_str(NULL, 10, q);
+	if (error == 0)
+		pthread_join(t, NULL);
+	hi = strlen(hs);
+	lo = strlen(h.s);
+	s = xmalloc(hi + k + 1);
+	memcpy(s, hs, hi);
+	memset(s + hi, '0', k - lo);
+	memcpy(s + hi + k - lo, h.s, lo + 1);
+	free(hs);
+	free(h.s);
+	mpz_clear(h.r);
+	mpz_clear(q);
+	return s;
 }
 
 /* n! as a decimal string, with its digit count. */
@@ -289,7 +352,7 @@ factorial_helper(void *arg)
 	int abandoned;
 
 	if (factorial_complete(f))
-		value = mpz_get_str(NULL, 10, f->leaf);
+		value = factorial_mpz_string(f->leaf);
 	else
 		factorial_big(f);
 	pthread_mutex_lock(&f->lock);

@@ -236,6 +236,42 @@ test_digits_at_powers_of_ten(void **state)
 	mpz_clear(x);
 }
 
+/* A conversion split in two halves gives what mpz_get_str gives. */
+static void
+test_split_conversion(void **state)
+{
+	static const unsigned long ks[] = {99999, 100000, 100001, 123457};
+	mpz_t x;
+	size_t i, j;
+	char *a, *b;
+
+	mpz_init(x);
+	for (i = 0; i < sizeof ks / sizeof ks[0]; i++) {
+		for (j = 0; j < 4; j++) {
+			/* 10^k - 1, 10^k, 10^k + 1, and 10^k + 10^(k/2 - 1). */
+			mpz_ui_pow_ui(x, 10, ks[i]);
+			if (j == 0)
+				mpz_sub_ui(x, x, 1);
+			else if (j == 2)
+				mpz_add_ui(x, x, 1);
+			else if (j == 3) {
+				mpz_t y;
+
+				mpz_init(y);
+				mpz_ui_pow_ui(y, 10, ks[i] / 2 - 1);
+				mpz_add(x, x, y);
+				mpz_clear(y);
+			}
+			a = mpz_get_str(NULL, 10, x);
+			b = factorial_mpz_string(x);
+			assert_string_equal(a, b);
+			free(a);
+			free(b);
+		}
+	}
+	mpz_clear(x);
+}
+
 /* A helper thread converts to exactly what mpz_get_str gives. */
 static void
 test_conversion_on_helper(void **state)
@@ -312,17 +348,19 @@ test_cancel_during_conversion(void **state)
 	assert_int_equal(wakes_now(), before);
 }
 
-/* Freed while its helper multiplies: the same. */
+/* Freed while its helper multiplies (numbers of 20000 limbs): the same. */
 static void
 test_cancel_during_big(void **state)
 {
 	struct factorial *f;
 	unsigned before;
+	int rc;
 
 	f = factorial_new(300000);
-	factorial_set_big(f, 64);
-	while (factorial_step(f, 1000000) != FACTORIAL_BIG)
+	factorial_set_big(f, 20000);
+	while ((rc = factorial_step(f, 1000000)) == FACTORIAL_MORE)
 		;
+	assert_int_equal(rc, FACTORIAL_BIG);
 	before = wakes_now();
 	assert_int_equal(factorial_help(f, wake, &wakes), 0);
 	factorial_free(f);
@@ -504,6 +542,7 @@ main(void)
 	    cmocka_unit_test(test_free_unfinished),
 	    cmocka_unit_test(test_digits_without_conversion),
 	    cmocka_unit_test(test_digits_at_powers_of_ten),
+	    cmocka_unit_test(test_split_conversion),
 	    cmocka_unit_test(test_conversion_on_helper),
 	    cmocka_unit_test(test_big_on_helper),
 	    cmocka_unit_test(test_cancel_during_conversion),
