@@ -13,6 +13,7 @@ workers=${LOAD_WORKERS:-200}
 command -v python3 > /dev/null || fail "python3 is needed for the flaky server"
 
 stop_flaky() {
+	[ -n "${flaky_pid:-}" ] || return 0
 	kill "$flaky_pid" 2>/dev/null
 	wait "$flaky_pid" 2>/dev/null
 }
@@ -27,7 +28,11 @@ random16() {
 	od -An -N2 -tu2 /dev/urandom | tr -d ' '
 }
 
-for mode in async threads; do
+# stop_at_random MODE: a loaded run, SIGTERM once a random share (5% to
+# 60%) of its tasks finished; the exit status in $rc. Fails (1) when the run
+# ended before the signal, as on a machine so busy that this shell did not
+# get to send it in time; a crash ends the test.
+stop_at_random() {
 	python3 "$top_srcdir/tests/integration/flaky_server.py" --fail 0.1 \
 	    --delay 0.2 --log "$tmp/flaky.log" > "$tmp/flaky.out" 2> "$tmp/flaky.err" &
 	flaky_pid=$!
@@ -45,29 +50,37 @@ for mode in async threads; do
 			i=$((i + 1))
 		done
 	} > "$tmp/load.yaml"
-
-	# The moment: once a random share (5% to 80%) of the tasks finished.
-	target=$(( tasks / 20 + $(random16) * (tasks * 3 / 4) / 65536 ))
+	target=$((tasks / 20 + $(random16) * (tasks * 11 / 20) / 65536))
 	rm -f "$tmp/results.jsonl"
-	"$ASYNCDEMO" -j -m $mode -p "$tmp/d.pid" -o "$tmp/results.jsonl" \
+	"$ASYNCDEMO" -j -m $1 -p "$tmp/d.pid" -o "$tmp/results.jsonl" \
 	    -c "$tmp/load.yaml" > "$tmp/out.jsonl" 2> "$tmp/err" &
 	pid=$!
 	i=0
 	while [ "$(cat "$tmp/results.jsonl" 2>/dev/null | wc -l)" -lt $target ]; do
 		i=$((i + 1))
-		[ $i -gt 1200 ] && fail "$mode: $target results never came"
-		kill -0 $pid 2>/dev/null || fail "$mode: the run ended early"
+		[ $i -gt 1200 ] && fail "$1: $target results never came"
+		kill -0 $pid 2>/dev/null || break
 		sleep 0.05
 	done
-	kill -TERM $pid
+	kill -TERM $pid 2>/dev/null
 	wait $pid
 	rc=$?
 	pid=
 	stop_flaky
+	[ $rc -le 1 ] || fail "$1: exit $rc: $(tail -3 "$tmp/err")"
+	[ "$(wc -l < "$tmp/results.jsonl")" -lt "$tasks" ]
+}
+
+for mode in async threads; do
+	try=1
+	until stop_at_random $mode; do
+		[ $try -ge 3 ] && fail "$mode: three runs ended before the stop"
+		pass "NOTE: $mode: the run ended before the stop came; again"
+		try=$((try + 1))
+	done
 
 	r="$tmp/results.jsonl"
 	n=$(wc -l < "$r")
-	[ "$n" -lt "$tasks" ] || fail "$mode: the stop came too late to stop anything"
 	[ "$(tail -c 1 "$r" | od -An -c | tr -d ' ')" = '\n' ] ||
 	    fail "$mode: the last line is not whole"
 	expect "$mode: every line is JSON" "$(jq -c . "$r" | wc -l)" "$n"
