@@ -176,6 +176,21 @@ factorial_compute(unsigned long n, size_t *digits)
 	return s;
 }
 
+/* n! as a decimal string converted on two threads, with its digit count. */
+char *
+factorial_compute_split(unsigned long n, size_t *digits)
+{
+	mpz_t x;
+	char *s;
+
+	mpz_init(x);
+	mpz_fac_ui(x, n);
+	s = factorial_mpz_string(x);
+	mpz_clear(x);
+	*digits = strlen(s);
+	return s;
+}
+
 /* The digit count of n!, without the decimal conversion. */
 size_t
 factorial_compute_digits(unsigned long n)
@@ -485,16 +500,22 @@ factorial_free(struct factorial *f)
 	factorial_release(f);
 }
 
-/* The value as digits when a sink prints it, else only their count. */
+/*
+ * The value as digits when a sink prints it, else only their count. The
+ * threads mode, parallel already, converts a long value on two threads.
+ */
 static void
 task_factorial_run(struct job *job)
 {
 	unsigned long n = job->task->num.n;
+	size_t *d = &job->result.digits;
 
-	if (job_wants_value(job))
-		job->result.value = factorial_compute(n, &job->result.digits);
+	if (!job_wants_value(job))
+		*d = factorial_compute_digits(n);
+	else if (job_config(job)->mode == MODE_THREADS)
+		job->result.value = factorial_compute_split(n, d);
 	else
-		job->result.digits = factorial_compute_digits(n);
+		job->result.value = factorial_compute(n, d);
 	job->result.ok = 1;
 }
 

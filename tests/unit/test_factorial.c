@@ -270,6 +270,12 @@ test_split_conversion(void **state)
 		}
 	}
 	mpz_clear(x);
+	a = factorial_compute(100000, &i);
+	b = factorial_compute_split(100000, &j);
+	assert_string_equal(a, b);
+	assert_int_equal(i, j);
+	free(a);
+	free(b);
 }
 
 /* A helper thread converts to exactly what mpz_get_str gives. */
