@@ -5,6 +5,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/resource.h>
+
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -57,6 +59,21 @@ struct daemon {
 };
 
 static void daemon_start_run(struct daemon *);
+
+/*
+ * As many descriptors as the hard limit allows: a thousand url workers
+ * and the status endpoint's clients need more than the usual 1,024.
+ */
+void
+daemon_raise_nofile(void)
+{
+	struct rlimit rl;
+
+	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+		rl.rlim_cur = rl.rlim_max;
+		(void)setrlimit(RLIMIT_NOFILE, &rl);
+	}
+}
 
 /* A loop with precise timers: libevent's default clock is coarse (ms). */
 struct event_base *
@@ -513,6 +530,7 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
+	daemon_raise_nofile();
 	d->base = daemon_base_new();
 	if (daemon_report(d) != 0)
 		return EX_TEMPFAIL;

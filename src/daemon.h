@@ -31,6 +31,7 @@ struct daemon_opts {
 };
 
 struct event_base *daemon_base_new(void);
+void daemon_raise_nofile(void);
 int daemon_load(const struct daemon_opts *, struct config **);
 int daemon_main(struct config *, struct daemon_opts *);
 

@@ -7,7 +7,6 @@
 
 #include <sys/types.h>
 #include <sys/queue.h>
-#include <sys/resource.h>
 #include <sys/socket.h>
 
 #include <errno.h>
@@ -782,18 +781,6 @@ serve_listen(struct serve *srv, const char *addrport)
 	return 0;
 }
 
-/* Allows as many connections as the hard limit on descriptors does. */
-static void
-serve_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
 static void
 serve_signal(evutil_socket_t sig, short what, void *arg)
 {
@@ -878,7 +865,7 @@ serve_main(const char *addrport)
 	int status;
 
 	signal(SIGPIPE, SIG_IGN);
-	serve_raise_nofile();
+	daemon_raise_nofile();
 	srv = serve_new();
 	if ((status = serve_listen(srv, addrport)) == 0) {
 		srv->sigint = serve_signal_add(srv, SIGINT);

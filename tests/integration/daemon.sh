@@ -112,3 +112,15 @@ expect "finished and cancelled" \
     "$(jqf -s -c 'map(select(.event == "task_done")) | sort_by(.task) | map([.task, .ok, (.cancelled // false)])' "$tmp/mid-results.jsonl")" \
     "[[1,true,false],[2,true,false],[3,false,true],[4,false,true]]"
 expect "run_done written" "$(jqf -c 'select(.event == "run_done") | [.ok, .failed]' "$tmp/mid.jsonl")" "[2,2]"
+
+# The soft limit on descriptors rises to the hard one (url workers need them).
+hard=$(ulimit -Hn)
+if [ "$hard" != unlimited ] && [ "$hard" -gt 256 ]; then
+	printf 'tasks:\n  - delay: 0.5\n' > "$tmp/nofile.yaml"
+	(ulimit -Sn 256; exec "$ASYNCDEMO" -q -c "$tmp/nofile.yaml") &
+	pid=$!
+	sleep 0.2
+	soft=$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")
+	wait "$pid"
+	expect "soft descriptor limit raised to the hard one" "$soft" "$hard"
+fi
