@@ -354,6 +354,27 @@ daemon_stop(struct daemon *d, int sig)
 	run_stop(d->run, d->stopping > 1 ? 0 : d->cf->shutdown_timeout);
 }
 
+/*
+ * A task list with url tasks needs libcurl, which loads on first use: load
+ * it before the list is taken, so that a missing one is said at once.
+ */
+static int
+daemon_can_run(const struct config *cf)
+{
+	char *cause;
+	size_t i;
+
+	for (i = 0; i < cf->ntasks; i++) {
+		if (cf->tasks[i].kind == TASK_URL)
+			break;
+	}
+	if (i == cf->ntasks || fetch_available(&cause) == 0)
+		return 0;
+	log_warnx("%s: %s", cf->path, cause);
+	free(cause);
+	return -1;
+}
+
 /* SIGHUP: read the file again; keep the running list if it is bad. */
 static void
 daemon_reload(struct daemon *d)
@@ -361,6 +382,12 @@ daemon_reload(struct daemon *d)
 	struct config *cf;
 
 	if (daemon_load(d->opts, &cf) != 0) {
+		log_warnx("reload of %s failed: keeping the running task list",
+		    d->opts->file);
+		return;
+	}
+	if (daemon_can_run(cf) != 0) {
+		config_free(cf);
 		log_warnx("reload of %s failed: keeping the running task list",
 		    d->opts->file);
 		return;
@@ -530,6 +557,8 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
+	if (daemon_can_run(d->cf) != 0)
+		return EX_TEMPFAIL;
 	daemon_raise_nofile();
 	d->base = daemon_base_new();
 	if (daemon_report(d) != 0)

@@ -135,34 +135,63 @@ static struct {
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static int fetch_loaded;
+static char fetch_load_error[512];
 
+/* ASYNCDEMO_LIBCURL names another libcurl to load, if set. */
 static void
 fetch_load(void)
 {
 	const curl_version_info_data *v;
+	const char *name = getenv("ASYNCDEMO_LIBCURL");
 	void *lib, *sym;
 
-	if ((lib = dlopen(LIBCURL_SONAME, RTLD_NOW | RTLD_LOCAL)) == NULL)
-		fatalx("cannot load libcurl: %s", dlerror());
+	if (name == NULL || *name == '\0')
+		name = LIBCURL_SONAME;
+	if ((lib = dlopen(name, RTLD_NOW | RTLD_LOCAL)) == NULL) {
+		snprintf(fetch_load_error, sizeof fetch_load_error,
+		    "url tasks need libcurl: %s", dlerror());
+		return;
+	}
 #define FETCH_CURL_SYMBOL(f)                                                   \
-	if ((sym = dlsym(lib, "curl_" #f)) == NULL)                            \
-		fatalx("%s: no curl_%s", LIBCURL_SONAME, #f);                  \
+	if ((sym = dlsym(lib, "curl_" #f)) == NULL) {                          \
+		snprintf(fetch_load_error, sizeof fetch_load_error,            \
+		    "url tasks need libcurl: %s has no curl_%s", name, #f);    \
+		dlclose(lib);                                                  \
+		return;                                                        \
+	}                                                                      \
 	memcpy(&libcurl.f, &sym, sizeof sym);
 	FETCH_CURL_CALLS(FETCH_CURL_SYMBOL)
 #undef FETCH_CURL_SYMBOL
-	if (libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK)
-		fatalx("curl_global_init failed");
+	if (libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
+		snprintf(fetch_load_error, sizeof fetch_load_error,
+		    "url tasks need libcurl: curl_global_init failed");
+		return;
+	}
 	v = libcurl.version_info(CURLVERSION_NOW);
 	if (~v->features & CURL_VERSION_ASYNCHDNS)
 		log_warnx("libcurl %s lacks asynchronous DNS", v->version);
 	fetch_loaded = 1;
 }
 
+/* Load libcurl if it is not yet: 0, or -1 with why it cannot be. */
+int
+fetch_available(char **cause)
+{
+	pthread_once(&fetch_once, fetch_load);
+	if (fetch_loaded)
+		return 0;
+	*cause = xstrdup(fetch_load_error);
+	return -1;
+}
+
 /* Load and set libcurl up on first use, from any thread. */
 static void
 fetch_init(void)
 {
-	pthread_once(&fetch_once, fetch_load);
+	char *cause;
+
+	if (fetch_available(&cause) != 0)
+		fatalx("%s", cause);
 }
 
 /* This thread's handle for fetch_blocking. */

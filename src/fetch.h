@@ -29,7 +29,11 @@ struct fetch_result {
  */
 typedef void (*fetch_cb)(struct fetch_result *, void *);
 
-/* libcurl loads on first use; once at the end, free what it holds. */
+/*
+ * libcurl loads on first use; fetch_available loads it now, or says why
+ * it cannot. Once at the end, fetch_global_free frees what it holds.
+ */
+int fetch_available(char **);
 void fetch_global_free(void);
 const char *fetch_user_agent(void);
 void fetch_result_clear(struct fetch_result *);

@@ -32,3 +32,15 @@ printf 'name: u\nmode: threads\nworkers: 3\ntasks:\n  - url: %s/\n  - url: %s/\n
 "$ASYNCDEMO" -j -c "$tmp/t.yaml" > "$tmp/t.jsonl" || fail "threads url run failed"
 expect "three threads load it once and all fetch" \
     "$(jqf -s '[.[] | select(.event == "task_done" and .result == 200)] | length' "$tmp/t.jsonl")" 3
+
+# Without a libcurl to load, a task list with url tasks cannot start (75)
+# and says why; -n and a list without urls do not need it.
+ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -q -c "$tmp/u.yaml" 2> "$tmp/nocurl.err"
+expect "no libcurl: exit 75" "$?" 75
+grep -q "u.yaml: url tasks need libcurl: libnot-there.so.9" "$tmp/nocurl.err" ||
+	fail "no libcurl: message was: $(cat "$tmp/nocurl.err")"
+pass "no libcurl: the file and the library named"
+ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -n -c "$tmp/u.yaml" > /dev/null
+expect "no libcurl: -n still plans" "$?" 0
+ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -q -c "$tmp/d.yaml"
+expect "no libcurl: delays and factorials still run" "$?" 0
