@@ -1375,6 +1375,7 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	tc->t.index = (uint32_t)cf->ntasks + 1;
 	tc->t.opts = &cf->defaults;
 	cf->tasks[cf->ntasks++] = tc->t;
+	cf->nkind[tc->t.kind]++;
 	if (tc->set == 0)
 		return;
 	if (p->noverrides == p->overcap) {
@@ -1425,6 +1426,7 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 	/* A list of the mapping's own replaces one that a merge brought. */
 	while (cf->ntasks > 0) {
 		cf->ntasks--;
+		cf->nkind[cf->tasks[cf->ntasks].kind]--;
 		free(cf->tasks[cf->ntasks].str);
 		free(cf->tasks[cf->ntasks].name);
 	}

@@ -63,6 +63,7 @@ struct config {
 	struct task_opts defaults;
 	struct task *tasks;
 	size_t ntasks;
+	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
 };
 
 int config_load(const char *, struct config **, char **);

@@ -362,13 +362,8 @@ static int
 daemon_can_run(const struct config *cf)
 {
 	char *cause;
-	size_t i;
 
-	for (i = 0; i < cf->ntasks; i++) {
-		if (cf->tasks[i].kind == TASK_URL)
-			break;
-	}
-	if (i == cf->ntasks || fetch_available(&cause) == 0)
+	if (cf->nkind[TASK_URL] == 0 || fetch_available(&cause) == 0)
 		return 0;
 	log_warnx("%s: %s", cf->path, cause);
 	free(cause);

@@ -402,6 +402,27 @@ test_suggest(void **state)
 }
 
 /* A million tasks load in bounded memory: the task struct stays small. */
+/* Tasks of each kind are counted, also when a list replaces a merged one. */
+static void
+test_kind_counts(void **state)
+{
+	struct config *cf;
+
+	cf = load("tasks:\n  - delay: 1\n  - url: http://a/\n"
+	          "  - url: http://b/\n  - file: f\n");
+	assert_int_equal(cf->nkind[TASK_DELAY], 1);
+	assert_int_equal(cf->nkind[TASK_URL], 2);
+	assert_int_equal(cf->nkind[TASK_FILE], 1);
+	assert_int_equal(cf->nkind[TASK_FACTORIAL], 0);
+	config_free(cf);
+	cf = load("x-base: &b\n  tasks:\n    - url: http://a/\n"
+	          "    - url: http://b/\n<<: *b\ntasks:\n  - factorial: 5\n");
+	assert_int_equal(cf->ntasks, 1);
+	assert_int_equal(cf->nkind[TASK_URL], 0);
+	assert_int_equal(cf->nkind[TASK_FACTORIAL], 1);
+	config_free(cf);
+}
+
 static void
 test_task_size(void **state)
 {
@@ -422,6 +443,7 @@ main(void)
 	    cmocka_unit_test(test_missing_file),
 	    cmocka_unit_test(test_resolve),
 	    cmocka_unit_test(test_suggest),
+	    cmocka_unit_test(test_kind_counts),
 	    cmocka_unit_test(test_task_size),
 	};
 
