@@ -44,3 +44,8 @@ ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -n -c "$tmp/u.yaml" > /dev/null
 expect "no libcurl: -n still plans" "$?" 0
 ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -q -c "$tmp/d.yaml"
 expect "no libcurl: delays and factorials still run" "$?" 0
+ASYNCDEMO_LIBCURL=libc.so.6 "$ASYNCDEMO" -q -c "$tmp/u.yaml" 2> "$tmp/notcurl.err"
+expect "a library that is not libcurl: exit 75" "$?" 75
+grep -q "url tasks need libcurl: libc.so.6 has no curl_easy_cleanup" "$tmp/notcurl.err" ||
+	fail "not libcurl: message was: $(cat "$tmp/notcurl.err")"
+pass "a library that is not libcurl: the missing function named"
