@@ -328,7 +328,7 @@ daemon_start_run(struct daemon *d)
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
 	run_set_fetch_loop(d->run, &d->fetch);
-	status_set_run(d->status, d->run, d->runs);
+	status_set_run(d->status, d->runs);
 	run_start(d->run, daemon_run_done, d);
 }
 

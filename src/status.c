@@ -403,7 +403,7 @@ status_set_config(struct status *st, const struct config *cf)
 }
 
 void
-status_set_run(struct status *st, struct run *run, unsigned n)
+status_set_run(struct status *st, unsigned n)
 {
 	if (st == NULL)
 		return;
