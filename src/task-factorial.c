@@ -480,20 +480,28 @@ factorial_finish(struct factorial *f, size_t *digits)
 void
 factorial_free(struct factorial *f)
 {
+	struct event *ev;
+	pthread_t thread;
 	int busy;
 
 	if (f == NULL)
 		return;
+	/*
+	 * Once abandoned, a busy helper may finish and free f at any moment:
+	 * take what is still needed of it before letting go of the lock.
+	 */
 	pthread_mutex_lock(&f->lock);
 	busy = f->helper == FACTORIAL_BUSY;
 	f->abandoned = busy;
+	ev = f->ev;
+	f->ev = NULL;
+	thread = f->thread;
 	pthread_mutex_unlock(&f->lock);
 	/* Abandoned, the helper no longer wakes anyone through ev. */
-	if (f->ev != NULL)
-		event_free(f->ev);
-	f->ev = NULL;
+	if (ev != NULL)
+		event_free(ev);
 	if (busy) {
-		pthread_detach(f->thread);
+		pthread_detach(thread);
 		return;
 	}
 	factorial_helping(f);
