@@ -65,3 +65,39 @@ stop_server() {
 	kill "$server_pid" 2>/dev/null
 	wait "$server_pid" 2>/dev/null
 }
+
+# The flaky server (flaky_server.py) with ARGS: its URL in $flaky, the
+# path and status of each answer in $tmp/flaky.log.
+start_flaky() {
+	python3 "$top_srcdir/tests/integration/flaky_server.py" \
+	    --log "$tmp/flaky.log" "$@" > "$tmp/flaky.out" 2> "$tmp/flaky.err" &
+	flaky_pid=$!
+	cleanup_hooks="$cleanup_hooks stop_flaky"
+	wait_listening "$tmp/flaky.out" "$tmp/flaky.err" "flaky server"
+	flaky=$(sed -n 's/^listening on //p' "$tmp/flaky.out")
+}
+
+stop_flaky() {
+	[ -n "${flaky_pid:-}" ] || return 0
+	kill "$flaky_pid" 2>/dev/null
+	wait "$flaky_pid" 2>/dev/null
+	flaky_pid=
+}
+
+# flaky_tasks N WORKERS RETRIES: N url tasks, /t/1 to /t/N on the flaky
+# server, for WORKERS workers.
+flaky_tasks() {
+	echo "workers: $2"
+	echo "defaults:"
+	echo "  retries: $3"
+	echo "  retry_delay: 10ms"
+	echo "  timeout: 60s"
+	echo "tasks:"
+	awk -v n="$1" -v u="$flaky" 'BEGIN { for (i = 1; i <= n; i++) print "  - url: " u "t/" i }'
+}
+
+# A daemon a test started, its pid in $pid: killed at the end if left.
+kill_daemon() {
+	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
+	return 0
+}

@@ -11,35 +11,8 @@ tasks=${LOAD_TASKS:-2000}
 workers=${LOAD_WORKERS:-200}
 command -v python3 > /dev/null || fail "python3 is needed for the flaky server"
 
-# start_flaky [ARGS]: the flaky server, its log in $tmp/flaky.log.
-start_flaky() {
-	python3 "$top_srcdir/tests/integration/flaky_server.py" \
-	    --log "$tmp/flaky.log" "$@" > "$tmp/flaky.out" 2> "$tmp/flaky.err" &
-	flaky_pid=$!
-	cleanup_hooks="$cleanup_hooks stop_flaky"
-	wait_listening "$tmp/flaky.out" "$tmp/flaky.err" "flaky server"
-	flaky=$(sed -n 's/^listening on //p' "$tmp/flaky.out")
-}
-stop_flaky() {
-	kill "$flaky_pid" 2>/dev/null
-	wait "$flaky_pid" 2>/dev/null
-}
-# task_file RETRIES: a url task a path, /t/1 to /t/N, on the flaky server.
-task_file() {
-	echo "workers: $workers"
-	echo "defaults:"
-	echo "  retries: $1"
-	echo "  retry_delay: 10ms"
-	echo "  timeout: 60s"
-	echo "tasks:"
-	i=1
-	while [ $i -le "$tasks" ]; do
-		echo "  - url: ${flaky}t/$i"
-		i=$((i + 1))
-	done
-}
 start_flaky --fail 0.1
-task_file 0 > "$tmp/load.yaml"
+flaky_tasks "$tasks" "$workers" 0 > "$tmp/load.yaml"
 
 start=$(date +%s.%N)
 "$ASYNCDEMO" -j -m async -o "$tmp/results.jsonl" -c "$tmp/load.yaml" \
@@ -80,7 +53,7 @@ pass "$tasks tasks, $workers workers: $s500 failed at random (server and results
 # With retries: a task's attempts are the server's answers to its path, and
 # its outcome is the last of them.
 start_flaky --fail 0.1
-task_file 2 > "$tmp/retry.yaml"
+flaky_tasks "$tasks" "$workers" 2 > "$tmp/retry.yaml"
 "$ASYNCDEMO" -q -m async -o "$tmp/retry.jsonl" -c "$tmp/retry.yaml" 2> "$tmp/retry.err"
 rc=$?
 stop_flaky

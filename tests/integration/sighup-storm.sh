@@ -8,11 +8,7 @@
 
 seconds=${SIGHUP_SECONDS:-3}
 command -v python3 > /dev/null || fail "python3 is needed for the storm"
-kill_daemon() {
-	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
-	return 0
-}
-cleanup_hooks="kill_daemon"
+cleanup_hooks="$cleanup_hooks kill_daemon"
 
 printf 'tasks:\n  - factorial: 100\n  - delay: 0.05\n' > "$tmp/storm.yaml"
 "$ASYNCDEMO" -q --interval 0.1 -p "$tmp/d.pid" -l "$tmp/d.log" \

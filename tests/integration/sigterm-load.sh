@@ -12,16 +12,7 @@ tasks=${LOAD_TASKS:-2000}
 workers=${LOAD_WORKERS:-200}
 command -v python3 > /dev/null || fail "python3 is needed for the flaky server"
 
-stop_flaky() {
-	[ -n "${flaky_pid:-}" ] || return 0
-	kill "$flaky_pid" 2>/dev/null
-	wait "$flaky_pid" 2>/dev/null
-}
-kill_daemon() {
-	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
-	return 0
-}
-cleanup_hooks="kill_daemon stop_flaky"
+cleanup_hooks="$cleanup_hooks kill_daemon"
 
 # A random whole number from 0 to 65535.
 random16() {
@@ -33,23 +24,8 @@ random16() {
 # ended before the signal, as on a machine so busy that this shell did not
 # get to send it in time; a crash ends the test.
 stop_at_random() {
-	python3 "$top_srcdir/tests/integration/flaky_server.py" --fail 0.1 \
-	    --delay 0.2 --log "$tmp/flaky.log" > "$tmp/flaky.out" 2> "$tmp/flaky.err" &
-	flaky_pid=$!
-	wait_listening "$tmp/flaky.out" "$tmp/flaky.err" "flaky server"
-	flaky=$(sed -n 's/^listening on //p' "$tmp/flaky.out")
-	{
-		echo "workers: $workers"
-		echo "defaults:"
-		echo "  retries: 0"
-		echo "  timeout: 60s"
-		echo "tasks:"
-		i=1
-		while [ $i -le "$tasks" ]; do
-			echo "  - url: ${flaky}t/$i"
-			i=$((i + 1))
-		done
-	} > "$tmp/load.yaml"
+	start_flaky --fail 0.1 --delay 0.2
+	flaky_tasks "$tasks" "$workers" 0 > "$tmp/load.yaml"
 	target=$((tasks / 20 + $(random16) * (tasks * 11 / 20) / 65536))
 	rm -f "$tmp/results.jsonl"
 	"$ASYNCDEMO" -j -m $1 -p "$tmp/d.pid" -o "$tmp/results.jsonl" \

@@ -13,11 +13,7 @@ idle=${ABUSE_IDLE:-200}
 seconds=${ABUSE_SECONDS:-3}
 slow=${ABUSE_SLOW:-10}
 command -v python3 > /dev/null || fail "python3 is needed for the abuse"
-kill_daemon() {
-	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
-	return 0
-}
-cleanup_hooks="kill_daemon"
+cleanup_hooks="$cleanup_hooks kill_daemon"
 
 # Enough descriptors for the connections, if the hard limit allows.
 need=$((idle + slow + 100))
