@@ -374,8 +374,10 @@ test_cancel_during_big(void **state)
 	assert_int_equal(wakes_now(), before);
 }
 
-/* An async run stopped while a helper works: a cancelled task. */
+/* A run of a factorial task list, and what its task_done events said. */
 struct stopper {
+	struct config *cf;
+	struct report *report;
 	struct event_base *base;
 	struct run *run;
 	struct event *poll;
@@ -421,15 +423,51 @@ stopper_done(struct run *run, void *arg)
 	event_base_loopexit(s->base, NULL);
 }
 
+/*
+ * Run yaml to its end. With sink, its task_done events are counted in s
+ * (values: whether that sink prints values); with stop, the run is
+ * stopped as soon as a helper thread works.
+ */
+static void
+stopper_run(struct stopper *s, const char *yaml, int sink, int values, int stop)
+{
+	static const struct timeval ms = {0, 1000};
+	char *cause = NULL;
+
+	memset(s, 0, sizeof *s);
+	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &s->cf, &cause) !=
+	    0)
+		fail_msg("%s", cause);
+	s->base = daemon_base_new();
+	s->report = report_new();
+	if (sink)
+		report_add(s->report, stopper_emit, NULL, NULL, s);
+	report_set_values(s->report, values);
+	s->run = run_new(s->base, s->cf, s->report, 1);
+	s->poll = evtimer_new(s->base, stopper_poll, s);
+	if (stop)
+		evtimer_add(s->poll, &ms);
+	run_start(s->run, stopper_done, s);
+	event_base_dispatch(s->base);
+}
+
+static void
+stopper_free(struct stopper *s)
+{
+	event_free(s->poll);
+	run_free(s->run);
+	report_free(s->report);
+	config_free(s->cf);
+	event_base_free(s->base);
+}
+
 /* With no sink printing values, a run records digits and no value. */
 static void
 test_no_values_no_conversion(void **state)
 {
 	static const char *const modes[] = {"sync", "async", "threads"};
 	struct stopper s;
-	struct report *report;
-	struct config *cf;
-	char *cause = NULL, yaml[128];
+	char yaml[128];
 	size_t m;
 
 	for (m = 0; m < sizeof modes / sizeof modes[0]; m++) {
@@ -437,26 +475,11 @@ test_no_values_no_conversion(void **state)
 		    "mode: %s\nworkers: 2\n"
 		    "tasks:\n  - factorial: 1000\n  - factorial: 3000\n",
 		    modes[m]);
-		if (config_load_buffer(
-		        "t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
-			fail_msg("%s", cause);
-		memset(&s, 0, sizeof s);
-		s.base = daemon_base_new();
-		report = report_new();
-		report_add(report, stopper_emit, NULL, NULL, &s);
-		report_set_values(report, 0);
-		s.run = run_new(s.base, cf, report, 1);
-		s.poll = evtimer_new(s.base, stopper_poll, &s);
-		run_start(s.run, stopper_done, &s);
-		event_base_dispatch(s.base);
+		stopper_run(&s, yaml, 1, 0, 0);
 		assert_int_equal(s.done, 2);
 		assert_int_equal(s.values, 0);
 		assert_true(s.digits == 2568 || s.digits == 9131);
-		event_free(s.poll);
-		run_free(s.run);
-		report_free(report);
-		config_free(cf);
-		event_base_free(s.base);
+		stopper_free(&s);
 	}
 	wait_helpers();
 }
@@ -469,59 +492,29 @@ test_no_values_no_conversion(void **state)
 static void
 test_async_waits_for_helper(void **state)
 {
-	static const char yaml[] = "mode: async\nworkers: 1\n"
-	                           "tasks:\n  - factorial: 100000\n";
-	struct stopper s = {0};
-	struct report *report;
-	struct config *cf;
-	char *cause = NULL;
+	struct stopper s;
 
-	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
-		fail_msg("%s", cause);
-	s.base = daemon_base_new();
-	report = report_new();
-	s.run = run_new(s.base, cf, report, 1);
-	s.poll = evtimer_new(s.base, stopper_poll, &s);
-	run_start(s.run, stopper_done, &s);
-	event_base_dispatch(s.base);
+	stopper_run(&s,
+	    "mode: async\nworkers: 1\ntasks:\n  - factorial: 100000\n", 0, 1,
+	    0);
 	assert_int_equal(s.finished, 1);
 	assert_int_equal(run_ok(s.run), 1);
-	event_free(s.poll);
-	run_free(s.run);
-	report_free(report);
-	config_free(cf);
-	event_base_free(s.base);
+	stopper_free(&s);
 	wait_helpers();
 }
 
+/* An async run stopped while a helper works: a cancelled task. */
 static void
 test_async_stop_while_helping(void **state)
 {
-	static const char yaml[] = "mode: async\nworkers: 1\n"
-	                           "tasks:\n  - factorial: 300000\n";
-	static const struct timeval ms = {0, 1000};
-	struct stopper s = {0};
-	struct report *report;
-	struct config *cf;
-	char *cause = NULL;
+	struct stopper s;
 
-	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &cf, &cause) != 0)
-		fail_msg("%s", cause);
-	s.base = daemon_base_new();
-	report = report_new();
-	report_add(report, stopper_emit, NULL, NULL, &s);
-	s.run = run_new(s.base, cf, report, 1);
-	s.poll = evtimer_new(s.base, stopper_poll, &s);
-	evtimer_add(s.poll, &ms);
-	run_start(s.run, stopper_done, &s);
-	event_base_dispatch(s.base);
+	stopper_run(&s,
+	    "mode: async\nworkers: 1\ntasks:\n  - factorial: 300000\n", 1, 1,
+	    1);
 	assert_int_equal(s.done, 1);
 	assert_int_equal(s.cancelled, 1);
-	event_free(s.poll);
-	run_free(s.run);
-	report_free(report);
-	config_free(cf);
-	event_base_free(s.base);
+	stopper_free(&s);
 	wait_helpers();
 }
 
