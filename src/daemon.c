@@ -362,10 +362,14 @@ static int
 daemon_can_run(const struct config *cf)
 {
 	char *cause;
+	size_t i;
 
 	if (cf->nkind[TASK_URL] == 0 || fetch_available(&cause) == 0)
 		return 0;
-	log_warnx("%s: %s", cf->path, cause);
+	/* Name the first url task, where the need comes from. */
+	for (i = 0; cf->tasks[i].kind != TASK_URL; i++)
+		;
+	log_warnx("%s:%u: %s", cf->path, cf->tasks[i].line, cause);
 	free(cause);
 	return -1;
 }

@@ -37,15 +37,15 @@ expect "three threads load it once and all fetch" \
 # and says why; -n and a list without urls do not need it.
 ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -q -c "$tmp/u.yaml" 2> "$tmp/nocurl.err"
 expect "no libcurl: exit 75" "$?" 75
-grep -q "u.yaml: url tasks need libcurl: libnot-there.so.9" "$tmp/nocurl.err" ||
+grep -q "u.yaml:5: url tasks need libcurl: libnot-there.so.9" "$tmp/nocurl.err" ||
 	fail "no libcurl: message was: $(cat "$tmp/nocurl.err")"
-pass "no libcurl: the file and the library named"
+pass "no libcurl: the file, the first url task's line and the library named"
 ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -n -c "$tmp/u.yaml" > /dev/null
 expect "no libcurl: -n still plans" "$?" 0
 ASYNCDEMO_LIBCURL=libnot-there.so.9 "$ASYNCDEMO" -q -c "$tmp/d.yaml"
 expect "no libcurl: delays and factorials still run" "$?" 0
 ASYNCDEMO_LIBCURL=libc.so.6 "$ASYNCDEMO" -q -c "$tmp/u.yaml" 2> "$tmp/notcurl.err"
 expect "a library that is not libcurl: exit 75" "$?" 75
-grep -q "url tasks need libcurl: libc.so.6 has no curl_easy_cleanup" "$tmp/notcurl.err" ||
+grep -q "u.yaml:5: url tasks need libcurl: libc.so.6 has no curl_easy_cleanup" "$tmp/notcurl.err" ||
 	fail "not libcurl: message was: $(cat "$tmp/notcurl.err")"
 pass "a library that is not libcurl: the missing function named"
