@@ -20,7 +20,6 @@ typedef void (*factorial_wake_cb)(void *);
 size_t factorial_mpz_digits(mpz_srcptr);
 char *factorial_mpz_string(mpz_srcptr);
 char *factorial_compute(unsigned long, size_t *);
-char *factorial_compute_split(unsigned long, size_t *);
 size_t factorial_compute_digits(unsigned long);
 struct factorial *factorial_new(unsigned long);
 void factorial_set_big(struct factorial *, size_t);

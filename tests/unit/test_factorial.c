@@ -269,13 +269,14 @@ test_split_conversion(void **state)
 			free(b);
 		}
 	}
-	mpz_clear(x);
 	a = factorial_compute(100000, &i);
-	b = factorial_compute_split(100000, &j);
+	mpz_fac_ui(x, 100000);
+	b = mpz_get_str(NULL, 10, x);
 	assert_string_equal(a, b);
-	assert_int_equal(i, j);
+	assert_int_equal(i, strlen(b));
 	free(a);
 	free(b);
+	mpz_clear(x);
 }
 
 /* A helper thread converts to exactly what mpz_get_str gives. */
