@@ -269,6 +269,22 @@ test_split_conversion(void **state)
 			free(b);
 		}
 	}
+	/* Numbers with no pattern, of 100,000 to 400,000 digits. */
+	{
+		gmp_randstate_t rs;
+
+		gmp_randinit_default(rs);
+		gmp_randseed_ui(rs, 2026);
+		for (j = 0; j < 4; j++) {
+			mpz_urandomb(x, rs, 332200 + 332200 * j);
+			a = mpz_get_str(NULL, 10, x);
+			b = factorial_mpz_string(x);
+			assert_string_equal(a, b);
+			free(a);
+			free(b);
+		}
+		gmp_randclear(rs);
+	}
 	a = factorial_compute(100000, &i);
 	mpz_fac_ui(x, 100000);
 	b = mpz_get_str(NULL, 10, x);
