@@ -1376,6 +1376,8 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	tc->t.opts = &cf->defaults;
 	cf->tasks[cf->ntasks++] = tc->t;
 	cf->nkind[tc->t.kind]++;
+	if (tc->t.str != NULL || tc->t.name != NULL || tc->set != 0)
+		cf->nowned++;
 	if (tc->set == 0)
 		return;
 	if (p->noverrides == p->overcap) {
@@ -1739,7 +1741,8 @@ config_free(struct config *cf)
 
 	if (cf == NULL)
 		return;
-	for (i = 0; i < cf->ntasks; i++) {
+	/* A million plain delays own nothing: no need to visit each. */
+	for (i = 0; cf->nowned > 0 && i < cf->ntasks; i++) {
 		free(cf->tasks[i].str);
 		free(cf->tasks[i].name);
 		if (cf->tasks[i].opts != &cf->defaults)
