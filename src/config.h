@@ -64,7 +64,7 @@ struct config {
 	struct task *tasks;
 	size_t ntasks;
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
-	size_t nowned;             /* tasks that may hold memory of their own */
+	size_t nowned; /* tasks that may hold memory of their own */
 };
 
 int config_load(const char *, struct config **, char **);
