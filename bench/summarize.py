@@ -216,6 +216,8 @@ WL.append(("startup", "(6) start-up: `asyncdemo -n -c conf/example_7.yaml`",
 for wid, title, ideal, n, cols, prim, better, note in WL:
     for t in tools_seen[wid]:
         derive(wid, t, n, ideal)
+        if wid == "startup":
+            data[(wid, t, "wall_ms")] = [x * 1000 for x in vals(wid, t, "wall")]
 # factorial: the same two jobs for every tool (see the workload's note)
 for t in tools_seen["factorial"]:
     k = ("factorial", t)
@@ -227,8 +229,6 @@ for t in tools_seen["factorial"]:
         if vals(*k, "get_str"):
             data[k + ("full",)] = [a + b for a, b in
                                    zip(vals(*k, "internal"), vals(*k, "get_str"))]
-        if wid == "startup":
-            data[(wid, t, "wall_ms")] = [x * 1000 for x in vals(wid, t, "wall")]
 
 # ---------------------------------------------------------------- headline
 head = []      # (workload title short, peer, metric, a, p, ratio, ahead)
@@ -439,6 +439,10 @@ L.append(f"- load average (1, 5, 15 min) at the start: {meta.get('load.start', '
          "skew absolute figures; the tools alternate so the ratios share the noise)")
 L.append(f"- machine: {meta['nproc']} CPUs ({meta['cpu']}), {meta['memory']} memory, "
          f"{meta['kernel']}, {meta['os']}")
+if meta.get("pagetouch"):
+    L.append(f"- memory, 64 MiB written a byte a page (bench/pagetouch.c): "
+             f"{meta['pagetouch']}. Every 4 KiB a process grows by costs this "
+             "once, so peak RSS is also CPU time here")
 for k in ("asyncdemo", "curl", "python3", "aiohttp", "nginx", "wrk", "libevent",
           "gmp", "hyperfine", "perf"):
     L.append(f"- {k}: {meta.get('v.' + k, '?')}")
