@@ -1,11 +1,18 @@
 /*
  * factorial: the exact value with GMP. Blocking modes call mpz_fac_ui. In
- * async mode the product is built as a balanced tree, a few
- * multiplications per loop turn (yield_every), so the loop stays free and
- * a large factorial costs little more than mpz_fac_ui. What one loop turn
- * cannot hold, the multiplications of big numbers near the top of the
- * tree and the decimal conversion, runs on a helper thread that wakes the
- * loop when it is done.
+ * async mode the product is built a few multiplications per loop turn
+ * (yield_every), so the loop stays free, by binary splitting:
+ *
+ *	n! = 2^(n - popcount(n)) R_1^1 R_2^2 ... R_K^K
+ *
+ * where R_k is the product of the odd numbers in (n >> k, n >> (k - 1)]
+ * (an odd m <= n divides the odd part of n! once for each j with
+ * m <= n >> j, which is k times for m in that range). Each R_k is a
+ * balanced product tree; p = R_K ... R_k and r = p_K ... p_1 give the
+ * powers by multiplication, and only half the numbers up to n are
+ * multiplied in at all. What one loop turn cannot hold, the
+ * multiplications of big numbers and the decimal conversion, runs on a
+ * helper thread that wakes the loop when it is done.
  */
 #include "autoconf.h"
 
@@ -46,13 +53,27 @@ enum factorial_helper {
 	FACTORIAL_JOIN,
 };
 
+/* What a factorial multiplies next. */
+enum factorial_stage {
+	FACTORIAL_RANGE, /* the odd numbers of range k into the tree */
+	FACTORIAL_P, /* p *= R_k */
+	FACTORIAL_R, /* r *= p, then the next range */
+	FACTORIAL_SHIFT, /* n! = r 2^(n - popcount(n)) */
+	FACTORIAL_END, /* n! is in leaf */
+};
+
 /* Helper threads still running, abandoned ones included. */
 static pthread_mutex_t factorial_lock = PTHREAD_MUTEX_INITIALIZER;
 static unsigned factorial_nhelpers;
 
 struct factorial {
 	unsigned long n;
-	unsigned long next;
+	enum factorial_stage stage;
+	unsigned k; /* the range: odd numbers in (n >> k, n >> (k-1)] */
+	unsigned long next; /* its next odd number */
+	unsigned long last; /* and its end */
+	mpz_t p;
+	mpz_t r;
 	mpz_t *stack;
 	unsigned *level;
 	size_t depth;
@@ -201,6 +222,19 @@ factorial_compute_digits(unsigned long n)
 	return d;
 }
 
+/* Start range k: its odd numbers into an empty tree. */
+static void
+factorial_range(struct factorial *f)
+{
+	unsigned long lo;
+
+	lo = f->k >= sizeof f->n * 8 ? 0 : f->n >> f->k;
+	f->next = (lo + 1) | 1;
+	f->last = f->n >> (f->k - 1);
+	f->inleaf = 0;
+	f->pushing = 0;
+}
+
 struct factorial *
 factorial_new(unsigned long n)
 {
@@ -208,8 +242,17 @@ factorial_new(unsigned long n)
 
 	f = xcalloc(1, sizeof *f);
 	f->n = n;
-	f->next = 2;
 	mpz_init_set_ui(f->leaf, 1);
+	mpz_init_set_ui(f->p, 1);
+	mpz_init_set_ui(f->r, 1);
+	for (f->k = 0; f->k < sizeof n * 8 && n >> f->k != 0; f->k++)
+		continue;
+	if (f->k == 0)
+		f->stage = FACTORIAL_SHIFT;
+	else {
+		f->stage = FACTORIAL_RANGE;
+		factorial_range(f);
+	}
 	pthread_mutex_init(&f->lock, NULL);
 	return f;
 }
@@ -221,6 +264,13 @@ factorial_set_big(struct factorial *f, size_t limbs)
 	f->big = limbs;
 }
 
+/* Are the range's numbers all in the tree? */
+static int
+factorial_exhausted(const struct factorial *f)
+{
+	return f->next > f->last;
+}
+
 /* Can the leaf take the top of the stack into it now? */
 static int
 factorial_mergeable(const struct factorial *f)
@@ -229,24 +279,42 @@ factorial_mergeable(const struct factorial *f)
 		return 0;
 	if (f->pushing)
 		return f->level[f->depth - 1] == f->lvl;
-	return f->next > f->n;
+	return factorial_exhausted(f);
 }
 
 /*
- * Is the next merge one for a helper? Two big numbers, or one huge: a
- * number of n limbs times a small one costs about n of them.
+ * Is the next multiplication one for a helper? Two big numbers, or one
+ * huge: a number of n limbs times a small one costs about n of them.
  */
 static int
 factorial_is_big(const struct factorial *f)
 {
 	size_t a, b;
 
-	if (f->big == 0 || !factorial_mergeable(f))
+	if (f->big == 0)
 		return 0;
-	a = mpz_size(f->leaf);
-	b = mpz_size(f->stack[f->depth - 1]);
-	if (a == 1 && mpz_cmp_ui(f->leaf, 1) == 0)
+	switch (f->stage) {
+	case FACTORIAL_RANGE:
+		if (!factorial_mergeable(f) || mpz_cmp_ui(f->leaf, 1) == 0)
+			return 0;
+		a = mpz_size(f->leaf);
+		b = mpz_size(f->stack[f->depth - 1]);
+		break;
+	case FACTORIAL_P:
+		if (mpz_cmp_ui(f->p, 1) == 0)
+			return 0;
+		a = mpz_size(f->p);
+		b = mpz_size(f->leaf);
+		break;
+	case FACTORIAL_R:
+		if (mpz_cmp_ui(f->r, 1) == 0)
+			return 0;
+		a = mpz_size(f->r);
+		b = mpz_size(f->p);
+		break;
+	default:
 		return 0;
+	}
 	if (a >= f->big && b >= f->big)
 		return 1;
 	return a >= FACTORIAL_HUGE * f->big || b >= FACTORIAL_HUGE * f->big;
@@ -282,17 +350,85 @@ factorial_push(struct factorial *f)
 	f->pushing = 0;
 }
 
+/*
+ * The range's product tree, one step: leaves are merged as a binary
+ * counter and what is left at the end is folded smallest first; R_k is
+ * then in the leaf. 1 if the step multiplied.
+ */
+static int
+factorial_range_step(struct factorial *f)
+{
+	if (f->pushing || factorial_exhausted(f)) {
+		if (factorial_mergeable(f)) {
+			factorial_merge(f);
+			return 1;
+		}
+		if (f->pushing || f->depth > 0)
+			factorial_push(f);
+		else
+			f->stage = FACTORIAL_P;
+		return 0;
+	}
+	mpz_mul_ui(f->leaf, f->leaf, f->next);
+	f->next += 2;
+	if (++f->inleaf == FACTORIAL_LEAF) {
+		f->pushing = 1;
+		f->lvl = 0;
+	}
+	return 1;
+}
+
+/* The next step of the product; 1 if it multiplied. */
+static int
+factorial_advance(struct factorial *f)
+{
+	switch (f->stage) {
+	case FACTORIAL_RANGE:
+		return factorial_range_step(f);
+	case FACTORIAL_P:
+		if (mpz_cmp_ui(f->p, 1) == 0)
+			mpz_swap(f->p, f->leaf);
+		else
+			mpz_mul(f->p, f->p, f->leaf);
+		mpz_set_ui(f->leaf, 1);
+		f->stage = FACTORIAL_R;
+		return 1;
+	case FACTORIAL_R:
+		if (mpz_cmp_ui(f->r, 1) == 0)
+			mpz_set(f->r, f->p);
+		else
+			mpz_mul(f->r, f->r, f->p);
+		if (--f->k == 0)
+			f->stage = FACTORIAL_SHIFT;
+		else {
+			f->stage = FACTORIAL_RANGE;
+			factorial_range(f);
+		}
+		return 1;
+	case FACTORIAL_SHIFT:
+		mpz_mul_2exp(f->leaf, f->r,
+		    f->n - (unsigned long)__builtin_popcountl(f->n));
+		mpz_clear(f->p);
+		mpz_clear(f->r);
+		mpz_init(f->p);
+		mpz_init(f->r);
+		f->stage = FACTORIAL_END;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 static int
 factorial_complete(const struct factorial *f)
 {
-	return f->next > f->n && !f->pushing && f->depth == 0;
+	return f->stage == FACTORIAL_END;
 }
 
 /*
  * Do about budget multiplications: FACTORIAL_DONE when the product is
  * complete, FACTORIAL_BIG when the next is one for factorial_big, else
- * FACTORIAL_MORE. Leaves are merged as a binary counter, and what is left
- * at the end is folded smallest first.
+ * FACTORIAL_MORE.
  */
 int
 factorial_step(struct factorial *f, unsigned budget)
@@ -300,22 +436,9 @@ factorial_step(struct factorial *f, unsigned budget)
 	unsigned done = 0;
 
 	while (done < budget && !factorial_complete(f)) {
-		if (f->pushing || f->next > f->n) {
-			if (!factorial_mergeable(f)) {
-				factorial_push(f);
-				continue;
-			}
-			if (factorial_is_big(f))
-				return FACTORIAL_BIG;
-			factorial_merge(f);
-		} else {
-			mpz_mul_ui(f->leaf, f->leaf, f->next++);
-			if (++f->inleaf == FACTORIAL_LEAF) {
-				f->pushing = 1;
-				f->lvl = 0;
-			}
-		}
-		done++;
+		if (factorial_is_big(f))
+			return FACTORIAL_BIG;
+		done += factorial_advance(f);
 	}
 	if (factorial_complete(f))
 		return FACTORIAL_DONE;
@@ -329,7 +452,7 @@ factorial_big(struct factorial *f)
 	int abandoned = 0;
 
 	while (!abandoned && factorial_is_big(f)) {
-		factorial_merge(f);
+		factorial_advance(f);
 		pthread_mutex_lock(&f->lock);
 		abandoned = f->abandoned;
 		pthread_mutex_unlock(&f->lock);
@@ -345,6 +468,8 @@ factorial_release(struct factorial *f)
 	free(f->stack);
 	free(f->level);
 	mpz_clear(f->leaf);
+	mpz_clear(f->p);
+	mpz_clear(f->r);
 	free(f->value);
 	pthread_mutex_destroy(&f->lock);
 	free(f);
