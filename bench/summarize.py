@@ -446,6 +446,8 @@ if meta.get("pagetouch"):
 for k in ("asyncdemo", "curl", "python3", "aiohttp", "nginx", "wrk", "libevent",
           "gmp", "hyperfine", "perf"):
     L.append(f"- {k}: {meta.get('v.' + k, '?')}")
+if meta.get("pin"):
+    L.append(f"- CPUs: {meta['pin']}")
 L.append("- nginx: one worker process, access log off, keep-alive without a "
          "request limit, serving a static page from a temp dir; the demo server "
          "is the measured binary's `--serve 127.0.0.1:0`")
