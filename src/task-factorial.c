@@ -83,6 +83,7 @@ struct factorial {
 	unsigned lvl;
 	int pushing;
 	size_t big;
+	int convert; /* a helper that finishes the product converts it too */
 	char *value;
 
 	pthread_mutex_t lock;
@@ -262,6 +263,13 @@ void
 factorial_set_big(struct factorial *f, size_t limbs)
 {
 	f->big = limbs;
+}
+
+/* Should a helper that completes the product convert it as well? */
+void
+factorial_set_convert(struct factorial *f, int convert)
+{
+	f->convert = convert;
 }
 
 /* Are the range's numbers all in the tree? */
@@ -445,17 +453,25 @@ factorial_step(struct factorial *f, unsigned budget)
 	return factorial_is_big(f) ? FACTORIAL_BIG : FACTORIAL_MORE;
 }
 
+static int
+factorial_abandoned(struct factorial *f)
+{
+	int abandoned;
+
+	pthread_mutex_lock(&f->lock);
+	abandoned = f->abandoned;
+	pthread_mutex_unlock(&f->lock);
+	return abandoned;
+}
+
 /* Do the big multiplications that are next; stop early when abandoned. */
 void
 factorial_big(struct factorial *f)
 {
-	int abandoned = 0;
-
-	while (!abandoned && factorial_is_big(f)) {
+	while (factorial_is_big(f)) {
 		factorial_advance(f);
-		pthread_mutex_lock(&f->lock);
-		abandoned = f->abandoned;
-		pthread_mutex_unlock(&f->lock);
+		if (factorial_abandoned(f))
+			return;
 	}
 }
 
@@ -476,21 +492,26 @@ factorial_release(struct factorial *f)
 }
 
 /*
- * A helper's work: the next big multiplications, or the decimal
- * conversion of a complete product. Done, it wakes its owner; abandoned,
- * it is the owner and frees the factorial.
+ * A helper's work: the decimal conversion of a complete product; or the
+ * rest of the product, from the big multiplications that are next (the
+ * last steps of a product are its biggest, and every hand-over costs a
+ * thread's start and a wake), and its conversion when asked for. Done,
+ * it wakes its owner; abandoned, it is the owner and frees the factorial.
  */
 static void *
 factorial_helper(void *arg)
 {
 	struct factorial *f = arg;
 	char *value = NULL;
-	int abandoned;
+	int abandoned, convert = factorial_complete(f) || f->convert;
 
-	if (factorial_complete(f))
+	while (!factorial_complete(f)) {
+		factorial_advance(f);
+		if (factorial_abandoned(f))
+			break;
+	}
+	if (convert && factorial_complete(f) && !factorial_abandoned(f))
 		value = factorial_mpz_string(f->leaf);
-	else
-		factorial_big(f);
 	pthread_mutex_lock(&f->lock);
 	f->value = value;
 	f->helper = FACTORIAL_JOIN;
@@ -519,9 +540,10 @@ factorial_helpers(void)
 }
 
 /*
- * Start a helper thread on the next big multiplications, or on the
- * conversion when the product is complete. wake(arg) is called from that
- * thread when it is done, unless the factorial was freed meanwhile.
+ * Start a helper thread on the rest of the product (see factorial_helper),
+ * or on the conversion when the product is complete. wake(arg) is called
+ * from that thread when it is done, unless the factorial was freed
+ * meanwhile.
  * -1 if no thread could start: the caller does the work itself.
  */
 int
@@ -751,6 +773,7 @@ task_factorial_start(struct job *job)
 
 	f = factorial_new(job->task->num.n);
 	factorial_set_big(f, FACTORIAL_BIG_LIMBS);
+	factorial_set_convert(f, job_wants_value(job));
 	f->ev = event_new(job->base, -1, 0, task_factorial_slice, job);
 	f->polled = clock_now();
 	job->state = f;

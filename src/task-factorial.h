@@ -23,6 +23,7 @@ char *factorial_compute(unsigned long, size_t *);
 size_t factorial_compute_digits(unsigned long);
 struct factorial *factorial_new(unsigned long);
 void factorial_set_big(struct factorial *, size_t);
+void factorial_set_convert(struct factorial *, int);
 int factorial_step(struct factorial *, unsigned);
 void factorial_big(struct factorial *);
 int factorial_help(struct factorial *, factorial_wake_cb, void *);
