@@ -10,9 +10,10 @@
  * m <= n >> j, which is k times for m in that range). Each R_k is a
  * balanced product tree; p = R_K ... R_k and r = p_K ... p_1 give the
  * powers by multiplication, and only half the numbers up to n are
- * multiplied in at all. What one loop turn cannot hold, the
- * multiplications of big numbers and the decimal conversion, runs on a
- * helper thread that wakes the loop when it is done.
+ * multiplied in at all. What one loop turn cannot hold runs on a helper
+ * thread that wakes the loop when it is done: from the first
+ * multiplication of two big numbers on, the rest of the product, and the
+ * decimal conversion.
  */
 #include "autoconf.h"
 
