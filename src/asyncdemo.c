@@ -1,21 +1,28 @@
 /* asyncdemo: read a task file and run it; the options, then hand over. */
 #include "autoconf.h"
 
+#include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <langinfo.h>
+#include <locale.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include <event2/thread.h>
 
 #include "config.h"
 #include "daemon.h"
+#include "escape.h"
 #include "fetch.h"
 #include "log.h"
 #include "number.h"
 #include "serve.h"
+#include "task-factorial.h"
 #include "xmalloc.h"
 
 enum {
@@ -148,6 +155,22 @@ main_shard(const char *s, struct daemon_opts *d)
 	return 0;
 }
 
+/* Descriptor 1 was closed when the program started. */
+static int main_stdout_closed;
+
+/* Did what went to stdout get there? 0, or 74 with why not. */
+static int
+main_written(void)
+{
+	if (fflush(stdout) == 0 && !ferror(stdout) && !main_stdout_closed)
+		return 0;
+	fprintf(stderr, "asyncdemo: cannot write to stdout: %s\n",
+	    strerror(main_stdout_closed ? EBADF
+	            : errno != 0        ? errno
+	                                : EIO));
+	return EX_IOERR;
+}
+
 static int
 main_parse(int argc, char **argv, struct main_opts *o)
 {
@@ -248,10 +271,10 @@ main_parse(int argc, char **argv, struct main_opts *o)
 			break;
 		case 'h':
 			main_usage(stdout);
-			exit(0);
+			exit(main_written());
 		case 'V':
 			printf("asyncdemo %s\n", PACKAGE_VERSION);
-			exit(0);
+			exit(main_written());
 		default:
 			fprintf(stderr, "Try 'asyncdemo -h' for help.\n");
 			return EX_USAGE;
@@ -265,7 +288,7 @@ main_parse(int argc, char **argv, struct main_opts *o)
 	return 0;
 }
 
-/* -n: what would run, for people. */
+/* -n: what would run, for people; its strings escaped for a terminal. */
 static void
 main_plan(const struct config *cf, const struct daemon_opts *o)
 {
@@ -275,7 +298,8 @@ main_plan(const struct config *cf, const struct daemon_opts *o)
 	unsigned w;
 	int width = snprintf(buf, sizeof buf, "%zu", cf->ntasks);
 
-	printf("%s: valid\nname: %s\nmode: %s\nworkers: %u", cf->path, cf->name,
+	escape_fputs(stdout, cf->path, 0);
+	printf(": valid\nname: %s\nmode: %s\nworkers: %u", cf->name,
 	    config_mode_name(cf->mode), cf->nworkers);
 	for (w = 0; cf->workers != NULL && w < cf->nworkers && w < 20; w++)
 		printf("%s%s", w == 0 ? " (" : ", ",
@@ -297,11 +321,46 @@ main_plan(const struct config *cf, const struct daemon_opts *o)
 		else if (t->kind == TASK_FACTORIAL)
 			printf("%lu", t->num.n);
 		else
-			printf("%s", t->str);
+			escape_fputs(stdout, t->str, 0);
 		if (t->name != NULL)
 			printf("  (%s)", t->name);
 		putchar('\n');
 	}
+}
+
+/*
+ * Descriptors 0 to 2 that are closed get /dev/null, so that no file the
+ * program opens lands on them (a log file on 1 would take the report).
+ * Whether stdout was closed: what would go there is then lost, and said.
+ */
+static int
+main_std_fds(void)
+{
+	int fd, closed = 0;
+
+	for (fd = 0; fd <= 2; fd++) {
+		if (fcntl(fd, F_GETFD) != -1 || errno != EBADF)
+			continue;
+		if (open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY) != fd)
+			exit(EX_OSERR);
+		closed |= fd == STDOUT_FILENO;
+	}
+	return closed;
+}
+
+/*
+ * The locale's character set, for libcurl's international host names
+ * (it converts them from it): a task file is UTF-8, so where the locale
+ * says otherwise ("C"), C.UTF-8. Numbers keep the C locale's format.
+ */
+static void
+main_locale(void)
+{
+	const char *cs;
+
+	if (setlocale(LC_CTYPE, "") == NULL ||
+	    (cs = nl_langinfo(CODESET)) == NULL || strcmp(cs, "UTF-8") != 0)
+		setlocale(LC_CTYPE, "C.UTF-8");
 }
 
 int
@@ -313,7 +372,10 @@ main(int argc, char **argv)
 	int rc;
 
 	memset(&o, 0, sizeof o);
+	o.d.stdout_closed = main_stdout_closed = main_std_fds();
 	o.d.block_threshold = 0.1;
+	main_locale();
+	factorial_memory_init();
 	log_init("asyncdemo", 0);
 	if ((rc = main_parse(argc, argv, &o)) != 0)
 		return rc;
@@ -331,7 +393,7 @@ main(int argc, char **argv)
 	if (o.check) {
 		main_plan(cf, &o.d);
 		config_free(cf);
-		return 0;
+		return main_written();
 	}
 	evthread_use_pthreads();
 	rc = daemon_main(cf, &o.d);

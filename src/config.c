@@ -11,6 +11,7 @@
 #include "autoconf.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <stdarg.h>
 #include <limits.h>
 #include <stdio.h>
@@ -23,6 +24,8 @@
 #include <yaml.h>
 
 #include "config.h"
+#include "escape.h"
+#include "fetch.h"
 #include "log.h"
 #include "number.h"
 #include "xmalloc.h"
@@ -129,11 +132,17 @@ enum {
 	OPT_RETRY_DELAY = 4,
 	OPT_PREVIEW = 8,
 	OPT_YIELD_EVERY = 16,
+	OPT_RETRY_MAX_DELAY = 32,
+	OPT_MAX_BYTES = 64,
 };
+#define CONFIG_NOPTS 7
+static const char *const config_opt_names[CONFIG_NOPTS] = {"timeout", "retries",
+    "retry_delay", "preview", "yield_every", "retry_max_delay", "max_bytes"};
 static const unsigned config_kind_opts[TASK_NKINDS] = {
     [TASK_DELAY] = 0,
     [TASK_FACTORIAL] = OPT_YIELD_EVERY,
-    [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW,
+    [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW |
+        OPT_RETRY_MAX_DELAY | OPT_MAX_BYTES,
     [TASK_FILE] = 0,
 };
 
@@ -162,6 +171,25 @@ config_worker_name(const struct config *cf, unsigned i, char *buf, size_t len)
 		return cf->workers[i];
 	snprintf(buf, len, "%u", i + 1);
 	return buf;
+}
+
+/*
+ * Why a name (of the run, a worker or a task) cannot be taken, or NULL:
+ * names go into every output, where a control character could forge a
+ * line or drive a terminal, and JSON and SVG need valid UTF-8.
+ */
+const char *
+config_name_error(const char *s)
+{
+	static __thread char why[64];
+	const char *c;
+
+	if (!utf8_valid(s))
+		return "is not valid UTF-8";
+	if ((c = escape_control(s)) == NULL)
+		return NULL;
+	snprintf(why, sizeof why, "holds a control character (%s)", c);
+	return why;
 }
 
 int
@@ -556,6 +584,10 @@ config_next_parsed(struct cfgparse *p, struct pev *out)
 	case YAML_SCALAR_EVENT:
 		anchor = &ev.data.scalar.anchor;
 		out->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
+		/* "a\0b" would silently read as "a". */
+		if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length))
+			config_error(p, out->line, out->col,
+			    "a NUL character (\\0) is not allowed in a value");
 		/* libyaml's copy, NUL-terminated, is ours: it frees with free. */
 		out->value = (char *)ev.data.scalar.value;
 		ev.data.scalar.value = NULL;
@@ -932,12 +964,31 @@ config_submapping(struct cfgparse *p, struct pev *v, const char *key,
 	config_mapping(p, v, keys, ctx, NULL);
 }
 
+/* A non-empty name that can go into any output, or NULL. */
+static char *
+config_name(struct cfgparse *p, struct pev *v, const char *key)
+{
+	const char *why;
+	char *s, *q;
+
+	if ((s = config_string(p, v, key)) == NULL)
+		return NULL;
+	if ((why = config_name_error(s)) != NULL) {
+		q = escape_text(s, 0);
+		config_error(p, v->line, v->col, "%s: '%s' %s", key, q, why);
+		free(q);
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
 static void
 config_key_name(struct cfgparse *p, struct pev *v, void *ctx)
 {
 	char *s;
 
-	if ((s = config_string(p, v, "name")) != NULL) {
+	if ((s = config_name(p, v, "name")) != NULL) {
 		free(p->cf->name);
 		p->cf->name = s;
 	}
@@ -990,10 +1041,18 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 		const char *s =
 		    config_scalar(p, &e, "workers", "a worker name");
 
-		if (s == NULL || *s == '\0') {
-			if (s != NULL)
+		if (s == NULL || *s == '\0' || config_name_error(s) != NULL) {
+			if (s != NULL && *s == '\0')
 				config_error(p, e.line, e.col,
 				    "workers: a name must not be empty");
+			else if (s != NULL) {
+				char *q = escape_text(s, 0);
+
+				config_error(p, e.line, e.col,
+				    "workers: '%s' %s", q,
+				    config_name_error(s));
+				free(q);
+			}
 			bad = 1;
 			config_pev_clear(&e);
 			continue;
@@ -1094,8 +1153,8 @@ config_key_rate(struct cfgparse *p, struct pev *v, void *ctx)
 struct optctx {
 	struct task_opts *opts;
 	unsigned *set;
-	unsigned line[5];
-	unsigned col[5];
+	unsigned line[CONFIG_NOPTS];
+	unsigned col[CONFIG_NOPTS];
 };
 
 static void
@@ -1160,12 +1219,40 @@ config_opt_yield_every(struct cfgparse *p, struct pev *v, void *ctx)
 	}
 }
 
+static void
+config_opt_retry_max_delay(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+
+	if (config_duration(
+	        p, v, "retry_max_delay", 0, &o->opts->retry_max_delay) == 0)
+		config_opt_mark(o, v, OPT_RETRY_MAX_DELAY, 5);
+}
+
+static void
+config_opt_max_bytes(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	struct optctx *o = ctx;
+	const char *s, *why;
+
+	s = config_scalar(p, v, "max_bytes", "a size such as 1048576 or 64MiB");
+	if (s == NULL)
+		return;
+	if (number_bytes(s, &o->opts->max_bytes, &why) != 0) {
+		config_bad_value(p, v, "max_bytes", "size", why);
+		return;
+	}
+	config_opt_mark(o, v, OPT_MAX_BYTES, 6);
+}
+
 static const struct key config_default_keys[] = {
     {"timeout", config_opt_timeout},
     {"retries", config_opt_retries},
     {"retry_delay", config_opt_retry_delay},
     {"preview", config_opt_preview},
     {"yield_every", config_opt_yield_every},
+    {"retry_max_delay", config_opt_retry_max_delay},
+    {"max_bytes", config_opt_max_bytes},
     {NULL, NULL},
 };
 
@@ -1263,11 +1350,81 @@ config_url_ok(const char *s)
 	return 1;
 }
 
+/*
+ * Where the password of an http(s) URL is, or NULL: after "user:" in the
+ * part between "//" and the first "/", "?" or "#", up to its last "@".
+ */
+static const char *
+config_url_password(const char *url, size_t *len)
+{
+	const char *auth = strstr(url, "//"), *end, *at, *colon;
+
+	if (auth == NULL)
+		return NULL;
+	auth += 2;
+	end = auth + strcspn(auth, "/?#");
+	for (at = end; at > auth && at[-1] != '@'; at--)
+		;
+	if (at == auth)
+		return NULL;
+	at--;
+	if ((colon = memchr(auth, ':', (size_t)(at - auth))) == NULL ||
+	    colon + 1 == at)
+		return NULL;
+	*len = (size_t)(at - colon - 1);
+	return colon + 1;
+}
+
+/* url as it may be shown: its password, if any, as "***". */
+char *
+config_mask_url(const char *url)
+{
+	const char *pw;
+	size_t len;
+
+	if ((pw = config_url_password(url, &len)) == NULL)
+		return xstrdup(url);
+	return xprintf("%.*s***%s", (int)(pw - url), url, pw + len);
+}
+
+/*
+ * A URL with a password is kept as "shown\0real": outputs print the task's
+ * str and never see it. Takes url.
+ */
+static char *
+config_url_secret(char *url, uint8_t *flags)
+{
+	char *shown, *both;
+	size_t a, b;
+
+	if (config_url_password(url, &a) == NULL)
+		return url;
+	shown = config_mask_url(url);
+	a = strlen(shown);
+	b = strlen(url);
+	both = xmalloc(a + b + 2);
+	memcpy(both, shown, a + 1);
+	memcpy(both + a + 1, url, b + 1);
+	free(shown);
+	free(url);
+	*flags |= TASK_SECRET;
+	return both;
+}
+
+/* The URL a url task fetches (its str may be the shown one). */
+const char *
+config_task_url(const struct task *t)
+{
+	if (t->flags & TASK_SECRET)
+		return t->str + strlen(t->str) + 1;
+	return t->str;
+}
+
 static void
-config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_url(struct cfgparse *p, struct pev *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
-	char *s;
+	char *s, *shown, *q, *why = NULL;
 
 	if (config_kind(p, tc, v, TASK_URL) != 0)
 		return;
@@ -1275,15 +1432,23 @@ config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
 		tc->bad = 1;
 		return;
 	}
-	if (!config_url_ok(s)) {
-		config_bad_value(p, v, "url", "URL",
-		    "expected http:// or https:// and a host, without spaces");
+	if (!config_url_ok(s) || fetch_check_url(s, &why) != 0) {
+		shown = config_mask_url(s);
+		q = config_quote(shown);
+		config_error(p, v->line, v->col, "url: invalid URL '%s': %s", q,
+		    why != NULL ? why
+		                : "expected http:// or https:// and a host, "
+		                  "without spaces");
+		free(q);
+		free(shown);
+		free(why);
 		free(s);
 		tc->bad = 1;
 		return;
 	}
 	free(tc->t.str);
-	tc->t.str = s;
+	tc->t.flags &= ~TASK_SECRET;
+	tc->t.str = config_url_secret(s, &tc->t.flags);
 }
 
 static void
@@ -1304,14 +1469,14 @@ config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
 	struct taskctx *tc = ctx;
 
 	free(tc->t.name);
-	if ((tc->t.name = config_string(p, v, "name")) == NULL)
+	if ((tc->t.name = config_name(p, v, "name")) == NULL)
 		tc->bad = 1;
 }
 
 static const struct key config_task_keys[] = {
     {"delay", config_task_delay},
     {"factorial", config_task_factorial},
-    {"url", config_task_url},
+    {"url", config_key_url},
     {"file", config_task_file},
     {"name", config_task_name},
     {"timeout", config_opt_timeout},
@@ -1319,6 +1484,8 @@ static const struct key config_task_keys[] = {
     {"retry_delay", config_opt_retry_delay},
     {"preview", config_opt_preview},
     {"yield_every", config_opt_yield_every},
+    {"retry_max_delay", config_opt_retry_max_delay},
+    {"max_bytes", config_opt_max_bytes},
     {NULL, NULL},
 };
 
@@ -1339,18 +1506,16 @@ config_opt_kinds(unsigned bit)
 static void
 config_task_check_opts(struct cfgparse *p, struct taskctx *tc)
 {
-	static const char *const names[] = {
-	    "timeout", "retries", "retry_delay", "preview", "yield_every"};
 	unsigned bit;
 	int i;
 
-	for (i = 0; i < 5; i++) {
+	for (i = 0; i < CONFIG_NOPTS; i++) {
 		bit = 1U << i;
 		if (!(tc->set & bit) || (config_kind_opts[tc->t.kind] & bit))
 			continue;
 		config_error(p, tc->o.line[i], tc->o.col[i],
 		    "%s: does not apply to a %s task (only to %s tasks)",
-		    names[i], tc->kind, config_opt_kinds(bit));
+		    config_opt_names[i], tc->kind, config_opt_kinds(bit));
 		tc->bad = 1;
 	}
 }
@@ -1549,6 +1714,10 @@ config_resolve_overrides(struct cfgparse *p)
 			o->preview = ov->opts.preview;
 		if (ov->set & OPT_YIELD_EVERY)
 			o->yield_every = ov->opts.yield_every;
+		if (ov->set & OPT_RETRY_MAX_DELAY)
+			o->retry_max_delay = ov->opts.retry_max_delay;
+		if (ov->set & OPT_MAX_BYTES)
+			o->max_bytes = ov->opts.max_bytes;
 		cf->tasks[ov->task].opts = o;
 	}
 }
@@ -1561,12 +1730,20 @@ config_default_name(const char *path)
 	size_t len;
 
 	base = base != NULL ? base + 1 : path;
+	char *name, *safe;
+
 	len = strlen(base);
 	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
 		len -= 5;
 	else if (len > 4 && strcmp(base + len - 4, ".yml") == 0)
 		len -= 4;
-	return xstrndup(base, len);
+	name = xstrndup(base, len);
+	if (config_name_error(name) == NULL)
+		return name;
+	/* A file's name may hold anything; the run's may not. */
+	safe = escape_text(name, 0);
+	free(name);
+	return safe;
 }
 
 /* The absolute folder holding the file, for relative task paths. */
@@ -1609,6 +1786,8 @@ config_new(const char *path)
 	cf->defaults.retry_delay = 1;
 	cf->defaults.preview = 50;
 	cf->defaults.yield_every = 10;
+	cf->defaults.retry_max_delay = 60;
+	cf->defaults.max_bytes = 1ULL << 30;
 	return cf;
 }
 
@@ -1692,19 +1871,29 @@ config_load(const char *path, struct config **out, char **cause)
 {
 	struct cfgparse p;
 	struct stat sb;
-	int rc;
+	int rc, fd;
 
 	memset(&p, 0, sizeof p);
 	p.file = path;
-	if ((p.fp = fopen(path, "rb")) == NULL) {
+	/* Not blocking on a FIFO: it is refused, not waited for. */
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY)) ==
+	        -1 ||
+	    fstat(fd, &sb) == -1) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
+		if (fd != -1)
+			close(fd);
 		return EX_NOINPUT;
 	}
-	if (fstat(fileno(p.fp), &sb) == 0 && S_ISDIR(sb.st_mode)) {
-		fclose(p.fp);
-		xasprintf(cause, "%s: is a directory, not a task file", path);
+	if (!S_ISREG(sb.st_mode)) {
+		close(fd);
+		xasprintf(cause, "%s: %s, not a task file", path,
+		    S_ISDIR(sb.st_mode) ? "is a directory"
+		                        : "not a regular file");
 		return EX_NOINPUT;
 	}
+	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	if ((p.fp = fdopen(fd, "rb")) == NULL)
+		fatal("fdopen");
 	yaml_parser_initialize(&p.yp);
 	yaml_parser_set_input_file(&p.yp, p.fp);
 	rc = config_parse(&p, out, cause);
@@ -1768,31 +1957,40 @@ config_resolve(const struct config *cf, const char *path)
 	return xprintf("%s/%s", cf->dir, path);
 }
 
-/* Replace the workers with a count, or comma-separated unique names. */
+/*
+ * Replace the workers with a count, or comma-separated unique names (-w):
+ * 0, or -1 with why.
+ */
 int
-config_set_workers(struct config *cf, const char *arg)
+config_set_workers(struct config *cf, const char *arg, char **cause)
 {
 	unsigned long long n;
 	const char *why;
-	char **names = NULL, *copy, *p, *name;
+	char **names = NULL, *copy, *p, *name, *q;
 	size_t count = 0, i;
 
+	*cause = NULL;
 	if (number_uint(arg, 1, CONFIG_MAX_WORKERS, &n, &why) != 0) {
 		if (*arg >= '0' && *arg <= '9')
-			return -1;
+			goto fail;
 		copy = xstrdup(arg);
 		for (p = copy; (name = strsep(&p, ",")) != NULL;) {
 			for (i = 0; i < count; i++) {
 				if (strcmp(names[i], name) == 0)
 					break;
 			}
+			if ((why = config_name_error(name)) != NULL) {
+				q = escape_text(name, 0);
+				xasprintf(cause, "worker name '%s' %s", q, why);
+				free(q);
+			}
 			if (*name == '\0' || i < count ||
-			    count == CONFIG_MAX_WORKERS) {
+			    count == CONFIG_MAX_WORKERS || why != NULL) {
 				while (count > 0)
 					free(names[--count]);
 				free(names);
 				free(copy);
-				return -1;
+				goto fail;
 			}
 			names = xreallocarray(names, count + 1, sizeof *names);
 			names[count++] = xstrdup(name);
@@ -1806,4 +2004,11 @@ config_set_workers(struct config *cf, const char *arg)
 	cf->workers = names;
 	cf->nworkers = (unsigned)n;
 	return 0;
+fail:
+	if (*cause == NULL)
+		xasprintf(cause,
+		    "expected a count from 1 to %d or unique comma-separated "
+		    "names",
+		    CONFIG_MAX_WORKERS);
+	return -1;
 }

@@ -29,14 +29,21 @@ enum mode {
 struct task_opts {
 	double timeout;
 	double retry_delay;
+	double retry_max_delay;
+	unsigned long long max_bytes;
 	unsigned retries;
 	unsigned preview;
 	unsigned yield_every;
 };
 
+/* The task's str is a URL shown with its password as ***; the one to
+ * fetch follows it, after its NUL. */
+#define TASK_SECRET 0x1
+
 /* One task: kept small, a file may hold a million. */
 struct task {
 	uint8_t kind;
+	uint8_t flags;
 	uint32_t index;
 	uint32_t line;
 	union {
@@ -71,7 +78,10 @@ int config_load(const char *, struct config **, char **);
 int config_load_buffer(
     const char *, const char *, size_t, struct config **, char **);
 void config_free(struct config *);
-int config_set_workers(struct config *, const char *);
+int config_set_workers(struct config *, const char *, char **);
+const char *config_task_url(const struct task *);
+char *config_mask_url(const char *);
+const char *config_name_error(const char *);
 
 const char *config_mode_name(enum mode);
 int config_mode_parse(const char *, enum mode *);

@@ -10,6 +10,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,15 +25,32 @@
 #include "daemon.h"
 #include "fetch.h"
 #include "log.h"
+#include "outfile.h"
 #include "pidfile.h"
 #include "report.h"
 #include "run.h"
+#include "signals.h"
 #include "status.h"
 #include "summary.h"
 #include "timeline.h"
 #include "xmalloc.h"
 
-#define DAEMON_NSIGNALS 4
+/* Seconds the outputs get to take what waits, at the end. */
+#define DAEMON_DRAIN 5.0
+/* After a second stop signal, seconds before giving up on tasks that
+ * cannot be cancelled (a factorial on a worker thread). */
+#define DAEMON_HARD_STOP 1.0
+
+/* A reload read off the loop's thread; it outlives the daemon if stuck. */
+struct daemon_reload {
+	pthread_mutex_t lock;
+	const struct daemon_opts *opts;
+	struct event *done; /* made active when the thread is done */
+	struct config *cf;
+	int finished;
+	int abandoned; /* the daemon is gone: the thread frees this */
+	pthread_t thread;
+};
 
 struct daemon {
 	struct event_base *base;
@@ -45,18 +63,28 @@ struct daemon {
 	struct config *old_cf;
 	struct config *mode_cf;
 	struct timeline *timeline;
-	struct event *signals[DAEMON_NSIGNALS];
+	struct outfile *out; /* stdout, unless quiet */
+	struct outfile *results;
+	FILE *stream; /* onto out */
 	struct event *tick;
-	struct event *reload;
+	struct event *reloaded;
+	struct event *gone; /* stdout's reader went away */
+	struct event *hard;
+	struct daemon_reload *reload;
+	int reload_again;
 	struct pidfile *pidfile;
 	struct status *status;
 	struct fetch_loop *fetch; /* one for every run: connections stay */
 	unsigned runs;
 	double due;
 	size_t failed;
+	unsigned long long lost;
 	int stopping;
 	int ready_fd;
 };
+
+/* The daemon that runs, for the out-of-memory hook. */
+static struct daemon *daemon_current;
 
 static void daemon_start_run(struct daemon *);
 
@@ -114,10 +142,10 @@ daemon_load(const struct daemon_opts *o, struct config **out)
 		config_free(cf);
 		return EX_USAGE;
 	}
-	if (o->workers != NULL && config_set_workers(cf, o->workers) != 0) {
-		log_warnx("--workers: expected a count from 1 to %d or unique "
-		          "comma-separated names, got '%s'",
-		    CONFIG_MAX_WORKERS, o->workers);
+	if (o->workers != NULL &&
+	    config_set_workers(cf, o->workers, &cause) != 0) {
+		log_warnx("--workers: %s", cause);
+		free(cause);
 		config_free(cf);
 		return EX_USAGE;
 	}
@@ -155,7 +183,18 @@ daemon_color(void)
 	return isatty(STDOUT_FILENO);
 }
 
-/* stdout gets text or JSON Lines unless quiet; -o gets results. */
+static void
+daemon_gone(struct outfile *o, void *arg)
+{
+	struct daemon *d = arg;
+
+	event_active(d->gone, EV_TIMEOUT, 0);
+}
+
+/*
+ * stdout gets text or JSON Lines unless quiet; -o gets results. Both are
+ * outputs that never block the loop.
+ */
 static int
 daemon_report(struct daemon *d)
 {
@@ -164,6 +203,11 @@ daemon_report(struct daemon *d)
 	int draw;
 
 	d->report = report_new();
+	if (!o->quiet) {
+		d->out = outfile_stdout(d->base, o->stdout_closed);
+		outfile_set_gone(d->out, daemon_gone, d);
+		d->stream = outfile_stream(d->out);
+	}
 	/*
 	 * The recorder first: the summary reads it when a run is done. Quiet
 	 * or JSON runs that draw nothing do without it (it costs per task).
@@ -176,20 +220,24 @@ daemon_report(struct daemon *d)
 		timeline_add(d->report, d->timeline);
 	}
 	if (!o->quiet && o->json)
-		report_json_add(d->report, stdout);
+		report_json_add(d->report, d->stream);
 	else if (!o->quiet) {
-		summary_add(d->report, stdout, d->timeline,
+		summary_add(d->report, d->stream, d->timeline,
 		    o->timeline && !o->compare, daemon_color());
-		report_text_add(d->report, stdout, o->verbose, daemon_color());
+		report_text_add(
+		    d->report, d->stream, o->verbose, daemon_color());
 	}
 	if (o->json && o->timeline)
 		log_warnx("--timeline draws no chart with --json; "
 		          "--timeline-svg and --trace do");
-	if (o->results != NULL &&
-	    report_results_add(d->report, o->results, &cause) != 0) {
-		log_warnx("cannot open results file %s", cause);
-		free(cause);
-		return -1;
+	if (o->results != NULL) {
+		if ((d->results = outfile_open(d->base, o->results, &cause)) ==
+		    NULL) {
+			log_warnx("cannot open results file %s", cause);
+			free(cause);
+			return -1;
+		}
+		report_results_add(d->report, d->results);
 	}
 	/* The timeline and the summary need no values, only counts. */
 	report_set_values(d->report, !o->quiet || o->results != NULL);
@@ -238,14 +286,14 @@ daemon_timelines(struct daemon *d)
 	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))
 		return;
 	if (o->compare && !o->quiet && !o->json) {
-		summary_compare(stdout, d->timeline);
+		summary_compare(d->stream, d->timeline);
 		for (i = 0; o->timeline && i < n; i++) {
-			putchar('\n');
-			timeline_text_print(stdout, runs[i],
+			fputc('\n', d->stream);
+			timeline_text_print(d->stream, runs[i],
 			    summary_span(d->timeline), timeline_text_width(),
 			    daemon_color());
 		}
-		fflush(stdout);
+		fflush(d->stream);
 	}
 	if ((o->timeline_svg != NULL &&
 	        timeline_svg_write(o->timeline_svg, runs, n, &cause) != 0) ||
@@ -332,26 +380,53 @@ daemon_start_run(struct daemon *d)
 	run_start(d->run, daemon_run_done, d);
 }
 
-/* SIGINT or SIGTERM: stop gracefully; a second one stops at once. */
 static void
-daemon_stop(struct daemon *d, int sig)
+daemon_hard_stop(evutil_socket_t fd, short what, void *arg)
 {
+	struct daemon *d = arg;
+
+	log_warnx("tasks that cannot be cancelled still run: exiting "
+	          "without them");
+	daemon_exit_now(d, 1);
+}
+
+/*
+ * Stop gracefully (SIGINT, SIGTERM, a reader gone): no new task starts,
+ * running ones get shutdown_timeout. A second stop cancels them at once,
+ * and exits after a moment whatever still runs.
+ */
+static void
+daemon_stop(struct daemon *d, const char *why)
+{
+	struct timeval tv = {(time_t)DAEMON_HARD_STOP, 0};
+
 	d->stopping++;
 	status_set_stopping(d->status);
 	if (d->run == NULL) {
-		log_info("%s: stopping", strsignal(sig));
+		log_info("%s: stopping", why);
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
-	if (d->stopping > 1)
-		log_warnx(
-		    "%s again: cancelling what still runs", strsignal(sig));
-	else if (d->cf->mode == MODE_SYNC || d->cf->mode == MODE_COOPERATIVE)
-		log_info("%s: stopping after the running task", strsignal(sig));
-	else
-		log_info("%s: stopping; running tasks get %g s", strsignal(sig),
+	if (d->stopping > 1) {
+		log_warnx("%s again: cancelling what still runs", why);
+		if (d->hard == NULL) {
+			d->hard = evtimer_new(d->base, daemon_hard_stop, d);
+			evtimer_add(d->hard, &tv);
+		}
+	} else
+		log_info("%s: stopping; running tasks get %g s", why,
 		    d->cf->shutdown_timeout);
 	run_stop(d->run, d->stopping > 1 ? 0 : d->cf->shutdown_timeout);
+}
+
+/* stdout's reader went away (EPIPE): the rest of the run is for nobody. */
+static void
+daemon_gone_now(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	if (!d->stopping)
+		daemon_stop(d, "stdout closed by its reader");
 }
 
 /*
@@ -374,75 +449,150 @@ daemon_can_run(const struct config *cf)
 	return -1;
 }
 
+/*
+ * SIGHUP's work, on a thread of its own: a large task file or a slow file
+ * system must not hold the loop, whose status endpoint and timers go on.
+ */
+static void *
+daemon_reload_thread(void *arg)
+{
+	struct daemon_reload *rl = arg;
+	struct config *cf = NULL;
+	int abandoned;
+
+	if (daemon_load(rl->opts, &cf) != 0)
+		cf = NULL;
+	else if (daemon_can_run(cf) != 0) {
+		config_free(cf);
+		cf = NULL;
+	}
+	pthread_mutex_lock(&rl->lock);
+	rl->cf = cf;
+	rl->finished = 1;
+	if (!(abandoned = rl->abandoned))
+		event_active(rl->done, EV_TIMEOUT, 0);
+	pthread_mutex_unlock(&rl->lock);
+	if (abandoned) {
+		config_free(cf);
+		pthread_mutex_destroy(&rl->lock);
+		free(rl);
+	}
+	return NULL;
+}
+
 /* SIGHUP: read the file again; keep the running list if it is bad. */
 static void
 daemon_reload(struct daemon *d)
 {
-	struct config *cf;
+	struct daemon_reload *rl;
 
-	if (daemon_load(d->opts, &cf) != 0) {
-		log_warnx("reload of %s failed: keeping the running task list",
-		    d->opts->file);
+	if (d->reload != NULL) {
+		/* One is being read: read once more when it is done. */
+		d->reload_again = 1;
 		return;
 	}
-	if (daemon_can_run(cf) != 0) {
-		config_free(cf);
-		log_warnx("reload of %s failed: keeping the running task list",
+	rl = xcalloc(1, sizeof *rl);
+	pthread_mutex_init(&rl->lock, NULL);
+	rl->opts = d->opts;
+	rl->done = d->reloaded;
+	if (pthread_create(&rl->thread, NULL, daemon_reload_thread, rl) != 0) {
+		log_warn("reload of %s: cannot start a thread; keeping the "
+		         "running task list",
 		    d->opts->file);
+		pthread_mutex_destroy(&rl->lock);
+		free(rl);
 		return;
 	}
-	config_free(d->next_cf);
-	d->next_cf = cf;
-	log_info("reloaded %s: %zu tasks, %s mode, %u workers; applies from "
-	         "the next run",
-	    d->opts->file, cf->ntasks, config_mode_name(cf->mode),
-	    cf->nworkers);
+	d->reload = rl;
 }
 
+/* The reload thread is done: take its list, or keep the running one. */
 static void
-daemon_reload_now(evutil_socket_t fd, short what, void *arg)
-{
-	daemon_reload(arg);
-}
-
-static void
-daemon_signal(evutil_socket_t sig, short what, void *arg)
+daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	static const struct timeval now = {0, 0};
+	struct daemon_reload *rl = d->reload;
+	struct config *cf;
+
+	if (rl == NULL)
+		return;
+	pthread_join(rl->thread, NULL);
+	cf = rl->cf;
+	pthread_mutex_destroy(&rl->lock);
+	free(rl);
+	d->reload = NULL;
+	if (cf == NULL)
+		log_warnx("reload of %s failed: keeping the running task list",
+		    d->opts->file);
+	else {
+		config_free(d->next_cf);
+		d->next_cf = cf;
+		log_info("reloaded %s: %zu tasks, %s mode, %u workers; "
+		         "applies from the next run",
+		    d->opts->file, cf->ntasks, config_mode_name(cf->mode),
+		    cf->nworkers);
+	}
+	if (d->reload_again) {
+		d->reload_again = 0;
+		daemon_reload(d);
+	}
+}
+
+/* A reload still being read when the daemon ends is left to itself. */
+static void
+daemon_reload_abandon(struct daemon *d)
+{
+	struct daemon_reload *rl = d->reload;
+	int finished;
+
+	if (rl == NULL)
+		return;
+	pthread_mutex_lock(&rl->lock);
+	finished = rl->finished;
+	rl->abandoned = !finished;
+	pthread_mutex_unlock(&rl->lock);
+	d->reload = NULL;
+	if (!finished) {
+		pthread_detach(rl->thread);
+		return;
+	}
+	pthread_join(rl->thread, NULL);
+	config_free(rl->cf);
+	pthread_mutex_destroy(&rl->lock);
+	free(rl);
+}
+
+/* SIGUSR1: the log file and the results file again, after a rotation. */
+static void
+daemon_reopen(struct daemon *d)
+{
 	char *cause;
+
+	if (log_reopen(&cause) != 0) {
+		log_warnx("cannot reopen log file %s", cause);
+		free(cause);
+	}
+	if (d->results != NULL && outfile_reopen(d->results, &cause) != 0) {
+		log_warnx("cannot reopen results file %s", cause);
+		free(cause);
+	}
+}
+
+static void
+daemon_signal(int sig, void *arg)
+{
+	struct daemon *d = arg;
 
 	switch (sig) {
 	case SIGHUP:
-		/* Reloads asked for together read the file once. */
-		if (!evtimer_pending(d->reload, NULL))
-			evtimer_add(d->reload, &now);
+		daemon_reload(d);
 		break;
 	case SIGUSR1:
-		if (log_reopen(&cause) != 0) {
-			log_warnx("cannot reopen log file %s", cause);
-			free(cause);
-		}
+		daemon_reopen(d);
 		break;
 	default:
-		daemon_stop(d, (int)sig);
+		daemon_stop(d, strsignal(sig));
 		break;
-	}
-}
-
-static void
-daemon_signals(struct daemon *d)
-{
-	static const int sigs[DAEMON_NSIGNALS] = {
-	    SIGINT, SIGTERM, SIGHUP, SIGUSR1};
-	int i;
-
-	signal(SIGPIPE, SIG_IGN);
-	for (i = 0; i < DAEMON_NSIGNALS; i++) {
-		d->signals[i] =
-		    evsignal_new(d->base, sigs[i], daemon_signal, d);
-		event_priority_set(d->signals[i], 0);
-		evsignal_add(d->signals[i], NULL);
 	}
 }
 
@@ -465,7 +615,7 @@ daemon_abs(const char *path)
  * or a busy port still fails the command that started it.
  */
 static int
-daemon_detach(struct daemon *d)
+daemon_detach(struct daemon *d, int keep_stderr)
 {
 	int fds[2], null;
 	unsigned char status = EX_SOFTWARE;
@@ -492,14 +642,41 @@ daemon_detach(struct daemon *d)
 	if ((null = open("/dev/null", O_RDWR)) != -1) {
 		dup2(null, STDIN_FILENO);
 		dup2(null, STDOUT_FILENO);
-		dup2(null, STDERR_FILENO);
+		if (!keep_stderr)
+			dup2(null, STDERR_FILENO);
 		if (null > STDERR_FILENO)
 			close(null);
 	}
+	if (keep_stderr)
+		return 0;
 	log_stderr(0);
 	if (d->opts->log == NULL)
 		log_syslog(1);
 	return 0;
+}
+
+/*
+ * Before detaching, say where diagnostics will go: the log file, syslog,
+ * or, where no syslog daemon listens (a container), stderr as it is.
+ * Whether stderr is kept.
+ */
+static int
+daemon_say_where(const struct daemon_opts *o)
+{
+	if (!o->quiet && o->results == NULL)
+		log_warnx("detached: the report goes to /dev/null; "
+		          "use -o FILE to keep the results");
+	if (o->log != NULL) {
+		log_info("detached: diagnostics go to %s", o->log);
+		return 0;
+	}
+	if (log_syslog_works()) {
+		log_info("detached: diagnostics go to syslog");
+		return 0;
+	}
+	log_warnx("detached: no syslog listens on /dev/log, so diagnostics "
+	          "stay on this stderr (-l FILE keeps them in a file)");
+	return 1;
 }
 
 /* Tell whoever waits for us (the parent of -d) how the start went. */
@@ -516,29 +693,78 @@ daemon_ready(struct daemon *d, int status)
 	d->ready_fd = -1;
 }
 
+/* Free it all; the outputs take what waits first, and count what not. */
 static void
 daemon_free(struct daemon *d)
 {
-	int i;
-
-	for (i = 0; i < DAEMON_NSIGNALS; i++) {
-		if (d->signals[i] != NULL)
-			event_free(d->signals[i]);
-	}
 	if (d->tick != NULL)
 		event_free(d->tick);
-	if (d->reload != NULL)
-		event_free(d->reload);
+	if (d->gone != NULL)
+		event_free(d->gone);
+	if (d->hard != NULL)
+		event_free(d->hard);
+	daemon_reload_abandon(d);
+	if (d->reloaded != NULL)
+		event_free(d->reloaded);
+	signals_free();
 	status_free(d->status);
 	run_free(d->run);
 	run_free(d->old_run);
 	fetch_loop_free(d->fetch);
 	free(d->mode_cf);
 	report_free(d->report);
+	if (d->results != NULL)
+		d->lost += outfile_lost(d->results);
+	outfile_close(d->results, DAEMON_DRAIN);
+	if (d->out != NULL) {
+		outfile_drain(d->out, DAEMON_DRAIN);
+		d->lost += outfile_lost(d->out);
+	}
+	outfile_close(d->out, DAEMON_DRAIN);
 	config_free(d->next_cf);
 	pidfile_remove(d->pidfile);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	daemon_current = NULL;
+}
+
+/*
+ * End now (a second stop with tasks that cannot be cancelled, or out of
+ * memory): what finished is written, each output given a moment, the
+ * pidfile removed; then _exit, for other threads may still run.
+ */
+void
+daemon_exit_now(struct daemon *d, int status)
+{
+	if (d != NULL) {
+		report_flush_within(d->report, 1.0);
+		outfile_emergency(1.0);
+		if ((d->out != NULL && outfile_lost(d->out) > 0) ||
+		    (d->results != NULL && outfile_lost(d->results) > 0))
+			status = EX_IOERR;
+		pidfile_remove(d->pidfile);
+		d->pidfile = NULL;
+	}
+	log_close();
+	_exit(status);
+}
+
+/* Memory ran out: say so, write what finished, and end with 70. */
+static void
+daemon_oom(const char *what, size_t size)
+{
+	static __thread int here;
+	static int dying;
+
+	if (here++ > 0) /* out of memory again, while writing */
+		_exit(EX_SOFTWARE);
+	if (__atomic_exchange_n(&dying, 1, __ATOMIC_SEQ_CST))
+		for (;;)
+			pause(); /* another thread is ending the program */
+	log_warnx("out of memory: %s could not allocate %zu bytes; "
+	          "stopping with what finished written",
+	    what, size);
+	daemon_exit_now(daemon_current, EX_SOFTWARE);
 }
 
 /* Everything that can fail before the first run: 0 or an exit status. */
@@ -560,6 +786,8 @@ daemon_setup(struct daemon *d)
 		return EX_TEMPFAIL;
 	daemon_raise_nofile();
 	d->base = daemon_base_new();
+	d->gone = event_new(d->base, -1, 0, daemon_gone_now, d);
+	d->reloaded = event_new(d->base, -1, 0, daemon_reloaded, d);
 	if (daemon_report(d) != 0)
 		return EX_TEMPFAIL;
 	if (d->opts->status != NULL) {
@@ -572,9 +800,9 @@ daemon_setup(struct daemon *d)
 		}
 		status_set_config(d->status, d->cf);
 	}
-	daemon_signals(d);
+	if (signals_init(d->base, daemon_signal, d) != 0)
+		fatal("signals");
 	d->tick = evtimer_new(d->base, daemon_tick, d);
-	d->reload = evtimer_new(d->base, daemon_reload_now, d);
 	return 0;
 }
 
@@ -599,11 +827,10 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
 				*paths[i] = abs[i];
 		}
-		if (!opts->quiet && opts->results == NULL)
-			log_warnx("detached: the report goes to /dev/null; "
-			          "use -o FILE to keep the results");
-		daemon_detach(&d);
+		daemon_detach(&d, daemon_say_where(opts));
 	}
+	daemon_current = &d;
+	xmalloc_on_oom(daemon_oom);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
 	if ((rc = daemon_setup(&d)) != 0) {
 		daemon_ready(&d, rc);
@@ -628,5 +855,10 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	config_free(cf);
 	for (i = 0; i < 4; i++)
 		free(abs[i]);
+	if (d.lost > 0) {
+		log_warnx("%llu line%s of output could not be written: exit %d",
+		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);
+		rc = EX_IOERR;
+	}
 	return rc;
 }

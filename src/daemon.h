@@ -3,6 +3,7 @@
 #define DAEMON_H
 
 struct config;
+struct daemon;
 struct event_base;
 
 /* What the command line asked for. */
@@ -28,11 +29,13 @@ struct daemon_opts {
 	int syslog;
 	int timeline;
 	int compare;
+	int stdout_closed; /* descriptor 1 was closed at start */
 };
 
 struct event_base *daemon_base_new(void);
 void daemon_raise_nofile(void);
 int daemon_load(const struct daemon_opts *, struct config **);
 int daemon_main(struct config *, struct daemon_opts *);
+__attribute__((noreturn)) void daemon_exit_now(struct daemon *, int);
 
 #endif

@@ -34,6 +34,7 @@
 #include <curl/curl.h>
 #include <event2/event.h>
 
+#include "clock.h"
 #include "fetch.h"
 #include "log.h"
 #include "preview.h"
@@ -42,10 +43,18 @@
 #define FETCH_MAX_REDIRECTS 10
 #define FETCH_PROTOCOLS "http,https"
 
+/* Decoding gives the loop back after this long in one turn (seconds). */
+#define FETCH_SLICE 0.005
+
 /* What one transfer collects while it runs, on either interface. */
 struct fetch_xfer {
 	double timeout;
 	unsigned limit;
+	unsigned long long max_bytes;
+	struct fetch *fetch; /* on a loop; NULL when blocking */
+	int (*stopped)(void *);
+	void *stop_arg;
+	int too_big;
 	struct preview *preview;
 	unsigned long long bytes;
 	char retry_after[64]; /* the final response's header value */
@@ -55,6 +64,7 @@ struct fetch_xfer {
 struct fetch {
 	struct fetch_loop *loop;
 	CURL *easy; /* non-NULL while in the multi */
+	struct event *unpause; /* the next loop turn, after a pause */
 	struct fetch_xfer xfer;
 	struct fetch_result result;
 	int finished; /* on the done list, waiting for delivery */
@@ -74,6 +84,7 @@ struct fetch_loop {
 	struct event *deliver; /* made active when fetches finish */
 	int delivering;
 	int dying; /* freed by a callback while delivering */
+	double entered; /* when libcurl was last called from the loop */
 	TAILQ_HEAD(, fetch) fetches;
 	TAILQ_HEAD(, fetch) done;
 	CURL **spare;
@@ -118,7 +129,7 @@ static const struct fetch_error_entry {
  */
 /* clang-format off */
 #define FETCH_CURL_CALLS(X) \
-	X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_perform) \
+	X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_pause) X(easy_perform) \
 	X(easy_reset) X(easy_setopt) X(easy_strerror) X(free) \
 	X(getdate) X(global_cleanup) X(global_init) X(multi_add_handle) \
 	X(multi_assign) X(multi_cleanup) X(multi_info_read) X(multi_init) \
@@ -132,6 +143,9 @@ static struct {
 	FETCH_CURL_CALLS(FETCH_CURL_POINTER)
 #undef FETCH_CURL_POINTER
 } libcurl;
+
+/* Newer than the oldest libcurl we take (7.80): NULL when it lacks it. */
+static const char *(*fetch_url_strerror)(CURLUcode);
 
 static pthread_once_t fetch_once = PTHREAD_ONCE_INIT;
 static int fetch_loaded;
@@ -162,6 +176,8 @@ fetch_load(void)
 	memcpy(&libcurl.f, &sym, sizeof sym);
 	FETCH_CURL_CALLS(FETCH_CURL_SYMBOL)
 #undef FETCH_CURL_SYMBOL
+	if ((sym = dlsym(lib, "curl_url_strerror")) != NULL)
+		memcpy(&fetch_url_strerror, &sym, sizeof sym);
 	if (libcurl.global_init(CURL_GLOBAL_DEFAULT) != CURLE_OK) {
 		snprintf(fetch_load_error, sizeof fetch_load_error,
 		    "url tasks need libcurl: curl_global_init failed");
@@ -181,6 +197,35 @@ fetch_available(char **cause)
 	if (fetch_loaded)
 		return 0;
 	*cause = xstrdup(fetch_load_error);
+	return -1;
+}
+
+/*
+ * Does libcurl's own URL parser take url? 0, or -1 with why. Without
+ * libcurl it says 0: a run that needs libcurl says then that it is missing.
+ */
+int
+fetch_check_url(const char *url, char **why)
+{
+	CURLUcode rc;
+	CURLU *u;
+	char *cause;
+
+	if (fetch_available(&cause) != 0) {
+		free(cause);
+		return 0;
+	}
+	if ((u = libcurl.url()) == NULL)
+		fatalx("curl_url: out of memory");
+	rc = libcurl.url_set(u, CURLUPART_URL, url, 0);
+	libcurl.url_cleanup(u);
+	if (rc == CURLUE_OK)
+		return 0;
+	if (fetch_url_strerror != NULL)
+		*why = xprintf(
+		    "libcurl cannot parse it: %s", fetch_url_strerror(rc));
+	else
+		*why = xprintf("libcurl cannot parse it (CURLUcode %d)", rc);
 	return -1;
 }
 
@@ -231,16 +276,46 @@ fetch_xfer_reset(struct fetch_xfer *x)
 	x->retry_after[0] = '\0';
 }
 
-/* Count and preview the decoded body (CURLOPT_WRITEFUNCTION). */
+static void fetch_unpause(evutil_socket_t, short, void *);
+
+/*
+ * Count and preview the decoded body (CURLOPT_WRITEFUNCTION). A body over
+ * max_bytes ends the transfer. On a loop, decoding that has held it for
+ * FETCH_SLICE pauses the transfer until the next turn: a small body that
+ * inflates to gigabytes must not hold every other task back.
+ */
 static size_t
 fetch_write(char *data, size_t size, size_t n, void *arg)
 {
+	static const struct timeval now = {0, 0};
 	struct fetch_xfer *x = arg;
+	struct fetch *f = x->fetch;
 	size_t len = size * n;
 
+	if (f != NULL && clock_now() - f->loop->entered >= FETCH_SLICE) {
+		if (f->unpause == NULL)
+			f->unpause =
+			    evtimer_new(f->loop->base, fetch_unpause, f);
+		evtimer_add(f->unpause, &now);
+		return CURL_WRITEFUNC_PAUSE;
+	}
+	if (x->max_bytes > 0 && len > x->max_bytes - x->bytes) {
+		x->too_big = 1;
+		return 0;
+	}
 	x->bytes += len;
 	preview_add(x->preview, data, len);
 	return len;
+}
+
+/* Blocking: end a transfer that a stop cancelled (XFERINFOFUNCTION). */
+static int
+fetch_progress(void *arg, curl_off_t dltotal, curl_off_t dlnow,
+    curl_off_t ultotal, curl_off_t ulnow)
+{
+	struct fetch_xfer *x = arg;
+
+	return x->stopped != NULL && x->stopped(x->stop_arg);
 }
 
 /* Copy a header's value, without surrounding blanks, if it fits. */
@@ -347,6 +422,9 @@ fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
 	memset(x, 0, sizeof *x);
 	x->timeout = opts->timeout;
 	x->limit = opts->preview;
+	x->max_bytes = opts->max_bytes;
+	x->stopped = opts->stopped;
+	x->stop_arg = opts->stop_arg;
 	fetch_xfer_reset(x);
 
 	rc = fetch_setup_policy(easy, opts->timeout);
@@ -360,6 +438,15 @@ fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
 	fetch_check(&rc,
 	    libcurl.easy_setopt(easy, CURLOPT_HEADERFUNCTION, fetch_header));
 	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_HEADERDATA, x));
+	if (x->stopped != NULL) {
+		fetch_check(&rc,
+		    libcurl.easy_setopt(
+		        easy, CURLOPT_XFERINFOFUNCTION, fetch_progress));
+		fetch_check(
+		    &rc, libcurl.easy_setopt(easy, CURLOPT_XFERINFODATA, x));
+		fetch_check(
+		    &rc, libcurl.easy_setopt(easy, CURLOPT_NOPROGRESS, 0L));
+	}
 	return rc;
 }
 
@@ -450,6 +537,14 @@ fetch_error(
 		return xstrdup("timed out");
 	case CURLE_COULDNT_RESOLVE_HOST:
 		return fetch_error_resolve(easy, detail);
+	case CURLE_WRITE_ERROR:
+		if (x->too_big)
+			return xprintf("the body is over max_bytes (%llu bytes "
+			               "once decoded)",
+			    x->max_bytes);
+		break;
+	case CURLE_ABORTED_BY_CALLBACK:
+		return xstrdup("stopped before it finished");
 	case CURLE_TOO_MANY_REDIRECTS:
 		return xprintf(
 		    "too many redirects (more than %d)", FETCH_MAX_REDIRECTS);
@@ -490,6 +585,7 @@ fetch_finish(
 	r->preview = preview_finish(x->preview);
 	x->preview = NULL;
 	r->retry_after = fetch_retry_after(x->retry_after);
+	r->cancelled = code == CURLE_ABORTED_BY_CALLBACK;
 	if (code != CURLE_OK)
 		r->error = fetch_error(easy, code, x, &r->retryable);
 	else if (status < 200 || status > 299) {
@@ -562,6 +658,8 @@ fetch_free(struct fetch *f)
 		fetch_easy_put(f->loop, f->easy);
 	if (f->finished)
 		TAILQ_REMOVE(&f->loop->done, f, done_entry);
+	if (f->unpause != NULL)
+		event_free(f->unpause);
 	TAILQ_REMOVE(&f->loop->fetches, f, entry);
 	preview_free(f->xfer.preview);
 	fetch_result_clear(&f->result);
@@ -644,6 +742,7 @@ fetch_loop_ready(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
+	loop->entered = clock_now();
 	libcurl.multi_socket_action(loop->multi, fd, action, &running);
 	fetch_loop_drain(loop);
 }
@@ -655,8 +754,23 @@ fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
 	struct fetch_loop *loop = arg;
 	int running;
 
+	loop->entered = clock_now();
 	libcurl.multi_socket_action(
 	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	fetch_loop_drain(loop);
+}
+
+/* A turn after decoding paused a transfer: go on with it. */
+static void
+fetch_unpause(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	struct fetch_loop *loop = f->loop;
+
+	if (f->easy == NULL)
+		return;
+	loop->entered = clock_now();
+	libcurl.easy_pause(f->easy, CURLPAUSE_CONT);
 	fetch_loop_drain(loop);
 }
 
@@ -781,6 +895,7 @@ fetch_start(struct fetch_loop *loop, const char *url,
 
 	f->easy = fetch_easy_get(loop);
 	rc = fetch_setup(f->easy, url, opts, &f->xfer, f);
+	f->xfer.fetch = f;
 	if (rc != CURLE_OK) {
 		fetch_done(f, rc);
 		return f;

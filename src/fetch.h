@@ -9,6 +9,9 @@ struct fetch_loop;
 struct fetch_opts {
 	double timeout; /* seconds, whole transfer and connect; 0: none */
 	unsigned preview; /* code points of preview text to keep */
+	unsigned long long max_bytes; /* decoded body bytes at most; 0: any */
+	int (*stopped)(void *); /* blocking: has a stop cancelled it? */
+	void *stop_arg;
 };
 
 struct fetch_result {
@@ -19,6 +22,7 @@ struct fetch_result {
 	char *error; /* message when !ok, else NULL */
 	double retry_after; /* seconds from Retry-After, -1 if none */
 	int retryable; /* timeout, connect failure, reset, 429, 5xx */
+	int cancelled; /* a stop ended it (blocking) */
 };
 
 /*
@@ -34,6 +38,7 @@ typedef void (*fetch_cb)(struct fetch_result *, void *);
  * it cannot. Once at the end, fetch_global_free frees what it holds.
  */
 int fetch_available(char **);
+int fetch_check_url(const char *, char **);
 void fetch_global_free(void);
 const char *fetch_user_agent(void);
 void fetch_result_clear(struct fetch_result *);

@@ -4,8 +4,12 @@
  */
 #include "autoconf.h"
 
+#include <sys/socket.h>
+#include <sys/un.h>
+
 #include <errno.h>
 #include <fcntl.h>
+#include <paths.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +19,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "escape.h"
 #include "log.h"
 #include "xmalloc.h"
 
@@ -46,11 +51,16 @@ log_verbose(void)
 	return log_verbosity;
 }
 
-/* Open (append) the log file; on failure keep the old one. */
+/*
+ * Open (append) the log file; on failure keep the old one. Its path is
+ * kept absolute, so that a reopen finds it after the daemon left its
+ * folder.
+ */
 int
 log_open_file(const char *path, char **cause)
 {
 	FILE *f;
+	char *abs;
 
 	if ((f = fopen(path, "a")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -64,8 +74,9 @@ log_open_file(const char *path, char **cause)
 	log_file = f;
 	log_file_errno = 0;
 	if (path != log_path) {
+		abs = xabspath(path);
 		free(log_path);
-		log_path = xstrdup(path);
+		log_path = abs;
 	}
 	pthread_mutex_unlock(&log_lock);
 	return 0;
@@ -78,6 +89,27 @@ log_reopen(char **cause)
 	if (log_path == NULL)
 		return 0;
 	return log_open_file(log_path, cause);
+}
+
+/* Does a syslog daemon listen on /dev/log? (Containers often lack one.) */
+int
+log_syslog_works(void)
+{
+	static const int types[] = {SOCK_DGRAM, SOCK_STREAM};
+	struct sockaddr_un sun;
+	size_t i;
+	int fd, ok = 0;
+
+	memset(&sun, 0, sizeof sun);
+	sun.sun_family = AF_UNIX;
+	snprintf(sun.sun_path, sizeof sun.sun_path, "%s", _PATH_LOG);
+	for (i = 0; i < 2 && !ok; i++) {
+		if ((fd = socket(AF_UNIX, types[i] | SOCK_CLOEXEC, 0)) == -1)
+			continue;
+		ok = connect(fd, (struct sockaddr *)&sun, sizeof sun) == 0;
+		close(fd);
+	}
+	return ok;
 }
 
 void
@@ -142,12 +174,30 @@ log_file_line(const char *prefix, const char *msg)
 		    strerror(saved));
 }
 
-/* Write to every destination; stderr lines start with name when given. */
+/* One line to every destination; on stderr it starts with name if given. */
+static void
+log_line(int pri, const char *name, const char *prefix, const char *line)
+{
+	if (log_to_stderr && name != NULL)
+		fprintf(stderr, "%s: %s%s\n", name, prefix, line);
+	else if (log_to_stderr)
+		fprintf(stderr, "%s%s\n", prefix, line);
+	if (log_file != NULL)
+		log_file_line(prefix, line);
+	if (log_to_syslog)
+		syslog(pri, "%s%s", prefix, line);
+}
+
+/*
+ * Write a message: each of its lines gets the prefix (a time stamp and
+ * the pid in the log file) and control characters show escaped.
+ */
 static void
 log_vwrite_as(
     int pri, const char *name, const char *prefix, const char *fmt, va_list ap)
 {
-	char *msg;
+	static __thread int depth; /* escaping failed to allocate: fatal */
+	char *msg, *text, *line, *next;
 	va_list ap2;
 
 	va_copy(ap2, ap);
@@ -156,16 +206,21 @@ log_vwrite_as(
 	va_end(ap2);
 	if (msg == NULL)
 		return;
+	text = msg;
+	if (depth++ == 0 && escape_needed(msg, ESCAPE_NEWLINES))
+		text = escape_text(msg, ESCAPE_NEWLINES);
 	pthread_mutex_lock(&log_lock);
-	if (log_to_stderr && name != NULL)
-		fprintf(stderr, "%s: %s%s\n", name, prefix, msg);
-	else if (log_to_stderr)
-		fprintf(stderr, "%s%s\n", prefix, msg);
-	if (log_file != NULL)
-		log_file_line(prefix, msg);
-	if (log_to_syslog)
-		syslog(pri, "%s%s", prefix, msg);
+	for (line = text;; line = next + 1) {
+		if ((next = strchr(line, '\n')) != NULL)
+			*next = '\0';
+		log_line(pri, name, prefix, line);
+		if (next == NULL || next[1] == '\0')
+			break;
+	}
 	pthread_mutex_unlock(&log_lock);
+	depth--;
+	if (text != msg)
+		free(text);
 	free(msg);
 }
 

@@ -10,6 +10,7 @@ void log_init(const char *, int);
 int log_open_file(const char *, char **);
 int log_reopen(char **);
 void log_syslog(int);
+int log_syslog_works(void);
 void log_stderr(int);
 void log_close(void);
 int log_verbose(void);

@@ -195,6 +195,46 @@ number_rate(const char *s, double *out, const char **why)
 	return 0;
 }
 
+/*
+ * A size in bytes, at least 1: a whole number, or one with a unit, B,
+ * KiB, MiB, GiB, TiB (powers of 1024) or kB, MB, GB, TB (of 1000).
+ */
+int
+number_bytes(const char *s, unsigned long long *out, const char **why)
+{
+	static const struct {
+		const char *unit;
+		unsigned long long scale;
+	} units[] = {{"", 1}, {"B", 1}, {"KiB", 1ULL << 10},
+	    {"MiB", 1ULL << 20}, {"GiB", 1ULL << 30}, {"TiB", 1ULL << 40},
+	    {"kB", 1000}, {"MB", 1000000}, {"GB", 1000000000},
+	    {"TB", 1000000000000ULL}};
+	unsigned long long v;
+	size_t n, i;
+	char num[32];
+
+	for (n = 0; isdigit((unsigned char)s[n]); n++)
+		;
+	if (n == 0 || n >= sizeof num) {
+		*why = n == 0 ? "not a size" : "too large";
+		return -1;
+	}
+	for (i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(s + n, units[i].unit) == 0)
+			break;
+	}
+	if (i == sizeof units / sizeof units[0]) {
+		*why = "unknown unit (expected B, KiB, MiB, GiB, kB, MB or GB)";
+		return -1;
+	}
+	memcpy(num, s, n);
+	num[n] = '\0';
+	if (number_uint(num, 1, ~0ULL / units[i].scale, &v, why) != 0)
+		return -1;
+	*out = v * units[i].scale;
+	return 0;
+}
+
 /* Seconds for people: "4", "0.25", "1.5": no trailing zeros. */
 char *
 number_format_seconds(double v)

@@ -9,6 +9,7 @@ int number_uint(const char *, unsigned long long, unsigned long long,
     unsigned long long *, const char **);
 int number_real(const char *, double *, const char **);
 int number_duration(const char *, double *, const char **);
+int number_bytes(const char *, unsigned long long *, const char **);
 int number_rate(const char *, double *, const char **);
 char *number_format_seconds(double);
 

@@ -4,16 +4,14 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
-#include <fcntl.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "config.h"
-#include "log.h"
+#include "escape.h"
+#include "outfile.h"
 #include "report.h"
 #include "task.h"
 #include "xmalloc.h"
@@ -51,30 +49,6 @@ jb_raw(struct jbuf *b, const char *s, size_t len)
 	b->len += len;
 }
 
-/* The length of the valid UTF-8 sequence at s (of n bytes), or 0. */
-static size_t
-jb_utf8(const unsigned char *s, size_t n)
-{
-	size_t len, i;
-	unsigned long c;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	len = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	if (n < len)
-		return 0;
-	c = s[0] & (0x7f >> len);
-	for (i = 1; i < len; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		c = c << 6 | (s[i] & 0x3f);
-	}
-	if ((len == 3 && c < 0x800) || (len == 4 && c < 0x10000) ||
-	    (c >= 0xd800 && c <= 0xdfff) || c > 0x10ffff)
-		return 0;
-	return len;
-}
-
 static void
 jb_str(struct jbuf *b, const char *str)
 {
@@ -93,7 +67,7 @@ jb_str(struct jbuf *b, const char *str)
 		if (n == 0)
 			break;
 		if (*s >= 0x80) {
-			if ((k = jb_utf8(s, n)) == 0) {
+			if ((k = utf8_sequence(s, n)) == 0) {
 				jb_raw(b, "\xef\xbf\xbd", 3);
 				k = 1;
 			} else
@@ -424,76 +398,25 @@ report_json_add(struct report *r, FILE *f)
 }
 
 struct report_results {
-	int fd;
-	char *path;
-	size_t lost; /* lines not written since the last good write */
+	struct outfile *out;
 	struct jbuf buf;
 };
 
 /* Lines wait for the end of the loop turn, or for this much of them. */
 #define REPORT_RESULTS_BUFFER (64 * 1024)
 
-/* Write all of buf, or as much as fits: the bytes written, errno if short. */
-static size_t
-report_results_write(int fd, const char *buf, size_t len)
-{
-	size_t done = 0;
-	ssize_t n;
-
-	while (done < len) {
-		n = write(fd, buf + done, len - done);
-		if (n == -1 && errno == EINTR)
-			continue;
-		if (n <= 0) {
-			if (n == 0)
-				errno = EIO;
-			break;
-		}
-		done += (size_t)n;
-	}
-	return done;
-}
-
 /*
- * Append the waiting lines in one write: with O_APPEND the lines land
- * whole, even among other processes appending to the same file. Only a
- * short write (disk full) is followed by another, for the rest or for the
- * error; what failed is cut back to the last whole line, and the lines
- * lost are counted and said, with the error, when it starts and ends.
+ * Hand the waiting lines on in one piece: the output appends them in one
+ * write, so that with O_APPEND they land whole even among other processes
+ * appending to the same file.
  */
 static void
 report_results_flush(void *arg)
 {
 	struct report_results *rr = arg;
-	struct jbuf *b = &rr->buf;
-	size_t n, whole, lost = 0, i;
-	int saved;
 
-	if (b->len == 0)
-		return;
-	n = report_results_write(rr->fd, b->s, b->len);
-	if (n == b->len) {
-		if (rr->lost > 0)
-			log_warnx("%s: results are written again; %zu were "
-			          "lost",
-			    rr->path, rr->lost);
-		rr->lost = 0;
-		b->len = 0;
-		return;
-	}
-	saved = errno;
-	for (whole = n; whole > 0 && b->s[whole - 1] != '\n'; whole--)
-		;
-	if (whole < n)
-		(void)ftruncate(
-		    rr->fd, lseek(rr->fd, 0, SEEK_END) - (off_t)(n - whole));
-	for (i = whole; i < b->len; i++)
-		lost += b->s[i] == '\n';
-	if (rr->lost == 0)
-		log_warnx(
-		    "%s: cannot write results: %s", rr->path, strerror(saved));
-	rr->lost += lost;
-	b->len = 0;
+	outfile_lines(rr->out, rr->buf.s, rr->buf.len);
+	rr->buf.len = 0;
 }
 
 /* One task_done line, whole; written with the turn's other lines. */
@@ -516,31 +439,18 @@ report_results_free(void *arg)
 	struct report_results *rr = arg;
 
 	report_results_flush(rr);
-	if (rr->lost > 0)
-		log_warnx(
-		    "%s: %zu results were not written", rr->path, rr->lost);
-	close(rr->fd);
 	free(rr->buf.s);
-	free(rr->path);
 	free(rr);
 }
 
-/* Append one JSON line per finished task to path. */
-int
-report_results_add(struct report *r, const char *path, char **cause)
+/* One JSON line per finished task to out (the results file). */
+void
+report_results_add(struct report *r, struct outfile *out)
 {
 	struct report_results *rr;
-	int fd;
 
-	fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0644);
-	if (fd == -1) {
-		xasprintf(cause, "%s: %s", path, strerror(errno));
-		return -1;
-	}
 	rr = xcalloc(1, sizeof *rr);
-	rr->fd = fd;
-	rr->path = xstrdup(path);
+	rr->out = out;
 	report_add(r, report_results_emit, report_results_flush,
 	    report_results_free, rr);
-	return 0;
 }

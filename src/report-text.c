@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "escape.h"
 #include "report.h"
 #include "task.h"
 #include "xmalloc.h"
@@ -75,18 +76,18 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 	if (ev->run > 1)
 		fprintf(rt->f, ", run %u", ev->run);
 	fputc('\n', rt->f);
-	if (cf->description != NULL && *cf->description != '\0')
-		fprintf(rt->f, "%s%s", cf->description,
-		    cf->description[strlen(cf->description) - 1] == '\n'
-		        ? ""
-		        : "\n");
+	if (cf->description != NULL && *cf->description != '\0') {
+		escape_fputs(rt->f, cf->description, ESCAPE_NEWLINES);
+		if (cf->description[strlen(cf->description) - 1] != '\n')
+			fputc('\n', rt->f);
+	}
 }
 
 /* "delay 4", "factorial 40", "url https://...". */
 static void
 report_text_what(struct report_text *rt, const struct task *t)
 {
-	char buf[64];
+	char buf[64], *shown;
 	int n;
 
 	switch (t->kind) {
@@ -100,8 +101,13 @@ report_text_what(struct report_text *rt, const struct task *t)
 		buf[0] = '\0';
 		break;
 	}
-	n = fprintf(rt->f, "%s %s", config_kind_name(t->kind),
-	    buf[0] != '\0' ? buf : t->str);
+	if (buf[0] == '\0' && escape_needed(t->str, 0)) {
+		shown = escape_text(t->str, 0);
+		n = fprintf(rt->f, "%s %s", config_kind_name(t->kind), shown);
+		free(shown);
+	} else
+		n = fprintf(rt->f, "%s %s", config_kind_name(t->kind),
+		    buf[0] != '\0' ? buf : t->str);
 	if (t->name != NULL)
 		n += fprintf(rt->f, " (%s)", t->name);
 	if (n < 20)
@@ -116,8 +122,8 @@ report_text_result(
 	size_t d = r->digits;
 
 	if (!r->ok) {
-		fprintf(rt->f, "%s%s", r->cancelled ? "cancelled: " : "",
-		    r->error != NULL ? r->error : "failed");
+		fputs(r->cancelled ? "cancelled: " : "", rt->f);
+		escape_fputs(rt->f, r->error != NULL ? r->error : "failed", 0);
 		return;
 	}
 	switch (t->kind) {
@@ -135,8 +141,10 @@ report_text_result(
 		break;
 	case TASK_URL:
 		fprintf(rt->f, "HTTP %ld, %llu bytes", r->status, r->bytes);
-		if (r->preview != NULL && *r->preview != '\0')
-			fprintf(rt->f, ": %s", r->preview);
+		if (r->preview != NULL && *r->preview != '\0') {
+			fputs(": ", rt->f);
+			escape_fputs(rt->f, r->preview, 0);
+		}
 		break;
 	case TASK_FILE:
 		fprintf(rt->f, "%llu line%s, %llu bytes", r->lines,
@@ -158,9 +166,9 @@ report_text_task(struct report_text *rt, const struct report_event *ev)
 		return;
 	}
 	if (ev->type == REPORT_TASK_RETRY) {
-		fprintf(rt->f, "  attempt %u failed (%s), retry in %g s\n",
-		    r->attempt, r->error != NULL ? r->error : "failed",
-		    ev->wait);
+		fprintf(rt->f, "  attempt %u failed (", r->attempt);
+		escape_fputs(rt->f, r->error != NULL ? r->error : "failed", 0);
+		fprintf(rt->f, "), retry in %g s\n", ev->wait);
 		return;
 	}
 	fprintf(rt->f, "  %s%-6s%s %7.3f s  ", report_text_paint(rt, r->ok),

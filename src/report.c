@@ -5,8 +5,10 @@
  */
 #include "autoconf.h"
 
+#include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
+#include <time.h>
 
 #include "report.h"
 #include "xmalloc.h"
@@ -145,6 +147,27 @@ void
 report_flush(struct report *r)
 {
 	pthread_mutex_lock(&r->lock);
+	report_flush_locked(r);
+	pthread_mutex_unlock(&r->lock);
+}
+
+/*
+ * Flush, unless another thread holds the lock for longer than seconds:
+ * for an ending that must not hang (out of memory).
+ */
+void
+report_flush_within(struct report *r, double seconds)
+{
+	struct timespec until;
+	double end, whole;
+
+	if (r == NULL)
+		return;
+	end = clock_wall() + seconds;
+	until.tv_nsec = (long)(modf(end, &whole) * 1e9);
+	until.tv_sec = (time_t)whole;
+	if (pthread_mutex_timedlock(&r->lock, &until) != 0)
+		return;
 	report_flush_locked(r);
 	pthread_mutex_unlock(&r->lock);
 }

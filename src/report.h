@@ -8,6 +8,7 @@
 #include "clock.h"
 
 struct config;
+struct outfile;
 struct result;
 struct task;
 
@@ -59,12 +60,13 @@ void report_set_values(struct report *, int);
 int report_values(const struct report *);
 void report_emit(struct report *, struct report_event *);
 void report_flush(struct report *);
+void report_flush_within(struct report *, double);
 void report_set_autoflush(struct report *, int);
 
 /* The sinks. */
 void report_text_add(struct report *, FILE *, int, int);
 void report_json_add(struct report *, FILE *);
-int report_results_add(struct report *, const char *, char **);
+void report_results_add(struct report *, struct outfile *);
 char *report_json_line(const struct report_event *);
 const char *report_event_name(enum report_type);
 

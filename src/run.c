@@ -14,12 +14,18 @@
  */
 #include "autoconf.h"
 
+#include <sys/eventfd.h>
+
+#include <errno.h>
+#include <limits.h>
 #include <math.h>
+#include <poll.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/queue.h>
+#include <unistd.h>
 
 #include <event2/event.h>
 
@@ -28,6 +34,7 @@
 #include "log.h"
 #include "report.h"
 #include "run.h"
+#include "signals.h"
 #include "task.h"
 #include "xmalloc.h"
 
@@ -75,9 +82,10 @@ struct run {
 	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
 	struct fetch_loop *fetch; /* else the run's own */
 	pthread_mutex_t lock;
-	pthread_cond_t wake;
+	int cancel_fd; /* an eventfd, readable once the run cancels */
 	int cancelled;
 	int stopping;
+	double stop_by; /* blocking modes: when a stop cancels the task */
 	int finished;
 	run_done_cb done;
 	void *arg;
@@ -97,7 +105,6 @@ struct run *
 run_new(struct event_base *base, const struct config *cf, struct report *report,
     unsigned number)
 {
-	pthread_condattr_t ca;
 	struct run *r;
 	unsigned i;
 
@@ -118,10 +125,8 @@ run_new(struct event_base *base, const struct config *cf, struct report *report,
 	}
 	TAILQ_INIT(&r->ready);
 	pthread_mutex_init(&r->lock, NULL);
-	pthread_condattr_init(&ca);
-	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
-	pthread_cond_init(&r->wake, &ca);
-	pthread_condattr_destroy(&ca);
+	if ((r->cancel_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
+		fatal("eventfd");
 	return r;
 }
 
@@ -190,7 +195,7 @@ run_free(struct run *r)
 	if (r->fetch != NULL)
 		fetch_loop_free(r->fetch);
 	pthread_mutex_destroy(&r->lock);
-	pthread_cond_destroy(&r->wake);
+	close(r->cancel_fd);
 	free(r->workers);
 	free(r);
 }
@@ -219,33 +224,83 @@ job_config(const struct job *job)
 	return job->run->cf;
 }
 
+/* Has the run's stop cancelled what still runs? And when will it? */
+static int
+run_cancelling(struct run *r, double now, double *stop_by)
+{
+	int cancelled;
+
+	pthread_mutex_lock(&r->lock);
+	*stop_by = r->stop_by;
+	cancelled = r->cancelled || (r->stop_by > 0 && now >= r->stop_by);
+	pthread_mutex_unlock(&r->lock);
+	return cancelled;
+}
+
 /*
- * A blocking delay. A worker thread's sleep ends early when a stop's grace
- * runs out: -1, and the task is cancelled. On the loop thread no signal
- * can arrive while it sleeps, so the delay runs to its end.
+ * Wait, blocking, up to seconds (< 0: no limit) for fd to be ready for
+ * events (fd -1: for nothing): 1 ready, 0 the time is up, -1 the run's
+ * stop cancelled the wait. Sync and cooperative modes block the loop's
+ * own thread, so signals are dispatched meanwhile: SIGTERM reaches them.
  */
+static int
+run_wait(struct run *r, int fd, short events, double seconds)
+{
+	struct pollfd pfd[3];
+	double now, end, until, stop_by;
+	int n, ms, sig = r->cf->mode != MODE_THREADS && signals_fd() >= 0;
+
+	end = clock_now() + seconds;
+	for (;;) {
+		now = clock_now();
+		if (run_cancelling(r, now, &stop_by))
+			return -1;
+		if (seconds >= 0 && now >= end)
+			return 0;
+		until = seconds >= 0 ? end : -1;
+		if (stop_by > 0 && (until < 0 || stop_by < until))
+			until = stop_by;
+		ms = until < 0 ? -1
+		               : (int)fmin(ceil((until - now) * 1e3), INT_MAX);
+		n = 0;
+		if (fd >= 0) {
+			pfd[n].fd = fd;
+			pfd[n++].events = events;
+		}
+		pfd[n].fd = r->cancel_fd;
+		pfd[n++].events = POLLIN;
+		if (sig) {
+			pfd[n].fd = signals_fd();
+			pfd[n++].events = POLLIN;
+		}
+		if (poll(pfd, (nfds_t)n, ms) == -1 && errno != EINTR)
+			return 1; /* let the caller's own call say what is wrong */
+		if (fd >= 0 && pfd[0].revents != 0)
+			return 1;
+		if (sig && pfd[n - 1].revents != 0)
+			signals_dispatch();
+	}
+}
+
+/* A blocking task waits for fd, as run_wait; job_sleep waits for none. */
+int
+job_wait(struct job *job, int fd, short events, double seconds)
+{
+	return run_wait(job->run, fd, events, seconds);
+}
+
+/* A blocking delay: 0 when it is over, -1 when a stop cancelled it. */
 int
 job_sleep(struct job *job, double seconds)
 {
-	struct run *r = job->run;
-	struct timespec until;
-	double end, whole;
-	int cancelled;
+	return run_wait(job->run, -1, 0, seconds) < 0 ? -1 : 0;
+}
 
-	if (r->cf->mode != MODE_THREADS) {
-		clock_sleep(seconds);
-		return 0;
-	}
-	end = clock_now() + seconds;
-	until.tv_nsec = (long)(modf(end, &whole) * 1e9);
-	until.tv_sec = (time_t)whole;
-	pthread_mutex_lock(&r->lock);
-	while (!r->cancelled &&
-	    pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0)
-		;
-	cancelled = r->cancelled;
-	pthread_mutex_unlock(&r->lock);
-	return cancelled ? -1 : 0;
+/* Between two steps of a blocking task: has a stop cancelled it? */
+int
+job_stopped(struct job *job)
+{
+	return run_wait(job->run, -1, 0, 0) < 0;
 }
 
 /* A task's callback starts work on the loop (async mode). */
@@ -472,8 +527,8 @@ run_blocking(struct run *r, struct worker *w, const struct task *t)
 	struct job *job;
 	double wait;
 
-	if ((wait = run_rate_wait(r)) > 0)
-		clock_sleep(wait);
+	if ((wait = run_rate_wait(r)) > 0 && run_wait(r, -1, 0, wait) < 0)
+		return;
 	job = run_job_new(r, w, t);
 	task_ops(t->kind)->run(job);
 	run_job_end(job);
@@ -764,17 +819,18 @@ run_start(struct run *r, run_done_cb done, void *arg)
 static void
 run_cancel_all(struct run *r)
 {
+	static const uint64_t one = 1;
 	struct job *job;
 	unsigned i;
 
-	if (r->cf->mode == MODE_THREADS) {
-		/* Wake sleeping workers; other blocking tasks run out. */
-		pthread_mutex_lock(&r->lock);
-		r->cancelled = 1;
-		pthread_cond_broadcast(&r->wake);
-		pthread_mutex_unlock(&r->lock);
+	pthread_mutex_lock(&r->lock);
+	r->cancelled = 1;
+	pthread_mutex_unlock(&r->lock);
+	/* Blocking tasks wait on it, and end as cancelled. */
+	if (write(r->cancel_fd, &one, sizeof one) != sizeof one)
+		log_warn("eventfd");
+	if (r->cf->mode != MODE_ASYNC)
 		return;
-	}
 	for (i = 0; i < r->nworkers; i++) {
 		if (r->workers[i].pending != NULL) {
 			/* Waiting for a rate slot: never started. */
@@ -801,31 +857,40 @@ run_grace_over(evutil_socket_t fd, short what, void *arg)
 }
 
 /*
- * Stop: no new task starts. In async mode running tasks get grace
- * seconds, then are cancelled; a second stop cancels them at once.
- * Blocking tasks cannot be interrupted and run to their end.
+ * Stop: no new task starts; running tasks get grace seconds, then are
+ * cancelled; a second stop cancels them at once. Async tasks are
+ * cancelled by the loop; blocking ones wait on the run's cancel_fd, and
+ * in sync and cooperative modes (where the task holds the loop's thread
+ * and no timer can fire) watch stop_by themselves.
  */
 void
 run_stop(struct run *r, double grace)
 {
 	struct timeval tv;
 	double whole;
+	int again;
 
 	if (r->finished)
 		return;
-	if (r->stopping || grace <= 0) {
-		r->stopping = 1;
-		if (r->cf->mode == MODE_ASYNC || r->cf->mode == MODE_THREADS)
-			run_cancel_all(r);
+	pthread_mutex_lock(&r->lock);
+	again = r->stopping;
+	r->stopping = 1;
+	if (!again && grace > 0)
+		r->stop_by = clock_now() + grace;
+	pthread_mutex_unlock(&r->lock);
+	if (again || grace <= 0) {
+		run_cancel_all(r);
 		return;
 	}
-	pthread_mutex_lock(&r->lock);
-	r->stopping = 1;
-	pthread_mutex_unlock(&r->lock);
-	if (r->cf->mode != MODE_ASYNC && r->cf->mode != MODE_THREADS)
-		return;
 	tv.tv_usec = (suseconds_t)(modf(grace, &whole) * 1e6);
 	tv.tv_sec = (time_t)whole;
 	r->grace = evtimer_new(r->base, run_grace_over, r);
 	evtimer_add(r->grace, &tv);
+}
+
+/* Is the run stopping (no new task starts)? */
+int
+run_stopping(const struct run *r)
+{
+	return r->stopping;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "report.h"
 #include "summary.h"
 #include "timeline.h"
@@ -70,12 +71,16 @@ summary_failures(FILE *f, const struct timeline_run *tr, int color)
 		t = &tr->tasks[i];
 		if (!t->done || t->ok)
 			continue;
-		if (n++ < SUMMARY_FAILURES)
-			fprintf(f, "  %sFAILED%s task %u %s %s (%s): %s\n",
-			    color ? "\033[1;31m" : "", color ? "\033[0m" : "",
-			    t->index, config_kind_name(t->kind), t->arg,
-			    summary_time(t->elapsed, buf, sizeof buf),
-			    t->outcome != NULL ? t->outcome : "failed");
+		if (n++ >= SUMMARY_FAILURES)
+			continue;
+		fprintf(f, "  %sFAILED%s task %u %s ",
+		    color ? "\033[1;31m" : "", color ? "\033[0m" : "", t->index,
+		    config_kind_name(t->kind));
+		escape_fputs(f, t->arg, 0);
+		fprintf(
+		    f, " (%s): ", summary_time(t->elapsed, buf, sizeof buf));
+		escape_fputs(f, t->outcome != NULL ? t->outcome : "failed", 0);
+		fputc('\n', f);
 	}
 	if (n > SUMMARY_FAILURES)
 		fprintf(f, "  ... and %zu more failed\n", n - SUMMARY_FAILURES);
@@ -124,11 +129,13 @@ summary_slowest(FILE *f, const struct timeline_run *tr)
 			order[n++] = &tr->tasks[i];
 	}
 	qsort(order, n, sizeof *order, summary_cmp_task);
-	for (i = 0; i < n && i < SUMMARY_SLOWEST; i++)
-		fprintf(f, "%s%u %s %s (%s)", i == 0 ? "  slowest: " : ", ",
-		    order[i]->index, config_kind_name(order[i]->kind),
-		    order[i]->arg,
+	for (i = 0; i < n && i < SUMMARY_SLOWEST; i++) {
+		fprintf(f, "%s%u %s ", i == 0 ? "  slowest: " : ", ",
+		    order[i]->index, config_kind_name(order[i]->kind));
+		escape_fputs(f, order[i]->arg, 0);
+		fprintf(f, " (%s)",
 		    summary_time(order[i]->elapsed, buf, sizeof buf));
+	}
 	if (n > 0)
 		fputc('\n', f);
 	free(order);

@@ -99,6 +99,44 @@ struct factorial {
 	double polled;
 };
 
+/* GMP's allocations: out of memory goes to xmalloc_oom, not abort(). */
+static void *
+factorial_gmp_alloc(size_t size)
+{
+	void *p;
+
+	if ((p = malloc(size)) == NULL)
+		xmalloc_oom("GNU MP", size);
+	return p;
+}
+
+static void *
+factorial_gmp_realloc(void *old, size_t old_size, size_t size)
+{
+	void *p;
+
+	if ((p = realloc(old, size)) == NULL)
+		xmalloc_oom("GNU MP", size);
+	return p;
+}
+
+static void
+factorial_gmp_free(void *p, size_t size)
+{
+	free(p);
+}
+
+/*
+ * GMP aborts when it cannot allocate ("GNU MP: Cannot allocate memory"):
+ * with these, a daemon writes what finished first. Once, before threads.
+ */
+void
+factorial_memory_init(void)
+{
+	mp_set_memory_functions(
+	    factorial_gmp_alloc, factorial_gmp_realloc, factorial_gmp_free);
+}
+
 /* The digits of x > 0 in decimal, exactly, without converting it. */
 size_t
 factorial_mpz_digits(mpz_srcptr x)

@@ -33,5 +33,6 @@ int factorial_converted(const struct factorial *);
 size_t factorial_digits(const struct factorial *);
 char *factorial_finish(struct factorial *, size_t *);
 void factorial_free(struct factorial *);
+void factorial_memory_init(void);
 
 #endif

@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -89,30 +90,57 @@ task_file_done(struct job *job, int last)
 	job->result.ok = 1;
 }
 
+/* A blocking read cancelled by a stop. */
+static void
+task_file_cancelled(struct job *job)
+{
+	job->result.cancelled = 1;
+	job_fail(job, "stopped before it finished");
+}
+
+/*
+ * Blocking modes: read to the end, waiting as open() and read() would
+ * for a FIFO's writer or a device's data, but so that a stop can end the
+ * wait. A stop is checked between chunks too: /dev/zero never ends.
+ */
 static void
 task_file_run(struct job *job)
 {
 	char *buf;
 	ssize_t n;
-	int fd, last = '\n', flags, fifo;
+	int fd, last = '\n', fifo;
 
 	if ((fd = task_file_open(job, &fifo)) == -1)
 		return;
-	flags = fcntl(fd, F_GETFL);
-	(void)fcntl(fd, F_SETFL, flags & ~O_NONBLOCK);
 	buf = xmalloc(TASK_FILE_CHUNK);
-	while ((n = read(fd, buf, TASK_FILE_CHUNK)) != 0) {
-		if (n == -1 && errno == EINTR)
+	for (;;) {
+		/* A FIFO with no writer yet reads as empty: wait for one. */
+		if (fifo ? job_wait(job, fd, POLLIN, -1) < 0
+		         : job_stopped(job)) {
+			task_file_cancelled(job);
+			break;
+		}
+		n = read(fd, buf, TASK_FILE_CHUNK);
+		if (n > 0) {
+			task_file_count(job, buf, (size_t)n, &last);
 			continue;
-		if (n == -1) {
+		}
+		if (n == 0) {
+			task_file_done(job, last);
+			break;
+		}
+		if (errno == EINTR)
+			continue;
+		if (errno != EAGAIN) {
 			job_fail(
 			    job, "%s: %s", job->task->str, strerror(errno));
 			break;
 		}
-		task_file_count(job, buf, (size_t)n, &last);
+		if (job_wait(job, fd, POLLIN, -1) < 0) {
+			task_file_cancelled(job);
+			break;
+		}
 	}
-	if (n == 0)
-		task_file_done(job, last);
 	free(buf);
 	close(fd);
 }

@@ -8,16 +8,13 @@
 
 #include <math.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <event2/event.h>
 
-#include "clock.h"
 #include "fetch.h"
 #include "task.h"
 #include "xmalloc.h"
-
-/* The longest wait between attempts, whatever Retry-After says. */
-#define TASK_URL_MAX_WAIT 3600.0
 
 struct task_url {
 	struct fetch *fetch;
@@ -26,14 +23,30 @@ struct task_url {
 
 static void task_url_attempt(struct job *);
 
-static void
-task_url_opts(const struct job *job, struct fetch_opts *fo)
+/* A blocking fetch's check: has a stop cancelled the job? */
+static int
+task_url_stopped(void *arg)
 {
-	fo->timeout = job->task->opts->timeout;
-	fo->preview = job->task->opts->preview;
+	return job_stopped(arg);
 }
 
-/* Seconds to wait before the next attempt, or -1 for no more. */
+static void
+task_url_opts(struct job *job, struct fetch_opts *fo, int blocking)
+{
+	memset(fo, 0, sizeof *fo);
+	fo->timeout = job->task->opts->timeout;
+	fo->preview = job->task->opts->preview;
+	fo->max_bytes = job->task->opts->max_bytes;
+	if (blocking) {
+		fo->stopped = task_url_stopped;
+		fo->stop_arg = job;
+	}
+}
+
+/*
+ * Seconds to wait before the next attempt, or -1 for no more: the
+ * server's Retry-After, else retry_delay doubling, at most retry_max_delay.
+ */
 static double
 task_url_backoff(const struct job *job, const struct fetch_result *fr)
 {
@@ -46,7 +59,7 @@ task_url_backoff(const struct job *job, const struct fetch_result *fr)
 		wait = fr->retry_after;
 	else
 		wait = o->retry_delay * pow(2, job->result.attempt - 1);
-	return wait > TASK_URL_MAX_WAIT ? TASK_URL_MAX_WAIT : wait;
+	return wait > o->retry_max_delay ? o->retry_max_delay : wait;
 }
 
 /* Move what a transfer found into the job's result. */
@@ -61,6 +74,7 @@ task_url_take(struct job *job, struct fetch_result *fr)
 	r->bytes = fr->bytes;
 	r->preview = fr->preview;
 	r->error = fr->error;
+	r->cancelled = fr->cancelled;
 	fr->preview = fr->error = NULL;
 }
 
@@ -71,16 +85,20 @@ task_url_run(struct job *job)
 	struct fetch_result fr;
 	double wait;
 
-	task_url_opts(job, &fo);
+	task_url_opts(job, &fo, 1);
 	for (;;) {
-		fetch_blocking(job->task->str, &fo, &fr);
-		wait = task_url_backoff(job, &fr);
+		fetch_blocking(config_task_url(job->task), &fo, &fr);
+		wait = fr.cancelled ? -1 : task_url_backoff(job, &fr);
 		task_url_take(job, &fr);
 		fetch_result_clear(&fr);
 		if (wait < 0)
 			break;
 		job_retrying(job, wait);
-		clock_sleep(wait);
+		if (job_sleep(job, wait) != 0) {
+			job->result.cancelled = 1;
+			job_fail(job, "stopped before it finished");
+			break;
+		}
 		job->result.attempt++;
 	}
 }
@@ -141,9 +159,9 @@ task_url_attempt(struct job *job)
 	struct task_url *tu = job->state;
 	struct fetch_opts fo;
 
-	task_url_opts(job, &fo);
-	tu->fetch = fetch_start(
-	    job_fetch_loop(job), job->task->str, &fo, task_url_done, job);
+	task_url_opts(job, &fo, 0);
+	tu->fetch = fetch_start(job_fetch_loop(job), config_task_url(job->task),
+	    &fo, task_url_done, job);
 }
 
 static void

@@ -71,6 +71,8 @@ void job_retrying(struct job *, double);
 void job_enter(struct job *);
 void job_leave(struct job *);
 int job_sleep(struct job *, double);
+int job_wait(struct job *, int, short, double);
+int job_stopped(struct job *);
 void result_clear(struct result *);
 
 #endif

@@ -12,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "escape.h"
 #include "timeline.h"
 #include "xmalloc.h"
 
@@ -46,10 +47,16 @@ static const char *const timeline_svg_stroke[TASK_NKINDS] = {
     [TASK_FILE] = "#7a5cb0",
 };
 
-/* Text with XML's five special characters escaped. */
+/*
+ * Text with XML's five special characters escaped; control characters,
+ * which XML does not allow even escaped, shown as \xHH.
+ */
 static void
-timeline_svg_text(FILE *f, const char *s)
+timeline_svg_text(FILE *f, const char *str)
 {
+	char *safe = escape_needed(str, 0) ? escape_text(str, 0) : NULL;
+	const char *s = safe != NULL ? safe : str;
+
 	for (; *s != '\0'; s++) {
 		switch (*s) {
 		case '&':
@@ -72,6 +79,7 @@ timeline_svg_text(FILE *f, const char *s)
 			break;
 		}
 	}
+	free(safe);
 }
 
 static double

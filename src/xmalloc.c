@@ -7,9 +7,28 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "log.h"
 #include "xmalloc.h"
+
+static xmalloc_oom_cb xmalloc_oom_fn;
+
+/* Who is told when memory runs out (the daemon writes what finished). */
+void
+xmalloc_on_oom(xmalloc_oom_cb fn)
+{
+	xmalloc_oom_fn = fn;
+}
+
+/* Memory ran out: what could not have size bytes. Never returns. */
+void
+xmalloc_oom(const char *what, size_t size)
+{
+	if (xmalloc_oom_fn != NULL)
+		xmalloc_oom_fn(what, size);
+	fatalx("out of memory: %s could not allocate %zu bytes", what, size);
+}
 
 void *
 xmalloc(size_t size)
@@ -19,7 +38,7 @@ xmalloc(size_t size)
 	if (size == 0)
 		size = 1;
 	if ((p = malloc(size)) == NULL)
-		fatal("malloc %zu bytes", size);
+		xmalloc_oom("malloc", size);
 	return p;
 }
 
@@ -31,7 +50,7 @@ xcalloc(size_t n, size_t size)
 	if (n == 0 || size == 0)
 		n = size = 1;
 	if ((p = calloc(n, size)) == NULL)
-		fatal("calloc %zu x %zu bytes", n, size);
+		xmalloc_oom("calloc", n * size);
 	return p;
 }
 
@@ -45,7 +64,7 @@ xreallocarray(void *old, size_t n, size_t size)
 	if (SIZE_MAX / n < size)
 		fatalx("reallocarray: %zu x %zu overflows", n, size);
 	if ((p = realloc(old, n * size)) == NULL)
-		fatal("realloc %zu x %zu bytes", n, size);
+		xmalloc_oom("realloc", n * size);
 	return p;
 }
 
@@ -92,4 +111,17 @@ xprintf(const char *fmt, ...)
 		fatal("vasprintf");
 	va_end(ap);
 	return s;
+}
+
+/* path made absolute against the current folder, as a new string. */
+char *
+xabspath(const char *path)
+{
+	char *cwd, *abs;
+
+	if (*path == '/' || (cwd = getcwd(NULL, 0)) == NULL)
+		return xstrdup(path);
+	abs = xprintf("%s/%s", cwd, path);
+	free(cwd);
+	return abs;
 }

@@ -4,12 +4,17 @@
 
 #include <stddef.h>
 
+typedef void (*xmalloc_oom_cb)(const char *, size_t);
+
+void xmalloc_on_oom(xmalloc_oom_cb);
+__attribute__((noreturn)) void xmalloc_oom(const char *, size_t);
 void *xmalloc(size_t);
 void *xcalloc(size_t, size_t);
 void *xreallocarray(void *, size_t, size_t);
 char *xstrdup(const char *);
 char *xstrndup(const char *, size_t);
 int xasprintf(char **, const char *, ...) __attribute__((format(printf, 2, 3)));
+char *xabspath(const char *);
 char *xprintf(const char *, ...) __attribute__((format(printf, 1, 2)));
 
 #endif

@@ -1,8 +1,8 @@
 #!/bin/sh
 # A results file or a log file that cannot be written: a clear error that
 # names the file and the errno, the results that did fit are whole lines,
-# and the run goes on to report its outcome on stdout and in the exit
-# status. The full disk is a 64 KiB tmpfs when we may mount one (root, in a
+# and the run goes on to report its outcome on stdout. Lost results exit
+# 74 (EX_IOERR); a log file that cannot be written does not. The full disk is a 64 KiB tmpfs when we may mount one (root, in a
 # private mount namespace), else /dev/full.
 . "$(dirname "$0")/lib.sh"
 
@@ -23,11 +23,11 @@ outcome() {
 
 # A results file on /dev/full: every write fails with ENOSPC.
 "$ASYNCDEMO" -j -o /dev/full -c "$tmp/many.yaml" > "$tmp/devfull.jsonl" 2> "$tmp/devfull.err"
-expect "results on /dev/full: exit 0, every task ran" "$?" 0
+expect "results on /dev/full: exit 74, every task ran" "$?" 74
 expect "results on /dev/full: outcome on stdout" "$(outcome "$tmp/devfull.jsonl")" "[1000,0]"
-grep -q '^asyncdemo: /dev/full: cannot write results: No space left on device$' "$tmp/devfull.err" ||
+grep -q '^asyncdemo: /dev/full: cannot write: No space left on device: lines are lost until it can be written again$' "$tmp/devfull.err" ||
     fail "no clear error: $(cat "$tmp/devfull.err")"
-grep -q '^asyncdemo: /dev/full: 1000 results were not written$' "$tmp/devfull.err" ||
+grep -q '^asyncdemo: /dev/full: 1000 lines were not written$' "$tmp/devfull.err" ||
     fail "lost results not counted: $(cat "$tmp/devfull.err")"
 expect "results on /dev/full: the error once" "$(grep -c 'cannot write' "$tmp/devfull.err")" 1
 pass "results on /dev/full: '$(head -1 "$tmp/devfull.err")'"
@@ -67,12 +67,12 @@ cp "$tmp/mnt/results.jsonl" "$tmp/kept.jsonl"
 echo \$? > "$tmp/fulllog.rc"
 EOF
 unshare -m sh "$tmp/full.sh" || fail "the tmpfs run: $?"
-expect "results on a full tmpfs: exit 0" "$(cat "$tmp/full.rc")" 0
+expect "results on a full tmpfs: exit 74" "$(cat "$tmp/full.rc")" 74
 expect "results on a full tmpfs: outcome on stdout" "$(outcome "$tmp/full.jsonl")" "[1000,0]"
-grep -q "^asyncdemo: $tmp/mnt/results.jsonl: cannot write results: No space left on device\$" "$tmp/full.err" ||
+grep -q "^asyncdemo: $tmp/mnt/results.jsonl: cannot write: No space left on device: lines are lost until it can be written again\$" "$tmp/full.err" ||
     fail "no clear error: $(cat "$tmp/full.err")"
 kept=$(wc -l < "$tmp/kept.jsonl")
-grep -q "^asyncdemo: $tmp/mnt/results.jsonl: $((1000 - kept)) results were not written\$" "$tmp/full.err" ||
+grep -q "^asyncdemo: $tmp/mnt/results.jsonl: $((1000 - kept)) lines were not written\$" "$tmp/full.err" ||
     fail "lost results not counted ($kept kept): $(cat "$tmp/full.err")"
 [ "$kept" -gt 0 ] && [ "$kept" -lt 1000 ] || fail "$kept results kept: the disk was not filled"
 expect "results on a full tmpfs: every kept line is JSON" "$(jq -c . "$tmp/kept.jsonl" | wc -l)" "$kept"

@@ -1,6 +1,7 @@
 #!/bin/sh
-# libcurl is loaded on first use: -n and runs without a url never map it,
-# a url task does. The dynamic loader's own log (LD_DEBUG=files) tells.
+# libcurl is loaded on first use: runs and -n without a url never map it;
+# a url task does, and so does -n of a list with urls (libcurl's own parser
+# checks them). The dynamic loader's own log (LD_DEBUG=files) tells.
 . "$(dirname "$0")/lib.sh"
 
 loads_curl() {
@@ -11,8 +12,11 @@ loads_curl() {
 [ "$(LD_DEBUG=files "$ASYNCDEMO" -V 2>&1 | grep -c 'file=libc\.so')" -gt 0 ] ||
 	fail "LD_DEBUG=files says nothing here: cannot tell what is loaded"
 
-expect "-n on example_7 (seven urls) loads no libcurl" \
-    "$(loads_curl "$ASYNCDEMO" -n -c "$top_srcdir/conf/example_7.yaml")" 0
+expect "-n on example_4 (no urls) loads no libcurl" \
+    "$(loads_curl "$ASYNCDEMO" -n -c "$top_srcdir/conf/example_4.yaml")" 0
+[ "$(loads_curl "$ASYNCDEMO" -n -c "$top_srcdir/conf/example_7.yaml")" -ge 1 ] ||
+	fail "-n on example_7 did not check its URLs with libcurl"
+pass "-n on example_7 (seven urls) loads libcurl to check them"
 
 printf 'name: d\nmode: async\nworkers: 2\ntasks:\n  - delay: 0.01\n  - factorial: 20\n' > "$tmp/d.yaml"
 expect "a run of delays and factorials loads no libcurl" \

@@ -438,7 +438,7 @@ run(struct fixture *fx, int n, double seconds)
 static struct fetch_result *
 fetch_one(struct fixture *fx, const char *u, double timeout)
 {
-	struct fetch_opts opts = {timeout, 50};
+	struct fetch_opts opts = {.timeout = timeout, .preview = 50};
 
 	fetch_start(fx->loop, u, &opts, got, fx);
 	assert_int_equal(fx->done, 0);
@@ -601,7 +601,7 @@ static void
 test_concurrent_fetches_overlap(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	double start = clock_now(), took;
 	int i;
 
@@ -630,7 +630,7 @@ static void
 test_cancel_in_flight_no_callback(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	struct fetch *f;
 
 	f = fetch_start(fx->loop, url(fx, "/delay"), &opts, got, fx);
@@ -648,7 +648,7 @@ static void
 test_loop_free_cancels_all(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 
 	fetch_start(fx->loop, url(fx, "/delay"), &opts, got, fx);
 	fetch_start(fx->loop, url(fx, "/stall"), &opts, got, fx);
@@ -667,7 +667,7 @@ static void
 got_then_retry(struct fetch_result *r, void *arg)
 {
 	struct fixture *fx = arg;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 
 	got(r, fx);
 	if (fx->done == 1)
@@ -679,7 +679,7 @@ static void
 test_callback_may_start_a_fetch(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 
 	fetch_start(fx->loop, url(fx, "/500"), &opts, got_then_retry, fx);
 	run(fx, 2, 5);
@@ -702,7 +702,7 @@ static void
 test_callback_may_cancel_a_fetch(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 
 	fx->victim = fetch_start(fx->loop, url(fx, "/delay"), &opts, got, fx);
 	fetch_start(fx->loop, url(fx, "/ok"), &opts, got_then_cancel, fx);
@@ -726,7 +726,7 @@ static void
 test_callback_may_free_the_loop(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 
 	/* Both fail at once and wait for the same delivery. */
 	fetch_start(fx->loop, "http://", &opts, got_then_free_loop, fx);
@@ -742,7 +742,7 @@ static void
 got_then_ok(struct fetch_result *r, void *arg)
 {
 	struct fixture *fx = arg;
-	struct fetch_opts opts = {0, 0};
+	struct fetch_opts opts = {.timeout = 0, .preview = 0};
 
 	got(r, fx);
 	if (fx->done < 6)
@@ -755,7 +755,7 @@ static void
 test_reused_handles_start_clean(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	int i;
 
 	fetch_start(fx->loop, url(fx, "/500"), &opts, got_then_ok, fx);
@@ -777,7 +777,7 @@ static void
 test_blocking_ok(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	struct fetch_result r;
 	int i;
 
@@ -796,7 +796,7 @@ static void
 test_blocking_404(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	struct fetch_result r;
 
 	assert_int_equal(fetch_blocking(url(fx, "/404"), &opts, &r), -1);
@@ -809,7 +809,7 @@ static void
 test_blocking_500_retry_after(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	struct fetch_result r;
 
 	assert_int_equal(fetch_blocking(url(fx, "/500"), &opts, &r), -1);
@@ -821,7 +821,7 @@ test_blocking_500_retry_after(void **state)
 static void
 test_blocking_refused(void **state)
 {
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	struct fetch_result r;
 	char u[64];
 
@@ -836,7 +836,7 @@ static void
 test_blocking_stall_times_out(void **state)
 {
 	struct fixture *fx = *state;
-	struct fetch_opts opts = {0.5, 50};
+	struct fetch_opts opts = {.timeout = 0.5, .preview = 50};
 	struct fetch_result r;
 
 	assert_int_equal(fetch_blocking(url(fx, "/stall"), &opts, &r), -1);
@@ -848,7 +848,7 @@ test_blocking_stall_times_out(void **state)
 static void *
 blocking_thread(void *arg)
 {
-	struct fetch_opts opts = {5, 50};
+	struct fetch_opts opts = {.timeout = 5, .preview = 50};
 	struct fetch_result r;
 	intptr_t failed;
 

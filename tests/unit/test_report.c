@@ -16,6 +16,7 @@
 
 #include "config.h"
 #include "log.h"
+#include "outfile.h"
 #include "report.h"
 #include "task.h"
 
@@ -321,6 +322,7 @@ test_results_file(void **state)
 	char path[] = "/tmp/asyncdemo-results-XXXXXX", line[512];
 	struct report_event ev;
 	struct report *rep;
+	struct outfile *out;
 	struct result r;
 	char *cause = NULL;
 	int fd, i, n = 0;
@@ -329,7 +331,8 @@ test_results_file(void **state)
 	fd = mkstemp(path);
 	close(fd);
 	rep = report_new();
-	assert_int_equal(report_results_add(rep, path, &cause), 0);
+	assert_non_null(out = outfile_open(NULL, path, &cause));
+	report_results_add(rep, out);
 	memset(&r, 0, sizeof r);
 	r.ok = 1;
 	for (i = 0; i < 3; i++) {
@@ -343,6 +346,7 @@ test_results_file(void **state)
 		report_emit(rep, &ev);
 	}
 	report_free(rep);
+	outfile_close(out, 1);
 	f = fopen(path, "r");
 	while (fgets(line, sizeof line, f) != NULL) {
 		json_t *o = json_loads(line, 0, NULL);
@@ -357,13 +361,10 @@ test_results_file(void **state)
 	fclose(f);
 	assert_int_equal(n, 3);
 	unlink(path);
-	assert_int_equal(report_results_add(rep = report_new(),
-	                     "/nonexistent/dir/r.jsonl", &cause),
-	    -1);
+	assert_null(outfile_open(NULL, "/nonexistent/dir/r.jsonl", &cause));
 	assert_string_equal(
 	    cause, "/nonexistent/dir/r.jsonl: No such file or directory");
 	free(cause);
-	report_free(rep);
 	config_free(cf);
 }
 
@@ -379,6 +380,7 @@ test_results_file_full(void **state)
 	char path[] = "/tmp/asyncdemo-log-XXXXXX", buf[4096];
 	struct report_event ev;
 	struct report *rep;
+	struct outfile *out;
 	struct result r;
 	char *cause = NULL;
 	size_t n;
@@ -390,7 +392,8 @@ test_results_file_full(void **state)
 	assert_int_equal(log_open_file(path, &cause), 0);
 	log_stderr(0);
 	rep = report_new();
-	assert_int_equal(report_results_add(rep, "/dev/full", &cause), 0);
+	assert_non_null(out = outfile_open(NULL, "/dev/full", &cause));
+	report_results_add(rep, out);
 	memset(&r, 0, sizeof r);
 	r.ok = 1;
 	for (i = 0; i < 3; i++) {
@@ -402,16 +405,19 @@ test_results_file_full(void **state)
 		report_flush(rep);
 	}
 	report_free(rep);
+	assert_int_equal(outfile_lost(out), 3);
+	outfile_close(out, 1);
 	f = fopen(path, "r");
 	n = fread(buf, 1, sizeof buf - 1, f);
 	buf[n] = '\0';
 	fclose(f);
 	assert_non_null(strstr(buf,
-	    "]: /dev/full: cannot write results: No space left on device\n"));
-	assert_null(strstr(
-	    strstr(buf, "cannot write results") + 1, "cannot write results"));
+	    "]: /dev/full: cannot write: No space left on device: lines are "
+	    "lost until it can be written again\n"));
+	assert_null(
+	    strstr(strstr(buf, "cannot write") + 1, "cannot write: No space"));
 	assert_non_null(
-	    strstr(buf, "]: /dev/full: 3 results were not written\n"));
+	    strstr(buf, "]: /dev/full: 3 lines were not written\n"));
 
 	/* The log file itself on a full disk: one error on stderr. */
 	assert_int_equal(log_open_file("/dev/full", &cause), 0);
