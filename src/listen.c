@@ -137,7 +137,10 @@ listen_accept_error(struct evconnlistener *lev, void *arg)
 	    listen_resume, lev, &tv);
 }
 
-/* Listen on ADDR:PORT: 0, or EX_USAGE / EX_TEMPFAIL with *cause. */
+/*
+ * Listen on ADDR:PORT: 0, or with *cause EX_USAGE when it is not of that
+ * form, EX_TEMPFAIL when it cannot be resolved or bound.
+ */
 int
 listen_http(struct evhttp *http, const char *addrport,
     struct evhttp_bound_socket **bound, char **cause)
@@ -162,9 +165,10 @@ listen_http(struct evhttp *http, const char *addrport,
 	free(host);
 	free(port);
 	if (error != 0) {
+		/* Well formed, but not an address here: cannot start. */
 		xasprintf(cause, "cannot listen on %s: %s", addrport,
 		    gai_strerror(error));
-		return error == EAI_AGAIN ? EX_TEMPFAIL : EX_USAGE;
+		return EX_TEMPFAIL;
 	}
 	fd = listen_bind(res);
 	freeaddrinfo(res);

@@ -244,6 +244,10 @@ outfile_lose(struct outfile *o, size_t n, int why)
 		log_warnx("%s: the reader is not keeping up (%d MiB wait): "
 		          "lines are dropped until it reads again",
 		    o->name, OUTFILE_LIMIT >> 20);
+	else if (why == ETIMEDOUT)
+		log_warnx("%s: the reader did not take what waited for it "
+		          "before the end",
+		    o->name);
 	else if (why == EPIPE)
 		log_warnx("%s: the reader went away: what would go there is "
 		          "lost",
@@ -465,7 +469,7 @@ outfile_drain_locked(struct outfile *o, double seconds)
 		if (nfd == 2 && (pfd[1].revents & POLLIN))
 			break;
 	}
-	outfile_lose(o, o->lines, 0);
+	outfile_lose(o, o->lines, ETIMEDOUT);
 	o->head = o->len = o->lines = o->part = 0;
 	return -1;
 }

@@ -56,6 +56,8 @@
 #define SERVE_MAX_HOPS 100
 #define SERVE_STALL_LENGTH "1000"
 #define SERVE_STALL_BODY "stalling\n\n"
+/* Seconds a connection may sit idle or half-sent, as --status allows. */
+#define SERVE_TIMEOUT 10
 
 /*
  * Stand-ins for the talk's seven sites: page size in bytes and latency in
@@ -833,6 +835,7 @@ serve_new(void)
 	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
 	evhttp_set_max_headers_size(srv->http, 16384);
 	evhttp_set_max_body_size(srv->http, 65536);
+	evhttp_set_timeout(srv->http, SERVE_TIMEOUT);
 	evhttp_set_gencb(srv->http, serve_request, srv);
 	srv->block = serve_block_make();
 	for (i = 0; i < SERVE_NSITES; i++)

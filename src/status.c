@@ -27,11 +27,14 @@
 
 /*
  * Limits on clients, so that abuse costs the runs nothing: request headers
- * up to 16 KiB (larger get 400 and are closed), no body, and a connection
+ * up to 16 KiB (larger get 400 and are closed), a body up to 64 KiB (read
+ * and dropped, so that a POST with one still gets its 405: libevent 2.1
+ * answers a larger one 413 before any handler sees it), and a connection
  * silent for STATUS_TIMEOUT seconds is closed. libevent 2.1 has no cap on
  * connections: the descriptor limit is one (see listen.c for running out).
  */
 #define STATUS_MAX_HEADERS 16384
+#define STATUS_MAX_BODY 65536
 #define STATUS_TIMEOUT 10
 
 /* Upper bounds of the task duration histogram, seconds. */
@@ -310,6 +313,28 @@ status_metrics(struct status *st, struct evbuffer *b)
 	    st->inflight);
 }
 
+/*
+ * Send the reply; HEAD gets the headers a GET would, Content-Length
+ * included, and no body (evhttp would send the body and no length, which
+ * corrupts the next response on a kept-alive connection).
+ */
+static void
+status_reply(struct evhttp_request *req, int code, const char *reason,
+    struct evbuffer *b)
+{
+	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
+	char len[32];
+
+	if (evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
+		evhttp_send_reply(req, code, reason, b);
+		return;
+	}
+	snprintf(len, sizeof len, "%zu", evbuffer_get_length(b));
+	evhttp_add_header(h, "Content-Length", len);
+	evbuffer_drain(b, evbuffer_get_length(b));
+	evhttp_send_reply(req, code, reason, NULL);
+}
+
 static void
 status_request(struct evhttp_request *req, void *arg)
 {
@@ -324,7 +349,7 @@ status_request(struct evhttp_request *req, void *arg)
 	pthread_mutex_lock(&st->lock);
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
-		evbuffer_add_printf(b, "method not allowed: use GET\n");
+		evbuffer_add_printf(b, "method not allowed: use GET or HEAD\n");
 		evhttp_add_header(h, "Allow", "GET, HEAD");
 		evhttp_add_header(h, "Content-Type", "text/plain");
 		evhttp_send_reply(req, 405, "Method Not Allowed", b);
@@ -333,16 +358,16 @@ status_request(struct evhttp_request *req, void *arg)
 		evbuffer_add_printf(b, "%s\n", s);
 		free(s);
 		evhttp_add_header(h, "Content-Type", "application/json");
-		evhttp_send_reply(req, HTTP_OK, "OK", b);
+		status_reply(req, HTTP_OK, "OK", b);
 	} else if (path != NULL && strcmp(path, "/metrics") == 0) {
 		status_metrics(st, b);
 		evhttp_add_header(
 		    h, "Content-Type", "text/plain; version=0.0.4");
-		evhttp_send_reply(req, HTTP_OK, "OK", b);
+		status_reply(req, HTTP_OK, "OK", b);
 	} else {
 		evbuffer_add_printf(b, "not found: try /status or /metrics\n");
 		evhttp_add_header(h, "Content-Type", "text/plain");
-		evhttp_send_reply(req, HTTP_NOTFOUND, "Not Found", b);
+		status_reply(req, HTTP_NOTFOUND, "Not Found", b);
 	}
 	pthread_mutex_unlock(&st->lock);
 	evbuffer_free(b);
@@ -365,7 +390,7 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 	/* evhttp answers 501 to methods it filters: let them in, say 405. */
 	evhttp_set_allowed_methods(st->http, 0xffff);
 	evhttp_set_max_headers_size(st->http, STATUS_MAX_HEADERS);
-	evhttp_set_max_body_size(st->http, 0);
+	evhttp_set_max_body_size(st->http, STATUS_MAX_BODY);
 	evhttp_set_timeout(st->http, STATUS_TIMEOUT);
 	evhttp_set_gencb(st->http, status_request, st);
 	if ((rc = listen_http(st->http, addr, &bound, cause)) != 0) {

@@ -65,7 +65,7 @@ summary_failures(FILE *f, const struct timeline_run *tr, int color)
 {
 	const struct timeline_task *t;
 	size_t i, n = 0;
-	char buf[24];
+	char buf[24], text[TIMELINE_TEXT];
 
 	for (i = 0; i < tr->ntask; i++) {
 		t = &tr->tasks[i];
@@ -76,10 +76,10 @@ summary_failures(FILE *f, const struct timeline_run *tr, int color)
 		fprintf(f, "  %sFAILED%s task %u %s ",
 		    color ? "\033[1;31m" : "", color ? "\033[0m" : "", t->index,
 		    config_kind_name(t->kind));
-		escape_fputs(f, t->arg, 0);
+		escape_fputs(f, timeline_arg(t, text, sizeof text), 0);
 		fprintf(
 		    f, " (%s): ", summary_time(t->elapsed, buf, sizeof buf));
-		escape_fputs(f, t->outcome != NULL ? t->outcome : "failed", 0);
+		escape_fputs(f, timeline_outcome(t, text, sizeof text), 0);
 		fputc('\n', f);
 	}
 	if (n > SUMMARY_FAILURES)
@@ -121,7 +121,7 @@ summary_slowest(FILE *f, const struct timeline_run *tr)
 {
 	const struct timeline_task **order;
 	size_t i, n = 0;
-	char buf[24];
+	char buf[24], text[TIMELINE_TEXT];
 
 	order = xcalloc(tr->ntask + 1, sizeof *order);
 	for (i = 0; i < tr->ntask; i++) {
@@ -132,7 +132,7 @@ summary_slowest(FILE *f, const struct timeline_run *tr)
 	for (i = 0; i < n && i < SUMMARY_SLOWEST; i++) {
 		fprintf(f, "%s%u %s ", i == 0 ? "  slowest: " : ", ",
 		    order[i]->index, config_kind_name(order[i]->kind));
-		escape_fputs(f, order[i]->arg, 0);
+		escape_fputs(f, timeline_arg(order[i], text, sizeof text), 0);
 		fprintf(f, " (%s)",
 		    summary_time(order[i]->elapsed, buf, sizeof buf));
 	}

@@ -105,7 +105,8 @@ timeline_svg_bar(struct timeline_svg *s, const struct timeline_task *t)
 {
 	double x0 = timeline_svg_x(s, t->start), x1 = timeline_svg_x(s, t->end),
 	       y, w;
-	char label[64];
+	char label[64], text[TIMELINE_TEXT];
+	const char *outcome;
 	int n;
 
 	w = x1 - x0 < 1.5 ? 1.5 : x1 - x0;
@@ -114,14 +115,14 @@ timeline_svg_bar(struct timeline_svg *s, const struct timeline_task *t)
 	    label, sizeof label, "%u %s", t->index, config_kind_name(t->kind));
 	fprintf(s->f, "<g class=\"task\"><title>task %u: %s ", t->index,
 	    config_kind_name(t->kind));
-	timeline_svg_text(s->f, t->arg);
+	timeline_svg_text(s->f, timeline_arg(t, text, sizeof text));
 	fprintf(s->f, ", %.3f s to %.3f s, %s", t->start, t->end,
 	    !t->done    ? "running"
 	        : t->ok ? "ok"
 	                : "FAILED");
-	if (t->outcome != NULL) {
+	if ((outcome = timeline_outcome(t, text, sizeof text)) != NULL) {
 		fputs(": ", s->f);
-		timeline_svg_text(s->f, t->outcome);
+		timeline_svg_text(s->f, outcome);
 	}
 	fprintf(s->f,
 	    "</title><rect x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" "

@@ -3,6 +3,8 @@
  * chrome://tracing: a process per run, a thread track per worker and one
  * for the loop, a complete ("X") event per task with its arguments and
  * outcome, and the busy slices of the loop (or of the worker threads).
+ * Each event is made with jansson and written at once, one a line: a
+ * run of a million tasks costs no more memory than one event.
  */
 #include "autoconf.h"
 
@@ -14,6 +16,12 @@
 
 #include "timeline.h"
 #include "xmalloc.h"
+
+/* Where the events go: a file, and whether one was written yet. */
+struct timeline_trace {
+	FILE *f;
+	int any;
+};
 
 /* Track ids: the loop, the workers from 1, their threads' CPU after. */
 #define TIMELINE_TRACE_LOOP 0
@@ -40,32 +48,46 @@ timeline_trace_name(unsigned pid, long tid, const char *name)
 	return ev;
 }
 
+/* Write an event and let it go; one that could not be made is left out. */
+static void
+timeline_trace_put(struct timeline_trace *tt, json_t *ev)
+{
+	if (ev == NULL)
+		return;
+	fputs(tt->any ? ",\n" : "\n", tt->f);
+	tt->any = 1;
+	json_dumpf(ev, tt->f, JSON_COMPACT);
+	json_decref(ev);
+}
+
 static json_t *
 timeline_trace_task(unsigned pid, const struct timeline_task *t)
 {
-	char *name;
+	char *name, abuf[TIMELINE_TEXT], obuf[TIMELINE_TEXT];
+	const char *arg = timeline_arg(t, abuf, sizeof abuf), *outcome;
 	json_t *ev;
 
-	name = xprintf("%u %s %s", t->index, config_kind_name(t->kind), t->arg);
+	name = xprintf("%u %s %s", t->index, config_kind_name(t->kind), arg);
 	ev = json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:{s:I, s:s, s:s, "
 	               "s:b, s:b}}",
 	    "name", name, "cat", config_kind_name(t->kind), "ph", "X", "ts",
 	    timeline_trace_us(t->start), "dur",
 	    timeline_trace_us(t->end - t->start), "pid", (json_int_t)pid, "tid",
 	    (json_int_t)t->worker + 1, "args", "task", (json_int_t)t->index,
-	    "kind", config_kind_name(t->kind), "arg", t->arg, "ok",
+	    "kind", config_kind_name(t->kind), "arg", arg, "ok",
 	    t->done && t->ok, "cancelled", t->cancelled);
-	if (t->outcome != NULL)
+	if (ev != NULL &&
+	    (outcome = timeline_outcome(t, obuf, sizeof obuf)) != NULL)
 		json_object_set_new(json_object_get(ev, "args"),
-		    t->ok ? "result" : "error", json_string(t->outcome));
+		    t->ok ? "result" : "error", json_string(outcome));
 	free(name);
 	return ev;
 }
 
 /* Runs of busy slices (at least a tenth busy) as "busy" events. */
 static void
-timeline_trace_busy(
-    json_t *events, unsigned pid, long tid, const struct timeline_track *t)
+timeline_trace_busy(struct timeline_trace *tt, unsigned pid, long tid,
+    const struct timeline_track *t)
 {
 	const struct timeline_slice *s;
 	double start, cpu;
@@ -82,7 +104,7 @@ timeline_trace_busy(
 			s = &t->slices[j];
 			cpu += (s->end - s->start) * s->busy;
 		}
-		json_array_append_new(events,
+		timeline_trace_put(tt,
 		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:{s:f}}",
 		        "name", "busy", "cat", "cpu", "ph", "X", "ts",
 		        timeline_trace_us(start), "dur",
@@ -94,21 +116,21 @@ timeline_trace_busy(
 
 static void
 timeline_trace_blocks(
-    json_t *events, unsigned pid, const struct timeline_run *tr)
+    struct timeline_trace *tt, unsigned pid, const struct timeline_run *tr)
 {
 	const struct timeline_block *b;
 	char *name;
 	size_t i;
 
 	if (tr->nblocks > 0)
-		json_array_append_new(events,
+		timeline_trace_put(tt,
 		    timeline_trace_name(
 		        pid, TIMELINE_TRACE_BLOCKED, "event loop blocked"));
 	for (i = 0; i < tr->nblocks; i++) {
 		b = &tr->blocks[i];
 		name = xprintf("loop blocked by task %u (%s %s)", b->index,
 		    config_kind_name(b->kind), b->arg);
-		json_array_append_new(events,
+		timeline_trace_put(tt,
 		    json_pack("{s:s, s:s, s:s, s:I, s:I, s:I, s:I, s:{s:I}}",
 		        "name", name, "cat", "blocked", "ph", "X", "ts",
 		        timeline_trace_us(b->start), "dur",
@@ -123,7 +145,7 @@ timeline_trace_blocks(
 /* Tracks named after the workers; CPU tracks for worker threads. */
 static void
 timeline_trace_tracks(
-    json_t *events, unsigned pid, const struct timeline_run *tr)
+    struct timeline_trace *tt, unsigned pid, const struct timeline_run *tr)
 {
 	const struct timeline_track *t;
 	char *name;
@@ -132,8 +154,8 @@ timeline_trace_tracks(
 
 	for (i = 0; i < tr->nworkers; i++) {
 		name = xprintf("worker %s", tr->workers[i]);
-		json_array_append_new(
-		    events, timeline_trace_name(pid, (long)i + 1, name));
+		timeline_trace_put(
+		    tt, timeline_trace_name(pid, (long)i + 1, name));
 		free(name);
 	}
 	for (i = 0; i < tr->ntracks; i++) {
@@ -142,30 +164,30 @@ timeline_trace_tracks(
 		                    : TIMELINE_TRACE_CPU + t->worker;
 		if (t->worker >= 0) {
 			name = xprintf("CPU of worker %s's thread", t->name);
-			json_array_append_new(
-			    events, timeline_trace_name(pid, tid, name));
+			timeline_trace_put(
+			    tt, timeline_trace_name(pid, tid, name));
 			free(name);
 		}
-		timeline_trace_busy(events, pid, tid, t);
+		timeline_trace_busy(tt, pid, tid, t);
 	}
 }
 
 static void
-timeline_trace_run(json_t *events, const struct timeline_run *tr, unsigned pid)
+timeline_trace_run(
+    struct timeline_trace *tt, const struct timeline_run *tr, unsigned pid)
 {
 	char *name;
 	size_t i;
 
 	name = xprintf("%s, %s mode", tr->name, config_mode_name(tr->mode));
-	json_array_append_new(events, timeline_trace_name(pid, -1, name));
+	timeline_trace_put(tt, timeline_trace_name(pid, -1, name));
 	free(name);
-	json_array_append_new(events,
-	    timeline_trace_name(pid, TIMELINE_TRACE_LOOP, "event loop"));
-	timeline_trace_tracks(events, pid, tr);
+	timeline_trace_put(
+	    tt, timeline_trace_name(pid, TIMELINE_TRACE_LOOP, "event loop"));
+	timeline_trace_tracks(tt, pid, tr);
 	for (i = 0; i < tr->ntask; i++)
-		json_array_append_new(
-		    events, timeline_trace_task(pid, &tr->tasks[i]));
-	timeline_trace_blocks(events, pid, tr);
+		timeline_trace_put(tt, timeline_trace_task(pid, &tr->tasks[i]));
+	timeline_trace_blocks(tt, pid, tr);
 }
 
 /* Write the runs, each as a process numbered from 1, to path. */
@@ -173,22 +195,25 @@ int
 timeline_trace_write(const char *path, const struct timeline_run *const *runs,
     size_t n, char **cause)
 {
-	json_t *doc, *events;
+	struct timeline_trace tt;
 	size_t i;
-	int rc;
 
-	events = json_array();
+	memset(&tt, 0, sizeof tt);
+	if ((tt.f = fopen(path, "w")) == NULL)
+		goto fail;
+	fputs("{\"displayTimeUnit\":\"ms\",\"traceEvents\":[", tt.f);
 	for (i = 0; i < n; i++)
-		timeline_trace_run(events, runs[i], (unsigned)i + 1);
-	doc = json_pack(
-	    "{s:o, s:s}", "traceEvents", events, "displayTimeUnit", "ms");
-	errno = 0;
-	rc = json_dump_file(doc, path, JSON_COMPACT);
-	json_decref(doc);
-	if (rc != 0) {
-		*cause = xprintf("%s: %s", path,
-		    errno != 0 ? strerror(errno) : "cannot write");
-		return -1;
+		timeline_trace_run(&tt, runs[i], (unsigned)i + 1);
+	fputs("\n]}\n", tt.f);
+	if (ferror(tt.f)) {
+		fclose(tt.f);
+		errno = EIO;
+		goto fail;
 	}
+	if (fclose(tt.f) != 0)
+		goto fail;
 	return 0;
+fail:
+	*cause = xprintf("%s: %s", path, strerror(errno));
+	return -1;
 }

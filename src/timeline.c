@@ -69,8 +69,8 @@ timeline_run_free(struct timeline_run *tr)
 	if (tr == NULL)
 		return;
 	for (i = 0; i < tr->ntask; i++) {
-		free(tr->tasks[i].arg);
-		free(tr->tasks[i].outcome);
+		free(tr->tasks[i].str);
+		free(tr->tasks[i].error);
 	}
 	for (i = 0; i < tr->nworkers; i++)
 		free(tr->workers[i]);
@@ -147,26 +147,52 @@ timeline_task_arg(const struct task *t)
 	}
 }
 
-/* The result or error in a few words. */
-static char *
-timeline_outcome(const struct task *t, const struct result *r)
+/* Shorten s to max bytes with "...", not inside a UTF-8 character. */
+static void
+timeline_cut(char *s, size_t max)
 {
-	char *s;
+	size_t n;
 
-	if (!r->ok)
-		s = xprintf("%s%s", r->cancelled ? "cancelled: " : "",
-		    r->error != NULL ? r->error : "failed");
-	else if (t->kind == TASK_DELAY)
-		s = xprintf("slept %g s", t->num.seconds);
+	if (strlen(s) <= max)
+		return;
+	for (n = max - 3; n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80; n--)
+		;
+	strcpy(s + n, "...");
+}
+
+/* A recorded task's argument as written: in buf, or its own string. */
+const char *
+timeline_arg(const struct timeline_task *t, char *buf, size_t len)
+{
+	if (t->kind == TASK_DELAY)
+		snprintf(buf, len, "%g", t->num.seconds);
 	else if (t->kind == TASK_FACTORIAL)
-		s = xprintf("%zu digits", r->digits);
-	else if (t->kind == TASK_URL)
-		s = xprintf("HTTP %ld, %llu bytes", r->status, r->bytes);
+		snprintf(buf, len, "%lu", t->num.n);
 	else
-		s = xprintf("%llu lines, %llu bytes", r->lines, r->bytes);
-	if (strlen(s) > TIMELINE_OUTCOME)
-		strcpy(s + TIMELINE_OUTCOME - 3, "...");
-	return s;
+		return t->str != NULL ? t->str : "";
+	return buf;
+}
+
+/* The result or error in a few words, in buf; NULL while running. */
+const char *
+timeline_outcome(const struct timeline_task *t, char *buf, size_t len)
+{
+	if (!t->done)
+		return NULL;
+	if (!t->ok)
+		snprintf(buf, len, "%s%s", t->cancelled ? "cancelled: " : "",
+		    t->error != NULL ? t->error : "failed");
+	else if (t->kind == TASK_DELAY)
+		snprintf(buf, len, "slept %g s", t->num.seconds);
+	else if (t->kind == TASK_FACTORIAL)
+		snprintf(buf, len, "%llu digits", t->count);
+	else if (t->kind == TASK_URL)
+		snprintf(buf, len, "HTTP %llu, %llu bytes", t->count, t->bytes);
+	else
+		snprintf(
+		    buf, len, "%llu lines, %llu bytes", t->count, t->bytes);
+	timeline_cut(buf, TIMELINE_OUTCOME);
+	return buf;
 }
 
 /* CPU seconds of a thread's clock; -1 once the thread is gone. */
@@ -357,8 +383,13 @@ timeline_task_start(struct timeline_run *tr, const struct report_event *ev)
 	memset(t, 0, sizeof *t);
 	t->worker = ev->worker_index;
 	t->index = ev->task->index;
-	t->kind = (enum task_kind)ev->task->kind;
-	t->arg = timeline_task_arg(ev->task);
+	t->kind = ev->task->kind;
+	if (t->kind == TASK_DELAY)
+		t->num.seconds = ev->task->num.seconds;
+	else if (t->kind == TASK_FACTORIAL)
+		t->num.n = ev->task->num.n;
+	else
+		t->str = xstrdup(ev->task->str != NULL ? ev->task->str : "");
 	t->start = ev->at;
 	t->end = ev->at;
 	if (ev->worker_index < tr->nworkers)
@@ -369,6 +400,7 @@ timeline_task_start(struct timeline_run *tr, const struct report_event *ev)
 static void
 timeline_task_done(struct timeline_run *tr, const struct report_event *ev)
 {
+	const struct result *r = ev->result;
 	struct timeline_task *t;
 	size_t i;
 
@@ -380,9 +412,18 @@ timeline_task_done(struct timeline_run *tr, const struct report_event *ev)
 	t->end = ev->at;
 	t->elapsed = ev->result->elapsed;
 	t->done = 1;
-	t->ok = ev->result->ok;
-	t->cancelled = ev->result->cancelled;
-	t->outcome = timeline_outcome(ev->task, ev->result);
+	t->ok = r->ok;
+	t->cancelled = r->cancelled;
+	if (!r->ok) {
+		t->error = xstrdup(r->error != NULL ? r->error : "failed");
+		timeline_cut(t->error, TIMELINE_OUTCOME);
+	} else if (t->kind == TASK_FACTORIAL)
+		t->count = r->digits;
+	else if (t->kind == TASK_URL)
+		t->count = (unsigned long long)r->status;
+	else
+		t->count = r->lines;
+	t->bytes = r->bytes;
 }
 
 /*

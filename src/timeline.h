@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <time.h>
 
@@ -17,20 +18,33 @@ struct report;
 struct report_event;
 struct run_block;
 
-/* One task as it ran; times are seconds from the run's start. */
+/*
+ * One task as it ran; times are seconds from the run's start. Kept small
+ * (a run may hold a million): the argument and the outcome are made into
+ * text only when drawn (timeline_arg, timeline_outcome).
+ */
 struct timeline_task {
 	unsigned worker;
 	unsigned index;
-	enum task_kind kind;
-	char *arg;
+	uint8_t kind;
+	uint8_t done;
+	uint8_t ok;
+	uint8_t cancelled;
 	double start;
 	double end;
 	double elapsed;
-	int done;
-	int ok;
-	int cancelled;
-	char *outcome;
+	union {
+		double seconds;
+		unsigned long n;
+	} num;
+	char *str; /* a url's or a file's argument */
+	char *error; /* when failed, shortened */
+	unsigned long long count; /* digits, HTTP status or lines */
+	unsigned long long bytes;
 };
+
+/* Room for a task's argument or outcome as text. */
+#define TIMELINE_TEXT 96
 
 /* How busy one thread was from start to end, 0 to 1. */
 struct timeline_slice {
@@ -103,6 +117,8 @@ double timeline_busy(const struct timeline_track *, double, double);
 double timeline_cpu(const struct timeline_run *);
 int timeline_track_shown(const struct timeline_run *, unsigned);
 char *timeline_task_arg(const struct task *);
+const char *timeline_arg(const struct timeline_task *, char *, size_t);
+const char *timeline_outcome(const struct timeline_task *, char *, size_t);
 
 /* Drawing. */
 void timeline_text_print(FILE *, const struct timeline_run *, double, int, int);

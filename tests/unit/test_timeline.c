@@ -114,6 +114,7 @@ test_records_tasks(void **state)
 	struct timeline *tl = timeline_new(0);
 	const struct timeline_run *tr = record_talk(tl, cf);
 	const struct timeline_task *t;
+	char buf[TIMELINE_TEXT];
 
 	assert_non_null(tr);
 	assert_string_equal(tr->name, "t");
@@ -125,7 +126,7 @@ test_records_tasks(void **state)
 	assert_int_equal(t->worker, 0);
 	assert_int_equal(t->index, 1);
 	assert_int_equal(t->kind, TASK_DELAY);
-	assert_string_equal(t->arg, "4");
+	assert_string_equal(timeline_arg(t, buf, sizeof buf), "4");
 	assert_true(t->start == 0 && t->end == 4 && t->done && t->ok);
 	t = &tr->tasks[2];
 	assert_int_equal(t->worker, 1);
@@ -134,9 +135,11 @@ test_records_tasks(void **state)
 	t = &tr->tasks[5];
 	assert_int_equal(t->index, 6);
 	assert_int_equal(t->kind, TASK_URL);
-	assert_string_equal(t->arg, "http://127.0.0.1:9/x");
+	assert_string_equal(
+	    timeline_arg(t, buf, sizeof buf), "http://127.0.0.1:9/x");
 	assert_false(t->ok);
-	assert_string_equal(t->outcome, "Couldn't connect to server");
+	assert_string_equal(
+	    timeline_outcome(t, buf, sizeof buf), "Couldn't connect to server");
 	assert_true(tr->elapsed == 5.5);
 	assert_int_equal(tr->ntracks, 0);
 	timeline_free(tl);
