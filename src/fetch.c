@@ -767,10 +767,19 @@ fetch_unpause(evutil_socket_t fd, short what, void *arg)
 	struct fetch *f = arg;
 	struct fetch_loop *loop = f->loop;
 
+	CURLcode rc;
+
 	if (f->easy == NULL)
 		return;
 	loop->entered = clock_now();
-	libcurl.easy_pause(f->easy, CURLPAUSE_CONT);
+	/*
+	 * The data kept while paused is written from inside this call: a
+	 * write that fails there (max_bytes) ends the transfer here, as the
+	 * multi would not.
+	 */
+	if ((rc = libcurl.easy_pause(f->easy, CURLPAUSE_CONT)) != CURLE_OK &&
+	    !f->finished)
+		fetch_done(f, rc);
 	fetch_loop_drain(loop);
 }
 

@@ -255,13 +255,15 @@ run_wait(struct run *r, int fd, short events, double seconds)
 		now = clock_now();
 		if (run_cancelling(r, now, &stop_by))
 			return -1;
-		if (seconds >= 0 && now >= end)
-			return 0;
 		until = seconds >= 0 ? end : -1;
 		if (stop_by > 0 && (until < 0 || stop_by < until))
 			until = stop_by;
-		ms = until < 0 ? -1
-		               : (int)fmin(ceil((until - now) * 1e3), INT_MAX);
+		if (until < 0)
+			ms = -1;
+		else if (until <= now)
+			ms = 0;
+		else
+			ms = (int)fmin(ceil((until - now) * 1e3), INT_MAX);
 		n = 0;
 		if (fd >= 0) {
 			pfd[n].fd = fd;
@@ -277,8 +279,10 @@ run_wait(struct run *r, int fd, short events, double seconds)
 			return 1; /* let the caller's own call say what is wrong */
 		if (fd >= 0 && pfd[0].revents != 0)
 			return 1;
-		if (sig && pfd[n - 1].revents != 0)
-			signals_dispatch();
+		if (sig && pfd[n - 1].revents != 0 && signals_dispatch() > 0)
+			continue;
+		if (seconds >= 0 && clock_now() >= end)
+			return 0;
 	}
 }
 
@@ -530,6 +534,9 @@ run_blocking(struct run *r, struct worker *w, const struct task *t)
 	if ((wait = run_rate_wait(r)) > 0 && run_wait(r, -1, 0, wait) < 0)
 		return;
 	job = run_job_new(r, w, t);
+	/* It may hold the loop's thread a while: what happened is out first. */
+	if (r->cf->mode != MODE_THREADS)
+		report_flush(r->report);
 	task_ops(t->kind)->run(job);
 	run_job_end(job);
 }

@@ -13,10 +13,14 @@ client hangs up or after LIMIT seconds, whichever comes first.
   /silent      reads the request and never answers
   /chunked     chunked encoding with an invalid chunk size
   /redirect    a redirect to itself, forever
+  /gzip-bomb   ?mib=N: gzip that inflates to N MiB of zeros (2048)
+  /escape      a page whose text drives a terminal: title, clear screen
+  /auth        200 with HTTP basic auth as user:s3cr3t, else 401
   /ok          a small valid page (the control case)
 """
 
 import select
+import zlib
 import socket
 import socketserver
 import struct
@@ -54,17 +58,23 @@ class Handler(socketserver.BaseRequestHandler):
                 return None
             data += chunk
         self.request.settimeout(None)
+        self.head = data
         line = data.split(b"\r\n", 1)[0].decode("latin-1").split()
         return line[1] if len(line) >= 2 else "/"
 
     def handle(self):
+        self.query = {}
         try:
             path = self.read_request()
         except OSError:
             return
         if path is None:
             return
-        name = path.split("?", 1)[0].strip("/") or "ok"
+        name, _, query = path.partition("?")
+        name = name.strip("/").replace("-", "_") or "ok"
+        for pair in query.split("&"):
+            key, _, value = pair.partition("=")
+            self.query[key] = value
         try:
             getattr(self, "do_" + name, self.do_ok)()
         except OSError:
@@ -117,6 +127,37 @@ class Handler(socketserver.BaseRequestHandler):
         self.send(b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n"
                   b"5\r\nhello\r\nzz-not-hex\r\nmore\r\n0\r\n\r\n")
         hold(self.request)
+
+    def do_gzip_bomb(self):
+        # After a full flush deflate starts afresh, so every MiB of zeros
+        # compresses to the same bytes: a few KiB sent MiB after MiB. The
+        # trailer's CRC is left wrong: a client that reads it all failed.
+        mib = int(self.query.get("mib", "2048"))
+        comp = zlib.compressobj(9, zlib.DEFLATED, -15)
+        block = comp.compress(b"\0" * (1 << 20)) + comp.flush(zlib.Z_FULL_FLUSH)
+        self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\n"
+                  b"Content-Encoding: gzip\r\nConnection: close\r\n\r\n"
+                  b"\x1f\x8b\x08\x00\x00\x00\x00\x00\x00\x03")
+        for _ in range(mib):
+            self.send(block)
+        self.send(comp.flush(zlib.Z_FINISH) + b"\0" * 8)
+
+    def do_escape(self):
+        body = (b"<html><title>\x1b]0;pwned-title\x07\x1b[2J</title>"
+                b"<body>after\x1b[31m red \xc2\x9b</body></html>\n")
+        self.send(b"HTTP/1.1 200 OK\r\nContent-Type: text/html\r\n"
+                  b"Content-Length: %d\r\nConnection: close\r\n\r\n%s"
+                  % (len(body), body))
+
+    def do_auth(self):
+        for line in self.head.split(b"\r\n")[1:]:
+            name, _, value = line.partition(b":")
+            if (name.strip().lower() == b"authorization"
+                    and value.strip() == b"Basic dXNlcjpzM2NyM3Q="):
+                self.do_ok()
+                return
+        self.send(b"HTTP/1.1 401 Unauthorized\r\nContent-Length: 0\r\n"
+                  b"Connection: close\r\n\r\n")
 
     def do_redirect(self):
         self.send(b"HTTP/1.1 302 Found\r\nLocation: /redirect\r\n"

@@ -20,12 +20,45 @@ find_one man5/asyncdemo.yaml.5 > /dev/null
 ex=$(dirname "$(find_one asyncdemo/examples/example_7.yaml)")
 find_one asyncdemo/examples/textfile1.txt > /dev/null
 find_one asyncdemo/examples/offline/example_6.yaml > /dev/null
-conf=$(find_one asyncdemo/asyncdemo.yaml)
+conf=$(find_one etc/asyncdemo/asyncdemo.yaml)
 unit=$(find_one systemd/system/asyncdemo.service)
+rot=$(find_one logrotate.d/asyncdemo)
 pass "everything installed"
 grep -q "^ExecStart=${bin#$dest} -c ${conf#$dest} " "$unit" ||
     fail "unit paths: $(grep ExecStart "$unit")"
 pass "the unit names the installed paths"
+
+# logrotate rotates the files the unit writes, and tells it with SIGUSR1.
+for opt in -o -l; do
+	f=$(sed -n "s/^ExecStart=.* $opt \([^ ]*\).*/\1/p" "$unit")
+	[ -n "$f" ] || fail "the unit has no $opt file: $(grep ExecStart "$unit")"
+	grep -q "^$f \|^[^#]* $f {" "$rot" || fail "logrotate does not rotate $f: $(cat "$rot")"
+done
+grep -q 'signal=USR1 asyncdemo.service' "$rot" || fail "logrotate sends no SIGUSR1"
+if command -v logrotate > /dev/null; then
+	logrotate -d -s "$tmp/lr.state" "$rot" > "$tmp/lr.out" 2>&1 ||
+	    fail "logrotate -d: $(cat "$tmp/lr.out")"
+	pass "logrotate -d takes the installed snippet"
+fi
+pass "the logrotate snippet covers the unit's log and results file"
+
+# An edited configuration survives make install and make uninstall.
+echo "# edited by the operator" >> "$conf"
+make -s -C "$abs_top_builddir" install DESTDIR="$dest" > "$tmp/install2.log" 2>&1 ||
+    fail "make install again: $(tail -5 "$tmp/install2.log")"
+expect "make install keeps an edited configuration" "$(tail -1 "$conf")" "# edited by the operator"
+grep -q "kept .*asyncdemo.yaml as it was edited" "$tmp/install2.log" ||
+    fail "make install did not say it kept it: $(cat "$tmp/install2.log")"
+ex_conf=$(find_one asyncdemo/examples/asyncdemo.yaml)
+cmp -s "$ex_conf" "$top_srcdir/etc/asyncdemo.yaml" || fail "the shipped configuration is not among the examples"
+make -s -C "$abs_top_builddir" uninstall DESTDIR="$dest" > "$tmp/uninstall1.log" 2>&1 ||
+    fail "make uninstall"
+expect "make uninstall leaves an edited configuration" "$(find "$dest" -type f | sed "s|$dest||")" "${conf#$dest}"
+rm "$conf"
+make -s -C "$abs_top_builddir" install DESTDIR="$dest" > "$tmp/install3.log" 2>&1 ||
+    fail "make install a third time"
+cmp -s "$conf" "$top_srcdir/etc/asyncdemo.yaml" || fail "a missing configuration is not installed"
+pass "a configuration that is not there is installed"
 
 # The installed example 7 reads its text files from any folder.
 sed -e 's|url: .*|delay: 0.01|' "$ex/example_7.yaml" > "$ex/local7.yaml"

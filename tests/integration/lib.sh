@@ -101,3 +101,17 @@ kill_daemon() {
 	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
 	return 0
 }
+
+# wait_for SECONDS COMMAND...: poll until COMMAND succeeds; 1 if it never
+# did within SECONDS.
+wait_for() {
+	_n=$(awk -v s="$1" 'BEGIN { print int(s * 20) }'); shift
+	while ! "$@" 2>/dev/null; do
+		_n=$((_n - 1)); [ $_n -le 0 ] && return 1; sleep 0.05
+	done
+}
+
+# Is the process gone (reaped or not)?
+gone() {
+	! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
+}

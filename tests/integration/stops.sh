@@ -1,0 +1,82 @@
+#!/bin/sh
+# A stop is bounded in every mode. In sync and cooperative modes a task
+# holds the loop's own thread, in threads mode a worker's: SIGTERM still
+# reaches a blocking delay, a FIFO with no writer, /dev/zero and a fetch
+# from a server that never answers. Each gets shutdown_timeout, then ends
+# as cancelled; a second SIGTERM cancels at once. Finished results are
+# written, run_done too, and the exit status is 1.
+. "$(dirname "$0")/lib.sh"
+
+cleanup_hooks="$cleanup_hooks kill_daemon stop_hostile"
+stop_hostile() {
+	[ -n "${hostile:-}" ] && kill "$hostile" 2>/dev/null
+	return 0
+}
+python3 "$top_srcdir/tests/integration/hostile_server.py" > "$tmp/hostile.out" &
+hostile=$!
+wait_listening "$tmp/hostile.out" /dev/null "hostile server"
+hport=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+mkfifo "$tmp/fifo"
+
+now() { date +%s.%N; }
+# secs_since T: seconds from T to now.
+secs_since() { awk -v a="$1" -v b="$(now)" 'BEGIN { printf "%.1f", b - a }'; }
+started() { grep -q "\"event\":\"task_start\".*\"task\":$1," "$tmp/out.jsonl"; }
+
+# stop MODE GRACE TASK SIGNALS: a run of "delay: 0.01" and TASK (task 2),
+# stopped with SIGNALS SIGTERMs once TASK started. The exit status in $rc,
+# the seconds from the last signal to the exit in $took.
+stop() {
+	printf 'workers: 1\nshutdown_timeout: %s\ntasks:\n  - delay: 0.01\n  - %s\n  - delay: 0.01\n' \
+	    "$2" "$3" > "$tmp/stop.yaml"
+	rm -f "$tmp/results.jsonl"
+	"$ASYNCDEMO" -j -m "$1" -o "$tmp/results.jsonl" -c "$tmp/stop.yaml" \
+	    > "$tmp/out.jsonl" 2> "$tmp/err" &
+	pid=$!
+	wait_for 30 started 2 || fail "$1 $3: task 2 never started: $(cat "$tmp/err")"
+	kill -TERM $pid
+	if [ "$4" = 2 ]; then
+		wait_for 10 grep -q 'Terminated: stopping' "$tmp/err" ||
+		    fail "$1 $3: the first SIGTERM was not seen"
+		kill -TERM $pid
+	fi
+	t=$(now)
+	wait_for 60 gone $pid || fail "$1 $3: still running 60 s after SIGTERM"
+	took=$(secs_since "$t")
+	wait $pid
+	rc=$?
+	pid=
+}
+# check WHAT: exit 1, task 1 ok, task 2 cancelled, task 3 never ran.
+check() {
+	expect "$1: exit 1" "$rc" 1
+	expect "$1: the results" "$(jqf -s -c 'map([.task, .ok, (.cancelled // false)])' "$tmp/results.jsonl")" \
+	    "[[1,true,false],[2,false,true]]"
+	expect "$1: run_done" "$(jqf -c 'select(.event == "run_done") | [.ok, .failed]' "$tmp/out.jsonl")" "[1,1]"
+}
+# within WHAT LIMIT: it stopped less than LIMIT seconds after the signal.
+within() {
+	awk -v t="$took" -v l="$2" 'BEGIN { exit !(t < l) }' ||
+	    fail "$1: took $took s after the signal (limit $2 s)"
+	pass "$1: stopped $took s after the signal"
+}
+
+for m in sync cooperative threads async; do
+	# The grace is 1 s; the delay would take 60 s.
+	stop $m 1s "delay: 60" 1
+	check "$m, delay 60, SIGTERM"
+	within "$m, delay 60, SIGTERM" 30
+	# A second signal does not wait for the 60 s grace.
+	stop $m 60s "delay: 60" 2
+	check "$m, delay 60, two SIGTERMs"
+	within "$m, delay 60, two SIGTERMs" 30
+	stop $m 0.5s "file: $tmp/fifo" 1
+	check "$m, a FIFO with no writer"
+	within "$m, a FIFO with no writer" 30
+	stop $m 0.5s "file: /dev/zero" 1
+	check "$m, /dev/zero"
+	within "$m, /dev/zero" 30
+	stop $m 0.5s "url: http://127.0.0.1:$hport/silent" 1
+	check "$m, a server that never answers"
+	within "$m, a server that never answers" 30
+done
