@@ -1886,9 +1886,11 @@ config_load(const char *path, struct config **out, char **cause)
 	}
 	if (!S_ISREG(sb.st_mode)) {
 		close(fd);
-		xasprintf(cause, "%s: %s, not a task file", path,
-		    S_ISDIR(sb.st_mode) ? "is a directory"
-		                        : "not a regular file");
+		xasprintf(cause, "%s: %s", path,
+		    S_ISDIR(sb.st_mode)
+		        ? "is a directory, not a task file"
+		        : "not a regular file (a task file must "
+		          "be one)");
 		return EX_NOINPUT;
 	}
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);

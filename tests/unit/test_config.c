@@ -156,6 +156,31 @@ static const struct bad bad_files[] = {
         "while parsing a block collection (which starts at line 2)"},
     {"? [a]\n: 1\ntasks:\n  - delay: 1\n",
         "t.yaml:1:3: expected a key name, got a list"},
+    {"tasks:\n  - file: \"a\\0/../../etc/passwd\"\n",
+        "t.yaml:2:11: a NUL character (\\0) is not allowed in a value"},
+    {"tasks:\n  - url: \"http://127.0.0.1:1/\\0/x\"\n",
+        "t.yaml:2:10: a NUL character (\\0) is not allowed in a value"},
+    {"name: \"run\\e[2J\"\ntasks:\n  - delay: 1\n",
+        "t.yaml:1:7: name: 'run\\x1b[2J' holds a control character "
+        "(\\x1b)"},
+    {"workers: [One, \"T\\nwo\"]\ntasks:\n  - delay: 1\n",
+        "t.yaml:1:16: workers: 'T\\x0awo' holds a control character "
+        "(\\x0a)"},
+    {"tasks:\n  - delay: 1\n    name: \"\\x9b\"\n",
+        "t.yaml:3:11: name: '\\u009b' holds a control character "
+        "(\\u009b)"},
+    {"tasks:\n  - url: http://a/\n    max_bytes: 10XB\n",
+        "t.yaml:3:16: max_bytes: invalid size '10XB': unknown unit "
+        "(expected B, KiB, MiB, GiB, kB, MB or GB)"},
+    {"tasks:\n  - url: http://a/\n    max_bytes: 0\n",
+        "t.yaml:3:16: max_bytes: invalid size '0': too small"},
+    {"tasks:\n  - delay: 1\n    retry_max_delay: 5s\n",
+        "t.yaml:3:22: retry_max_delay: does not apply to a delay task "
+        "(only to url tasks)"},
+    {"tasks:\n  - url: \"http://user:pw@127.0.0.1:99999/\"\n",
+        "t.yaml:2:10: url: invalid URL 'http://user:***@127.0.0.1:99999/': "
+        "libcurl cannot parse it: Port number was not a decimal number "
+        "between 0 and 65535"},
 };
 
 static void
@@ -233,6 +258,8 @@ test_defaults(void **state)
 	assert_int_equal(cf->tasks[0].opts->preview, 50);
 	assert_int_equal(cf->tasks[0].opts->yield_every, 10);
 	assert_int_equal(cf->tasks[0].opts->retries, 0);
+	assert_true(cf->tasks[0].opts->retry_max_delay == 60);
+	assert_true(cf->tasks[0].opts->max_bytes == 1ULL << 30);
 	config_free(cf);
 }
 
@@ -251,6 +278,78 @@ test_task_options(void **state)
 	assert_true(cf->tasks[1].opts->timeout == 60);
 	assert_true(cf->tasks[1].opts->retry_delay == 0.25);
 	assert_int_equal(cf->tasks[1].opts->preview, 10);
+	config_free(cf);
+	cf = load("defaults:\n  max_bytes: 64MiB\n  retry_max_delay: 5s\n"
+	          "tasks:\n  - url: http://a/\n  - url: http://b/\n"
+	          "    max_bytes: 1000kB\n");
+	assert_true(cf->tasks[0].opts->max_bytes == 64ULL << 20);
+	assert_true(cf->tasks[0].opts->retry_max_delay == 5);
+	assert_true(cf->tasks[1].opts->max_bytes == 1000000);
+	assert_true(cf->tasks[1].opts->retry_max_delay == 5);
+	config_free(cf);
+}
+
+/*
+ * libcurl's own parser checks every URL when the file loads: what it
+ * cannot take is an error at its line, not a failure at run time.
+ */
+static void
+test_urls_checked(void **state)
+{
+	static const char *const bad[] = {
+	    "http://:18300/", "http://[::1/", "http://127.0.0.1:99999/"};
+	struct config *cf;
+	char yaml[128], *cause;
+	size_t i;
+
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		snprintf(
+		    yaml, sizeof yaml, "tasks:\n  - url: \"%s\"\n", bad[i]);
+		cf = NULL;
+		cause = NULL;
+		assert_int_equal(config_load_buffer(
+		                     "t.yaml", yaml, strlen(yaml), &cf, &cause),
+		    EX_CONFIG);
+		assert_null(cf);
+		if (strncmp(cause, "t.yaml:2:10: url: invalid URL '", 31) !=
+		        0 ||
+		    strstr(cause, "': libcurl cannot parse it") == NULL)
+			fail_msg("%s: %s", bad[i], cause);
+		free(cause);
+	}
+	cf = load("tasks:\n  - url: http://bücher.example/\n");
+	assert_int_equal(cf->ntasks, 1);
+	config_free(cf);
+}
+
+/* A URL's password shows as *** in the task; the real URL is kept too. */
+static void
+test_url_secret(void **state)
+{
+	static const char *const masked[][2] = {
+	    {"http://u:p@h/", "http://u:***@h/"},
+	    {"https://u:p:q@h:1/x?y@z", "https://u:***@h:1/x?y@z"},
+	    {"http://u:p@ss@h/", "http://u:***@h/"},
+	    {"http://u@h/", "http://u@h/"},
+	    {"http://u:@h/", "http://u:@h/"},
+	    {"http://h/a:b@c", "http://h/a:b@c"},
+	    {"http://h?a:b@c", "http://h?a:b@c"},
+	};
+	struct config *cf;
+	char *m;
+	size_t i;
+
+	for (i = 0; i < sizeof masked / sizeof masked[0]; i++) {
+		m = config_mask_url(masked[i][0]);
+		assert_string_equal(m, masked[i][1]);
+		free(m);
+	}
+	cf = load("tasks:\n  - url: http://user:s3cr3t@127.0.0.1:1/\n"
+	          "  - url: http://127.0.0.1:1/\n");
+	assert_string_equal(cf->tasks[0].str, "http://user:***@127.0.0.1:1/");
+	assert_string_equal(
+	    config_task_url(&cf->tasks[0]), "http://user:s3cr3t@127.0.0.1:1/");
+	assert_string_equal(config_task_url(&cf->tasks[1]), cf->tasks[1].str);
 	config_free(cf);
 }
 
@@ -358,6 +457,11 @@ test_missing_file(void **state)
 	assert_int_equal(config_load("/", &cf, &cause), EX_NOINPUT);
 	assert_string_equal(cause, "/: is a directory, not a task file");
 	free(cause);
+	/* Not even opened for long: a FIFO would block, a device not end. */
+	assert_int_equal(config_load("/dev/zero", &cf, &cause), EX_NOINPUT);
+	assert_string_equal(
+	    cause, "/dev/zero: not a regular file (a task file must be one)");
+	free(cause);
 }
 
 /* Relative paths resolve against the task file's own folder. */
@@ -438,6 +542,8 @@ main(void)
 	    cmocka_unit_test(test_defaults),
 	    cmocka_unit_test(test_task_options),
 	    cmocka_unit_test(test_yaml_features),
+	    cmocka_unit_test(test_urls_checked),
+	    cmocka_unit_test(test_url_secret),
 	    cmocka_unit_test(test_alias_bomb),
 	    cmocka_unit_test(test_error_cap),
 	    cmocka_unit_test(test_missing_file),

@@ -128,6 +128,36 @@ test_rate(void **state)
 	assert_int_equal(number_rate("2000000/s", &r, &why), -1);
 }
 
+static void
+test_bytes(void **state)
+{
+	unsigned long long v;
+	const char *why;
+
+	assert_int_equal(number_bytes("1048576", &v, &why), 0);
+	assert_true(v == 1048576);
+	assert_int_equal(number_bytes("64MiB", &v, &why), 0);
+	assert_true(v == 64ULL << 20);
+	assert_int_equal(number_bytes("1GiB", &v, &why), 0);
+	assert_true(v == 1ULL << 30);
+	assert_int_equal(number_bytes("5kB", &v, &why), 0);
+	assert_true(v == 5000);
+	assert_int_equal(number_bytes("7B", &v, &why), 0);
+	assert_true(v == 7);
+	assert_int_equal(number_bytes("0", &v, &why), -1);
+	assert_string_equal(why, "too small");
+	assert_int_equal(number_bytes("-5", &v, &why), -1);
+	assert_string_equal(why, "not a size");
+	assert_int_equal(number_bytes("1.5MiB", &v, &why), -1);
+	assert_int_equal(number_bytes("10 MiB", &v, &why), -1);
+	assert_int_equal(number_bytes("10mb", &v, &why), -1);
+	assert_string_equal(
+	    why, "unknown unit (expected B, KiB, MiB, GiB, kB, MB or GB)");
+	assert_int_equal(number_bytes("99999999TiB", &v, &why), -1);
+	assert_string_equal(why, "too large");
+	assert_int_equal(number_bytes("18446744073709551616", &v, &why), -1);
+}
+
 int
 main(void)
 {
@@ -137,6 +167,7 @@ main(void)
 	    cmocka_unit_test(test_uint),
 	    cmocka_unit_test(test_real),
 	    cmocka_unit_test(test_rate),
+	    cmocka_unit_test(test_bytes),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
