@@ -693,6 +693,17 @@ daemon_ready(struct daemon *d, int status)
 	d->ready_fd = -1;
 }
 
+/* An output takes what waits (a few seconds at most); count what not. */
+static void
+daemon_output_close(struct daemon *d, struct outfile *o)
+{
+	if (o == NULL)
+		return;
+	outfile_drain(o, DAEMON_DRAIN);
+	d->lost += outfile_lost(o);
+	outfile_close(o, 0);
+}
+
 /* Free it all; the outputs take what waits first, and count what not. */
 static void
 daemon_free(struct daemon *d)
@@ -713,14 +724,8 @@ daemon_free(struct daemon *d)
 	fetch_loop_free(d->fetch);
 	free(d->mode_cf);
 	report_free(d->report);
-	if (d->results != NULL)
-		d->lost += outfile_lost(d->results);
-	outfile_close(d->results, DAEMON_DRAIN);
-	if (d->out != NULL) {
-		outfile_drain(d->out, DAEMON_DRAIN);
-		d->lost += outfile_lost(d->out);
-	}
-	outfile_close(d->out, DAEMON_DRAIN);
+	daemon_output_close(d, d->results);
+	daemon_output_close(d, d->out);
 	config_free(d->next_cf);
 	pidfile_remove(d->pidfile);
 	if (d->base != NULL)
