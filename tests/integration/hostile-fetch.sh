@@ -28,11 +28,14 @@ expect "a gzip bomb fails the run" "$?" 1
 expect "a gzip bomb stops at max_bytes" \
     "$(jqf -r 'select(.event == "task_done" and .task == 1) | "\(.ok) \(.bytes) \(.error)"' "$tmp/bomb.jsonl")" \
     "false 268435456 the body is over max_bytes (268435456 bytes once decoded)"
-# Undivided, decoding 256 MiB holds the loop for a large part of a second
-# (seconds under a sanitizer); in slices of 5 ms no delay is late by much.
+# Undivided, decoding holds the loop for most of the time the fetch takes:
+# a delay beside it is late by nearly that much. In slices of 5 ms the
+# worst delay is late by a small part of it (a third, for a busy machine).
 late=$(jqf -s '[.[] | select(.event == "task_done" and .kind == "delay") | .elapsed - 0.05] | max' "$tmp/bomb.jsonl")
-awk -v l="$late" 'BEGIN { exit !(l < 0.2) }' || fail "a delay beside the bomb was $late s late"
-pass "delays beside the bomb: at most $late s late"
+took=$(jqf 'select(.event == "task_done" and .task == 1) | .elapsed' "$tmp/bomb.jsonl")
+awk -v l="$late" -v t="$took" 'BEGIN { exit !(l < t / 3) }' ||
+    fail "a delay beside the bomb was $late s late, of the bomb's $took s"
+pass "delays beside the bomb: at most $late s late, while it took $took s"
 
 # Retry-After: 999999999 waits retry_max_delay (0.2 s here), not 31 years.
 start_server
