@@ -2,17 +2,11 @@
 # The daemon: intervals, pidfile, detach, reload, graceful stop, status.
 . "$(dirname "$0")/lib.sh"
 
-wait_for() { # wait_for SECONDS COMMAND...: poll until COMMAND succeeds
-	n=$(awk -v s="$1" 'BEGIN { print int(s * 20) }'); shift
-	while ! "$@" 2>/dev/null; do
-		n=$((n - 1)); [ $n -le 0 ] && return 1; sleep 0.05
-	done
-}
 kill_pidfile() {
 	[ -f "$tmp/d.pid" ] && kill "$(cat "$tmp/d.pid")" 2>/dev/null
 	return 0
 }
-cleanup_hooks="kill_pidfile"
+cleanup_hooks="kill_pidfile kill_daemon"
 
 # --runs with an interval: run counts up, starts are an interval apart.
 printf 'interval: 0.3\ntasks:\n  - delay: 0.05\n  - factorial: 10\n' > "$tmp/iv.yaml"
@@ -41,7 +35,7 @@ port=${base_url##*:}
 stop_server
 "$ASYNCDEMO" -d -p "$tmp/d.pid" -l "$tmp/d.log" -o "$tmp/d.jsonl" \
     --status "127.0.0.1:$port" -c "$tmp/d.yaml" || fail "detach exit $?"
-wait_for 5 test -s "$tmp/d.pid" || fail "no pidfile"
+wait_for 30 test -s "$tmp/d.pid" || fail "no pidfile"
 pid=$(cat "$tmp/d.pid")
 kill -0 "$pid" || fail "daemon not running"
 pass "detached as pid $pid"
@@ -51,14 +45,17 @@ grep -q "held by running process $pid" "$tmp/second.err" ||
     fail "second instance message: $(cat "$tmp/second.err")"
 pass "the second instance names the running pid"
 
-# The status endpoint.
-wait_for 5 curl -sf "http://127.0.0.1:$port/status" -o "$tmp/status.json" ||
+# The status endpoint. It answers from the start; the metrics are
+# asserted once a delay has finished (the counter may well be 0 before).
+wait_for 30 curl -sf "http://127.0.0.1:$port/status" -o "$tmp/status.json" ||
     fail "no status endpoint"
 expect "status fields" "$(jqf -c '[.name, .mode, (.state | test("idle|running")), (.run >= 1), (.counts | keys), (.workers | length)]' "$tmp/status.json")" \
     '["d","async",true,true,["done","failed","in_flight","ok","queued","total"],1]'
-curl -s "http://127.0.0.1:$port/metrics" > "$tmp/metrics"
-grep -q '^asyncdemo_tasks_total{kind="delay",outcome="ok"} [1-9]' "$tmp/metrics" ||
-    fail "metrics: $(head -5 "$tmp/metrics")"
+delay_counted() {
+	curl -sf "http://127.0.0.1:$port/metrics" -o "$tmp/metrics" &&
+	    grep -q '^asyncdemo_tasks_total{kind="delay",outcome="ok"} [1-9]' "$tmp/metrics"
+}
+wait_for 30 delay_counted || fail "metrics: $(head -5 "$tmp/metrics")"
 grep -q '^asyncdemo_task_duration_seconds_bucket{kind="delay",le="+Inf"}' "$tmp/metrics" ||
     fail "no histogram"
 grep -q '^asyncdemo_runs_total [1-9]' "$tmp/metrics" || fail "no runs counter"
@@ -69,25 +66,25 @@ expect "unknown path" "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.
 # SIGHUP with a bad file: the error with file:line:col, the old list runs on.
 printf 'interval: 0.2\ntasks:\n  - delay: soon\n' > "$tmp/d.yaml"
 kill -HUP "$pid"
-wait_for 5 grep -q "d.yaml:3:12: delay: invalid duration 'soon'" "$tmp/d.log" ||
+wait_for 30 grep -q "d.yaml:3:12: delay: invalid duration 'soon'" "$tmp/d.log" ||
     fail "bad reload not logged: $(cat "$tmp/d.log")"
 grep -q 'keeping the running task list' "$tmp/d.log" || fail "no keep message"
 n=$(wc -l < "$tmp/d.jsonl")
 more_than() { [ "$(wc -l < "$tmp/d.jsonl")" -gt "$1" ]; }
-wait_for 5 more_than $((n + 1)) || fail "runs stopped after a bad reload"
+wait_for 30 more_than $((n + 1)) || fail "runs stopped after a bad reload"
 pass "a bad reload keeps the running list"
 
 # SIGHUP with a good file: it applies from the next run.
 printf 'interval: 0.2\ntasks:\n  - factorial: 20\n' > "$tmp/d.yaml"
 kill -HUP "$pid"
-wait_for 5 grep -q 'reloaded' "$tmp/d.log" || fail "good reload not logged"
-wait_for 5 grep -q '"kind":"factorial"' "$tmp/d.jsonl" || fail "new list never ran"
+wait_for 30 grep -q 'reloaded' "$tmp/d.log" || fail "good reload not logged"
+wait_for 30 grep -q '"kind":"factorial"' "$tmp/d.jsonl" || fail "new list never ran"
 pass "a good reload applies"
 
 # SIGTERM: the pidfile goes, every results line is whole JSON.
 kill -TERM "$pid"
-wait_for 5 test ! -e "$tmp/d.pid" || fail "pidfile left after SIGTERM"
-wait_for 5 sh -c "! kill -0 $pid" || fail "daemon still running"
+wait_for 30 test ! -e "$tmp/d.pid" || fail "pidfile left after SIGTERM"
+wait_for 30 sh -c "! kill -0 $pid" || fail "daemon still running"
 jq -c . "$tmp/d.jsonl" > /dev/null || fail "a results line is not JSON"
 pass "SIGTERM stops cleanly ($(wc -l < "$tmp/d.jsonl") results)"
 
@@ -102,12 +99,19 @@ tasks:
   - delay: 5
   - delay: 5
 YAML
-"$ASYNCDEMO" -j -o "$tmp/mid-results.jsonl" -c "$tmp/mid.yaml" > "$tmp/mid.jsonl" &
-mpid=$!
-sleep 0.5
-kill -TERM $mpid
-wait $mpid
+"$ASYNCDEMO" -j -o "$tmp/mid-results.jsonl" -c "$tmp/mid.yaml" > "$tmp/mid.jsonl" 2> "$tmp/mid.err" &
+pid=$!
+# The middle of the run is a state, not a time: tasks 1 and 2 are in the
+# results file, and 3 and 4 have started (so 5 has not).
+mid_run() {
+	lines_at_least "$tmp/mid-results.jsonl" 2 &&
+	    [ "$(grep -Ec '"event":"task_start",.*"task":[34],' "$tmp/mid.jsonl")" -eq 2 ]
+}
+wait_for 30 mid_run || fail "the run never reached tasks 3 and 4: $(cat "$tmp/mid.jsonl")"
+kill -TERM $pid
+wait $pid
 expect "exit after SIGTERM" "$?" 1
+pid=
 expect "finished and cancelled" \
     "$(jqf -s -c 'map(select(.event == "task_done")) | sort_by(.task) | map([.task, .ok, (.cancelled // false)])' "$tmp/mid-results.jsonl")" \
     "[[1,true,false],[2,true,false],[3,false,true],[4,false,true]]"
@@ -116,11 +120,17 @@ expect "run_done written" "$(jqf -c 'select(.event == "run_done") | [.ok, .faile
 # The soft limit on descriptors rises to the hard one (url workers need them).
 hard=$(ulimit -Hn)
 if [ "$hard" != unlimited ] && [ "$hard" -gt 256 ]; then
-	printf 'tasks:\n  - delay: 0.5\n' > "$tmp/nofile.yaml"
-	(ulimit -Sn 256; exec "$ASYNCDEMO" -q -c "$tmp/nofile.yaml") &
+	# The limits are read once the run has started (its task_start line
+	# is out), which is after the set-up that raises them; the delay is
+	# long so that the process is surely there to be read, and ended then.
+	printf 'shutdown_timeout: 0\ntasks:\n  - delay: 60\n' > "$tmp/nofile.yaml"
+	(ulimit -Sn 256; exec "$ASYNCDEMO" -j -c "$tmp/nofile.yaml" > "$tmp/nofile.jsonl" 2> /dev/null) &
 	pid=$!
-	sleep 0.2
+	wait_for 30 grep -q '"event":"task_start"' "$tmp/nofile.jsonl" ||
+	    fail "the nofile run did not start: $(cat "$tmp/nofile.jsonl")"
 	soft=$(awk '/^Max open files/ { print $4 }' "/proc/$pid/limits")
+	kill -TERM "$pid"
 	wait "$pid"
+	pid=
 	expect "soft descriptor limit raised to the hard one" "$soft" "$hard"
 fi

@@ -41,25 +41,34 @@ expect "example_4: Two runs 2, 3, 4" \
 
 e1=$(elapsed 1) e2=$(elapsed 2) e3=$(elapsed 3) e4=$(elapsed 4)
 echo "elapsed: sync $e1, sync×2 $e2, cooperative $e3, async $e4"
+# The delays sum to 1.0 s: a blocking run takes at least that, whatever
+# the load. Less than 3 s (three times the sum) shows it does not wait
+# for anything else; a loaded or instrumented machine stays well within.
 for e in "$e1" "$e2" "$e3"; do
 	awk -v e="$e" 'BEGIN { exit !(e >= 1.0 && e < 3.0) }' ||
 	    fail "a blocking example took $e s, expected about 1.0"
 done
 pass "blocking examples take the sum of their delays"
-awk -v a="$e4" -v s="$e1" 'BEGIN { exit !(a >= 0.5 && a <= 0.75 * s) }' ||
-    fail "async took $e4 s, more than 0.75 of sync's $e1 s"
-pass "async at most 0.75 of sync"
+# Two workers overlap: about 0.5 s (One's 0.4 + 0.1). Any run that does
+# not overlap takes at least the 1.0 s sum, so 0.9 s proves the overlap
+# and leaves 0.4 s (80% of the ideal) for a loaded machine. Comparing
+# with sync's own time would add the noise of a second run.
+overlaps() { # overlaps ELAPSED: clearly less than the 1.0 s of delays
+	awk -v a="$1" 'BEGIN { exit !(a >= 0.5 && a < 0.9) }'
+}
+overlaps "$e4" || fail "async took $e4 s: not less than 0.9 of the 1.0 s of delays"
+pass "async overlaps: $e4 s for 1.0 s of delays (sync took $e1 s)"
 
 # threads runs the same list in parallel too.
 "$ASYNCDEMO" -j -m threads -c "$tmp/example_4.yaml" > "$tmp/thr.jsonl" ||
     fail "threads exit $?"
 et=$(jqf -s 'map(select(.event == "run_done"))[0].elapsed' "$tmp/thr.jsonl")
-awk -v a="$et" -v s="$e1" 'BEGIN { exit !(a <= 0.75 * s) }' ||
-    fail "threads took $et s against sync's $e1 s"
-pass "threads at most 0.75 of sync"
+overlaps "$et" || fail "threads took $et s: not less than 0.9 of the 1.0 s of delays"
+pass "threads overlap: $et s for 1.0 s of delays"
 
-# The text report ends with the talk's total line.
+# The text report ends with the talk's total line: its format, and a time
+# of at least the 1.0 s of delays (the upper bound is checked above).
 "$ASYNCDEMO" -c "$tmp/example_1.yaml" > "$tmp/ex1.txt" || fail "text run"
-grep -Eq '^Total elapsed time: 1\.0[0-9] seconds \(6 ok, 0 failed\)$' \
+grep -Eq '^Total elapsed time: [1-9][0-9]*\.[0-9]{2} seconds \(6 ok, 0 failed\)$' \
     "$tmp/ex1.txt" || fail "total line: $(tail -1 "$tmp/ex1.txt")"
 pass "text total line"

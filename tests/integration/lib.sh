@@ -42,14 +42,33 @@ expect() {
 	pass "$1"
 }
 
-# Wait up to 5 s for a server's "listening on" line in OUT.
-wait_listening() {
-	i=0
-	while ! grep -q '^listening on' "$1" 2>/dev/null; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "$3 did not start: $(cat "$2")"
+# wait_for SECONDS COMMAND...: run COMMAND every 0.05 s until it succeeds;
+# 1 if it never did within SECONDS. A test waits for the state it asserts,
+# never for a guessed time: SECONDS is a deadline for a machine that is
+# loaded, under valgrind or a sanitizer, not an expectation, so make it
+# generous (10-30 s). It counts 0.05 s sleeps; COMMAND's own time adds to
+# the wait, which only makes the deadline later.
+wait_for() {
+	_wf_n=$(awk -v s="$1" 'BEGIN { print int(s * 20) + 1 }')
+	shift
+	while ! "$@" 2>/dev/null; do
+		_wf_n=$((_wf_n - 1))
+		[ $_wf_n -le 0 ] && return 1
 		sleep 0.05
 	done
+	return 0
+}
+
+# lines_at_least FILE N: FILE has N lines or more (for wait_for).
+lines_at_least() {
+	[ "$(cat "$1" 2>/dev/null | wc -l)" -ge "$2" ]
+}
+
+# wait_listening OUT ERR WHAT: wait for a server's "listening on" line in
+# OUT (30 s: a Python server can take seconds to start on a loaded machine).
+wait_listening() {
+	wait_for 30 grep -q '^listening on' "$1" ||
+	    fail "$3 did not start: $(cat "$2")"
 }
 
 # A free loopback port, from the demo server's own choice.
@@ -100,15 +119,6 @@ flaky_tasks() {
 kill_daemon() {
 	[ -n "${pid:-}" ] && kill -KILL "$pid" 2>/dev/null
 	return 0
-}
-
-# wait_for SECONDS COMMAND...: poll until COMMAND succeeds; 1 if it never
-# did within SECONDS.
-wait_for() {
-	_n=$(awk -v s="$1" 'BEGIN { print int(s * 20) }'); shift
-	while ! "$@" 2>/dev/null; do
-		_n=$((_n - 1)); [ $_n -le 0 ] && return 1; sleep 0.05
-	done
 }
 
 # Is the process gone (reaped or not)?

@@ -15,8 +15,13 @@ e5=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/ex5.jsonl")
 e6=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/ex6.jsonl")
 e7=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/ex7.jsonl")
 echo "offline: example_5 (cooperative) $e5 s, example_6 (async) $e6 s, example_7 $e7 s"
-awk -v a="$e6" -v c="$e5" 'BEGIN { exit !(a <= 0.75 * c) }' ||
-    fail "example_6 $e6 s is not at most 0.75 of example_5 $e5 s"
+# Example 5 fetches one page at a time: at least the sum of the pages'
+# latencies (0.86 s at this scale). Example 6 overlaps two: about 0.55 s.
+# An example 6 that did not overlap would take as long as example 5; 0.9
+# of it leaves 0.3 s (more than half the ideal) for a loaded machine,
+# and a load that slows example 5 only makes the bound wider.
+awk -v a="$e6" -v c="$e5" 'BEGIN { exit !(c >= 0.86 && a < 0.9 * c) }' ||
+    fail "example_6 $e6 s is not less than 0.9 of example_5 $e5 s"
 pass "async fetches take about half of cooperative ones"
 expect "example_5 fetched every page" "$(jqf -s 'map(select(.event == "task_done" and .kind == "url" and .ok)) | length' "$tmp/ex5.jsonl")" 7
 expect "example_7 read both files" "$(jqf -s -c 'map(select(.event == "task_done" and .kind == "file") | [.task, .ok])' "$tmp/ex7.jsonl")" "[[2,true],[10,true]]"

@@ -14,7 +14,11 @@ printf 'tasks:\n  - factorial: 100\n  - delay: 0.05\n' > "$tmp/storm.yaml"
 "$ASYNCDEMO" -q --interval 0.1 -p "$tmp/d.pid" -l "$tmp/d.log" \
     -o "$tmp/results.jsonl" -c "$tmp/storm.yaml" 2> "$tmp/d.err" &
 pid=$!
-sleep 0.3
+# A SIGHUP before the daemon has set up its signal events would end it
+# (the default action); the pidfile is written earlier than that. A first
+# result means the loop is running, with the events in place.
+wait_for 30 lines_at_least "$tmp/results.jsonl" 1 ||
+    fail "the daemon did not start: $(cat "$tmp/d.err")"
 python3 "$top_srcdir/tests/integration/sighup_storm.py" "$pid" \
     "$tmp/storm.yaml" "$seconds" 100 "$tmp/samples" > "$tmp/storm.out" ||
     fail "the daemon died in the storm: $(tail -3 "$tmp/d.err")"
@@ -27,12 +31,7 @@ runs_of() { # runs_of ARG: the runs that ran factorial ARG
 final_runs() {
 	[ "$(jqf -s "map(select(.arg == 999) | .run) | unique | length" "$tmp/results.jsonl")" -ge 3 ]
 }
-i=0
-while ! final_runs; do
-	i=$((i + 1))
-	[ $i -gt 100 ] && fail "the final list did not run: $(tail -3 "$tmp/d.log")"
-	sleep 0.05
-done
+wait_for 30 final_runs || fail "the final list did not run: $(tail -3 "$tmp/d.log")"
 kill -TERM $pid
 wait $pid
 rc=$?

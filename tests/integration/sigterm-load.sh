@@ -19,6 +19,11 @@ random16() {
 	od -An -N2 -tu2 /dev/urandom | tr -d ' '
 }
 
+# The results reached the target, or the run ended before.
+target_or_gone() {
+	lines_at_least "$tmp/results.jsonl" "$target" || ! kill -0 "$pid"
+}
+
 # stop_at_random MODE: a loaded run, SIGTERM once a random share (5% to
 # 60%) of its tasks finished; the exit status in $rc. Fails (1) when the run
 # ended before the signal, as on a machine so busy that this shell did not
@@ -31,13 +36,7 @@ stop_at_random() {
 	"$ASYNCDEMO" -j -m $1 -p "$tmp/d.pid" -o "$tmp/results.jsonl" \
 	    -c "$tmp/load.yaml" > "$tmp/out.jsonl" 2> "$tmp/err" &
 	pid=$!
-	i=0
-	while [ "$(cat "$tmp/results.jsonl" 2>/dev/null | wc -l)" -lt $target ]; do
-		i=$((i + 1))
-		[ $i -gt 1200 ] && fail "$1: $target results never came"
-		kill -0 $pid 2>/dev/null || break
-		sleep 0.05
-	done
+	wait_for 60 target_or_gone || fail "$1: $target results never came"
 	kill -TERM $pid 2>/dev/null
 	wait $pid
 	rc=$?

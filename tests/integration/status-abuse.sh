@@ -36,14 +36,16 @@ tasks:
 YAML
 
 # wait_port: the daemon's status port, from its first line, in $port.
+status_port() {
+	port=$(sed -n 's|.*status endpoint on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/err") &&
+	    [ -n "$port" ]
+}
 wait_port() {
-	i=0
-	until port=$(sed -n 's|.*status endpoint on http://127.0.0.1:\([0-9]*\)/.*|\1|p' "$tmp/err") &&
-	    [ -n "$port" ]; do
-		i=$((i + 1))
-		[ $i -gt 100 ] && fail "no status endpoint: $(cat "$tmp/err")"
-		sleep 0.05
-	done
+	wait_for 30 status_port || fail "no status endpoint: $(cat "$tmp/err")"
+}
+# fds_at_least N: the daemon holds N descriptors or more.
+fds_at_least() {
+	[ "$(ls "/proc/$pid/fd" | wc -l)" -ge "$1" ]
 }
 # stop_daemon WHAT: SIGTERM, and it exits 0 (no delay fails).
 stop_daemon() {
@@ -84,12 +86,11 @@ w0=$(date +%s.%N)
 python3 "$top_srcdir/tests/integration/status_abuse.py" "$port" "$seconds" \
     "$idle" "$slow" 1 > "$tmp/abuse.out" 2>&1 &
 abuse=$!
-i=0
-until grep -q '^abuse:' "$tmp/abuse.out"; do
-	i=$((i + 1))
-	[ $i -gt 600 ] && fail "the abuse did not start: $(cat "$tmp/abuse.out")"
-	sleep 0.05
-done
+wait_for 30 grep -q '^abuse:' "$tmp/abuse.out" ||
+    fail "the abuse did not start: $(cat "$tmp/abuse.out")"
+# The clients are connected (in the listen queue, maybe not yet accepted):
+# the daemon accepts them all while the abuse lasts.
+wait_for "$seconds" fds_at_least "$idle"
 fds=$(ls "/proc/$pid/fd" | wc -l)
 poll_status "$seconds" > "$tmp/polls"
 wait $abuse || fail "the abuse failed: $(cat "$tmp/abuse.out")"

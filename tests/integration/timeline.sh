@@ -12,7 +12,9 @@ sed -n '/^Timeline of example_4: async mode, 2 workers/,$p' "$tmp/chart.txt" \
 grep -Eq '^One +\| *\[1 delay-+' "$tmp/rows.txt" || fail "row One: $(cat "$tmp/rows.txt")"
 grep -Eq '^Two +\|.*\[4 delay-+' "$tmp/rows.txt" || fail "row Two: $(cat "$tmp/rows.txt")"
 grep -Eq '^CPU +\|' "$tmp/rows.txt" || fail "no CPU row"
-grep -Eq '^ +0s +0\.1s' "$tmp/rows.txt" || fail "no axis"
+# The tick step follows the run's length (0.1 s for the ideal 0.5 s run,
+# 0.2 s once a loaded machine stretches it past 0.875 s): any step will do.
+grep -Eq '^ +0s +0\.[125]s' "$tmp/rows.txt" || fail "no axis"
 sed '/^Summary/,$d' "$tmp/rows.txt" | awk 'length > 80 { exit 1 }' ||
     fail "a chart line is wider than 80"
 pass "--timeline draws a row per worker, the CPU row and the axis"
@@ -30,8 +32,11 @@ expect "--compare lists the four modes" \
     "sync cooperative threads async "
 sync=$(awk '$1 == "sync" { print $2 }' "$tmp/table.txt")
 async=$(awk '$1 == "async" { print $2 }' "$tmp/table.txt")
-awk -v a="$async" -v s="$sync" 'BEGIN { exit !(a > 0 && a <= 0.75 * s) }' ||
-    fail "async took $async s against sync's $sync s"
+# The delays sum to 1.0 s, what sync takes at least; async overlaps two
+# (about 0.5 s). Under 0.9 s proves the overlap with 0.4 s of room for a
+# loaded machine (sync's own time would add its noise to the bound).
+awk -v a="$async" -v s="$sync" 'BEGIN { exit !(s >= 1.0 && a > 0 && a < 0.9) }' ||
+    fail "async took $async s against sync's $sync s (1.0 s of delays)"
 pass "async beats sync ($async s against $sync s)"
 [ -s "$tmp/compare.err" ] && fail "--compare warned: $(cat "$tmp/compare.err")"
 pass "--compare says nothing on stderr"
@@ -55,9 +60,10 @@ expect "the trace has an X event per task" \
 expect "the trace names the workers and the loop" \
     "$(jqf '[.traceEvents[] | select(.name == "thread_name" and .pid == 4) | .args.name] | join(",")' "$tmp/t.json")" \
     "event loop,worker One,worker Two"
+# At least its 0.3 s (durations in microseconds), and not the whole run.
 expect "task 3 ran 0.3 s on Two's track" \
-    "$(jqf '.traceEvents[] | select(.pid == 4 and .args.task == 3) | "\(.tid) \(.dur / 100000 | round)"' "$tmp/t.json")" \
-    "2 3"
+    "$(jqf '.traceEvents[] | select(.pid == 4 and .args.task == 3) | "\(.tid) \(.dur >= 300000 and .dur < 1000000)"' "$tmp/t.json")" \
+    "2 true"
 
 # The loop-blocked detector names the task that held the loop: a
 # factorial whose slices are a million multiplications each (its big

@@ -16,8 +16,15 @@ start_server
 ec=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/coop.jsonl")
 ea=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/async.jsonl")
 echo "8 x /delay/0.3, 2 workers: cooperative $ec s, async $ea s"
-awk -v a="$ea" -v c="$ec" 'BEGIN { exit !(c >= 2.4 && a <= 0.75 * c) }' ||
-    fail "async $ea s is not at most 0.75 of cooperative $ec s"
+# Cooperative fetches one at a time: at least 8 x 0.3 = 2.4 s. Async on
+# two workers: about 1.2 s. Any run without overlap takes the 2.4 s, so
+# async under 0.75 of that proves the overlap and leaves 0.6 s (half the
+# ideal) for a loaded machine; cooperative's own time, a second run, would
+# only add its noise to the bound.
+awk -v c="$ec" 'BEGIN { exit !(c >= 2.4) }' ||
+    fail "cooperative $ec s is less than the 2.4 s of its fetches"
+awk -v a="$ea" 'BEGIN { exit !(a >= 1.2 && a < 0.75 * 2.4) }' ||
+    fail "async $ea s is not less than 0.75 of the 2.4 s of its fetches"
 pass "async fetches overlap"
 expect "every fetch ok with status 200" \
     "$(jqf -s -c 'map(select(.event == "task_done") | [.ok, .status, .result, .attempt]) | unique' "$tmp/async.jsonl")" \
@@ -31,7 +38,10 @@ expect "every fetch ok with status 200" \
 } > "$tmp/fifty.yaml"
 "$ASYNCDEMO" -j -c "$tmp/fifty.yaml" > "$tmp/fifty.jsonl" || fail "fifty run failed"
 e=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/fifty.jsonl")
-awk -v e="$e" 'BEGIN { exit !(e >= 0.5 && e < 1.5) }' ||
+# One at a time would take 25 s, ten at a time 2.5 s: under 2.5 s, more
+# than ten were in flight together, with 2 s (four times the ideal) for
+# fifty connections on a loaded machine.
+awk -v e="$e" 'BEGIN { exit !(e >= 0.5 && e < 2.5) }' ||
     fail "50 workers x /delay/0.5 took $e s"
 pass "50 concurrent fetches in $e s"
 
@@ -51,10 +61,12 @@ tasks:
   - url: $base_url/bytes/100
   - delay: 0
 YAML
-start=$(date +%s)
 "$ASYNCDEMO" -j -c "$tmp/faults.yaml" > "$tmp/faults.jsonl"
 expect "exit 1 when a fetch fails" "$?" 1
-[ $(( $(date +%s) - start )) -le 4 ] || fail "the faults took too long"
+# The stall never ends by itself (the demo server holds it): the run ends
+# because of the 1 s timeout. 10 s leaves room for a loaded machine.
+e=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/faults.jsonl")
+awk -v e="$e" 'BEGIN { exit !(e >= 1 && e < 10) }' || fail "the faults took $e s"
 err() { jqf -r "select(.event == \"task_done\" and .task == $1) | \"\(.ok) \(.error // \"-\")\"" "$tmp/faults.jsonl"; }
 expect "404 fails" "$(err 1)" "false HTTP 404"
 expect "500 fails" "$(err 2)" "false HTTP 500"
@@ -92,6 +104,8 @@ expect "a 404 is not worth a retry" \
 } > "$tmp/rate.yaml"
 "$ASYNCDEMO" -j -c "$tmp/rate.yaml" > "$tmp/rate.jsonl" || fail "rate run"
 e=$(jqf 'select(.event == "run_done") | .elapsed' "$tmp/rate.jsonl")
+# 0.5 s for ten intervals of 0.05 s; under 2 s (four times), the pace is
+# not much slower than asked, with room for a loaded machine.
 awk -v e="$e" 'BEGIN { exit !(e >= 0.45 && e < 2) }' ||
     fail "11 starts at 20/s took $e s, expected about 0.5"
 pass "rate paces the starts ($e s)"

@@ -208,8 +208,12 @@ test_async_overlaps(void **state)
 			two = strcmp(fx->cap.ev[i].worker, "Two") == 0;
 	}
 	assert_true(one && two);
-	/* About 0.5 s against 1.0 s in the blocking modes. */
-	assert_true(fx->elapsed < 0.75);
+	/*
+	 * About 0.5 s. The delays sum to 1.0 s, which any run that does not
+	 * overlap takes at least, whatever the load: under 0.9 s proves the
+	 * overlap and leaves 0.4 s (80% of the ideal) for a loaded machine.
+	 */
+	assert_true(fx->elapsed < 0.9);
 	assert_true(fx->elapsed >= 0.5);
 	fixture_free(fx);
 }
@@ -230,7 +234,8 @@ test_threads_parallel(void **state)
 	}
 	assert_int_equal(one + two, 6);
 	assert_true(one > 0 && two > 0);
-	assert_true(fx->elapsed < 0.75);
+	/* As test_async_overlaps: under 0.9 of the 1.0 s of delays. */
+	assert_true(fx->elapsed < 0.9);
 	fixture_free(fx);
 }
 
@@ -312,17 +317,28 @@ stop_now(evutil_socket_t fd, short what, void *arg)
 	run_stop(arg, 0.05);
 }
 
+/* Stop the run on the loop's next turn once task 3 has started. */
+static void
+stop_after_task_3(const struct report_event *ev, void *arg)
+{
+	struct fixture *fx = arg;
+
+	if (ev->type == REPORT_TASK_START && ev->task->index == 3)
+		event_base_once(
+		    fx->base, -1, EV_TIMEOUT, stop_now, fx->run, NULL);
+}
+
 /* A stop lets running tasks have their grace, then cancels them. */
 static void
 test_stop_cancels(void **state)
 {
-	struct timeval tv = {0, 50000};
 	struct fixture *fx;
 	size_t i, cancelled = 0, done = 0;
 
 	fx = run_yaml("workers: 2\ntasks:\n  - delay: 0.01\n  - delay: 10\n"
 	              "  - delay: 10\n  - delay: 10\n");
-	event_base_once(fx->base, -1, EV_TIMEOUT, stop_now, fx->run, &tv);
+	/* Stopped in a known state, not at a time: 1 done, 2 and 3 running. */
+	report_add(fx->report, stop_after_task_3, NULL, NULL, fx);
 	run_to_end(fx);
 	for (i = 0; i < fx->cap.n; i++) {
 		if (fx->cap.ev[i].type != REPORT_TASK_DONE)
@@ -333,7 +349,8 @@ test_stop_cancels(void **state)
 	/* Task 1 finished, 2 and 3 were cancelled, 4 never started. */
 	assert_int_equal(done, 3);
 	assert_int_equal(cancelled, 2);
-	assert_true(fx->elapsed < 1);
+	/* The 0.05 s grace, not the 10 s delays (half of them: any load). */
+	assert_true(fx->elapsed < 5);
 	fixture_free(fx);
 }
 
@@ -378,7 +395,14 @@ test_many_async(void **state)
 	fx->cap.n = 256; /* keep nothing */
 	run_to_end(fx);
 	assert_int_equal(run_ok(fx->run), n);
-	/* Four rounds of 0.1 s. */
+	print_message(
+	    "20000 delays of 0.1 s on 5000 workers: %.2f s\n", fx->elapsed);
+	/*
+	 * Four rounds of 0.1 s: 0.41 s here, 0.53 s under valgrind (the set-up
+	 * is not timed). Under 1.5 s, over a second of room for a loaded
+	 * machine, still fails a run that lost most of its width (one at a
+	 * time would take 2000 s) or whose cost grows with the queue.
+	 */
 	assert_true(fx->elapsed >= 0.4 && fx->elapsed < 1.5);
 	fixture_free(fx);
 	free(yaml);
