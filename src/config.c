@@ -184,7 +184,7 @@ config_name_error(const char *s)
 	static __thread char why[64];
 	const char *c;
 
-	if (!utf8_valid(s))
+	if (!escape_utf8_valid(s))
 		return "is not valid UTF-8";
 	if ((c = escape_control(s)) == NULL)
 		return NULL;
@@ -1219,6 +1219,7 @@ config_opt_yield_every(struct cfgparse *p, struct pev *v, void *ctx)
 	}
 }
 
+/* retry_max_delay: the longest wait between two attempts. */
 static void
 config_opt_retry_max_delay(struct cfgparse *p, struct pev *v, void *ctx)
 {
@@ -1229,6 +1230,7 @@ config_opt_retry_max_delay(struct cfgparse *p, struct pev *v, void *ctx)
 		config_opt_mark(o, v, OPT_RETRY_MAX_DELAY, 5);
 }
 
+/* max_bytes: the most body a fetch takes, once decoded. */
 static void
 config_opt_max_bytes(struct cfgparse *p, struct pev *v, void *ctx)
 {
@@ -1388,6 +1390,22 @@ config_mask_url(const char *url)
 }
 
 /*
+ * A URL that did not parse, as an error may show it: from the first ":"
+ * after "//" to the last "@", all of it "***", wherever the password could
+ * be (a "/" in it ends the host part for a parser, not for the user).
+ */
+static char *
+config_mask_bad_url(const char *url)
+{
+	const char *auth = strstr(url, "//"), *at, *colon;
+
+	if (auth == NULL || (at = strrchr(auth, '@')) == NULL ||
+	    (colon = strchr(auth + 2, ':')) == NULL || colon > at)
+		return xstrdup(url);
+	return xprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
+}
+
+/*
  * A URL with a password is kept as "shown\0real": outputs print the task's
  * str and never see it. Takes url.
  */
@@ -1413,15 +1431,16 @@ config_url_secret(char *url, uint8_t *flags)
 
 /* The URL a url task fetches (its str may be the shown one). */
 const char *
-config_task_url(const struct task *t)
+config_url(const struct task *t)
 {
 	if (t->flags & TASK_SECRET)
 		return t->str + strlen(t->str) + 1;
 	return t->str;
 }
 
+/* url: checked by libcurl's own parser; a password kept out of sight. */
 static void
-config_key_url(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 	char *s, *shown, *q, *why = NULL;
@@ -1433,7 +1452,7 @@ config_key_url(struct cfgparse *p, struct pev *v, void *ctx)
 		return;
 	}
 	if (!config_url_ok(s) || fetch_check_url(s, &why) != 0) {
-		shown = config_mask_url(s);
+		shown = config_mask_bad_url(s);
 		q = config_quote(shown);
 		config_error(p, v->line, v->col, "url: invalid URL '%s': %s", q,
 		    why != NULL ? why
@@ -1476,7 +1495,7 @@ config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
 static const struct key config_task_keys[] = {
     {"delay", config_task_delay},
     {"factorial", config_task_factorial},
-    {"url", config_key_url},
+    {"url", config_task_url},
     {"file", config_task_file},
     {"name", config_task_name},
     {"timeout", config_opt_timeout},
@@ -1727,11 +1746,10 @@ static char *
 config_default_name(const char *path)
 {
 	const char *base = strrchr(path, '/');
+	char *name, *safe;
 	size_t len;
 
 	base = base != NULL ? base + 1 : path;
-	char *name, *safe;
-
 	len = strlen(base);
 	if (len > 5 && strcmp(base + len - 5, ".yaml") == 0)
 		len -= 5;

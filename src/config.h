@@ -79,7 +79,7 @@ int config_load_buffer(
     const char *, const char *, size_t, struct config **, char **);
 void config_free(struct config *);
 int config_set_workers(struct config *, const char *, char **);
-const char *config_task_url(const struct task *);
+const char *config_url(const struct task *);
 char *config_mask_url(const char *);
 const char *config_name_error(const char *);
 

@@ -41,10 +41,13 @@
  * cannot be cancelled (a factorial on a worker thread). */
 #define DAEMON_HARD_STOP 1.0
 
-/* A reload read off the loop's thread; it outlives the daemon if stuck. */
+/*
+ * A reload read off the loop's thread, with its own copy of what it reads:
+ * stuck on a slow file system, it may outlive the daemon.
+ */
 struct daemon_reload {
 	pthread_mutex_t lock;
-	const struct daemon_opts *opts;
+	struct daemon_opts opts; /* its strings are copies, freed with it */
 	struct event *done; /* made active when the thread is done */
 	struct config *cf;
 	int finished;
@@ -81,12 +84,14 @@ struct daemon {
 	unsigned long long lost;
 	int stopping;
 	int ready_fd;
+	int abandoned; /* a reload thread was left running */
 };
 
 /* The daemon that runs, for the out-of-memory hook. */
 static struct daemon *daemon_current;
 
 static void daemon_start_run(struct daemon *);
+static void daemon_exit_now(struct daemon *, int) __attribute__((noreturn));
 
 /*
  * As many descriptors as the hard limit allows: a thousand url workers
@@ -183,6 +188,7 @@ daemon_color(void)
 	return isatty(STDOUT_FILENO);
 }
 
+/* stdout's reader went away (any thread): stop, on the loop. */
 static void
 daemon_gone(struct outfile *o, void *arg)
 {
@@ -380,6 +386,7 @@ daemon_start_run(struct daemon *d)
 	run_start(d->run, daemon_run_done, d);
 }
 
+/* A second stop's moment is over: end without what still runs. */
 static void
 daemon_hard_stop(evutil_socket_t fd, short what, void *arg)
 {
@@ -449,6 +456,17 @@ daemon_can_run(const struct config *cf)
 	return -1;
 }
 
+/* Free a reload and its copies of the options. */
+static void
+daemon_reload_free(struct daemon_reload *rl)
+{
+	pthread_mutex_destroy(&rl->lock);
+	free((char *)rl->opts.file);
+	free((char *)rl->opts.mode);
+	free((char *)rl->opts.workers);
+	free(rl);
+}
+
 /*
  * SIGHUP's work, on a thread of its own: a large task file or a slow file
  * system must not hold the loop, whose status endpoint and timers go on.
@@ -460,7 +478,7 @@ daemon_reload_thread(void *arg)
 	struct config *cf = NULL;
 	int abandoned;
 
-	if (daemon_load(rl->opts, &cf) != 0)
+	if (daemon_load(&rl->opts, &cf) != 0)
 		cf = NULL;
 	else if (daemon_can_run(cf) != 0) {
 		config_free(cf);
@@ -474,8 +492,7 @@ daemon_reload_thread(void *arg)
 	pthread_mutex_unlock(&rl->lock);
 	if (abandoned) {
 		config_free(cf);
-		pthread_mutex_destroy(&rl->lock);
-		free(rl);
+		daemon_reload_free(rl);
 	}
 	return NULL;
 }
@@ -493,14 +510,18 @@ daemon_reload(struct daemon *d)
 	}
 	rl = xcalloc(1, sizeof *rl);
 	pthread_mutex_init(&rl->lock, NULL);
-	rl->opts = d->opts;
+	rl->opts = *d->opts;
+	rl->opts.file = xstrdup(d->opts->file);
+	if (d->opts->mode != NULL)
+		rl->opts.mode = xstrdup(d->opts->mode);
+	if (d->opts->workers != NULL)
+		rl->opts.workers = xstrdup(d->opts->workers);
 	rl->done = d->reloaded;
 	if (pthread_create(&rl->thread, NULL, daemon_reload_thread, rl) != 0) {
 		log_warn("reload of %s: cannot start a thread; keeping the "
 		         "running task list",
 		    d->opts->file);
-		pthread_mutex_destroy(&rl->lock);
-		free(rl);
+		daemon_reload_free(rl);
 		return;
 	}
 	d->reload = rl;
@@ -518,8 +539,7 @@ daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 		return;
 	pthread_join(rl->thread, NULL);
 	cf = rl->cf;
-	pthread_mutex_destroy(&rl->lock);
-	free(rl);
+	daemon_reload_free(rl);
 	d->reload = NULL;
 	if (cf == NULL)
 		log_warnx("reload of %s failed: keeping the running task list",
@@ -538,15 +558,19 @@ daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/* A reload still being read when the daemon ends is left to itself. */
-static void
+/*
+ * A reload still being read when the daemon ends is left to itself: 1
+ * then, and the program must end without its global clean-up (libcurl's,
+ * the log's), which the thread may still use.
+ */
+static int
 daemon_reload_abandon(struct daemon *d)
 {
 	struct daemon_reload *rl = d->reload;
 	int finished;
 
 	if (rl == NULL)
-		return;
+		return 0;
 	pthread_mutex_lock(&rl->lock);
 	finished = rl->finished;
 	rl->abandoned = !finished;
@@ -554,12 +578,12 @@ daemon_reload_abandon(struct daemon *d)
 	d->reload = NULL;
 	if (!finished) {
 		pthread_detach(rl->thread);
-		return;
+		return 1;
 	}
 	pthread_join(rl->thread, NULL);
 	config_free(rl->cf);
-	pthread_mutex_destroy(&rl->lock);
-	free(rl);
+	daemon_reload_free(rl);
+	return 0;
 }
 
 /* SIGUSR1: the log file and the results file again, after a rotation. */
@@ -708,13 +732,16 @@ daemon_output_close(struct daemon *d, struct outfile *o)
 static void
 daemon_free(struct daemon *d)
 {
+	/* A reader found gone in the last drain has nobody left to tell. */
+	if (d->out != NULL)
+		outfile_set_gone(d->out, NULL, NULL);
 	if (d->tick != NULL)
 		event_free(d->tick);
 	if (d->gone != NULL)
 		event_free(d->gone);
 	if (d->hard != NULL)
 		event_free(d->hard);
-	daemon_reload_abandon(d);
+	d->abandoned = daemon_reload_abandon(d);
 	if (d->reloaded != NULL)
 		event_free(d->reloaded);
 	signals_free();
@@ -738,7 +765,7 @@ daemon_free(struct daemon *d)
  * memory): what finished is written, each output given a moment, the
  * pidfile removed; then _exit, for other threads may still run.
  */
-void
+static void
 daemon_exit_now(struct daemon *d, int status)
 {
 	if (d != NULL) {
@@ -833,7 +860,9 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 				*paths[i] = abs[i];
 		}
 		daemon_detach(&d, daemon_say_where(opts));
+		opts->stdout_closed = 0; /* /dev/null now, by design */
 	}
+	log_stderr_nonblock();
 	daemon_current = &d;
 	xmalloc_on_oom(daemon_oom);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
@@ -858,12 +887,18 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	cf = d.cf;
 	daemon_free(&d);
 	config_free(cf);
-	for (i = 0; i < 4; i++)
-		free(abs[i]);
 	if (d.lost > 0) {
 		log_warnx("%llu line%s of output could not be written: exit %d",
 		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);
 		rc = EX_IOERR;
 	}
+	if (d.abandoned) {
+		log_warnx("a reload of %s is still being read: exiting "
+		          "without it",
+		    opts->file);
+		_exit(rc);
+	}
+	for (i = 0; i < 4; i++)
+		free(abs[i]);
 	return rc;
 }

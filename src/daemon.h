@@ -3,7 +3,6 @@
 #define DAEMON_H
 
 struct config;
-struct daemon;
 struct event_base;
 
 /* What the command line asked for. */
@@ -36,6 +35,5 @@ struct event_base *daemon_base_new(void);
 void daemon_raise_nofile(void);
 int daemon_load(const struct daemon_opts *, struct config **);
 int daemon_main(struct config *, struct daemon_opts *);
-__attribute__((noreturn)) void daemon_exit_now(struct daemon *, int);
 
 #endif

@@ -16,7 +16,7 @@
 
 /* The length of the valid UTF-8 sequence at s (of n bytes), or 0. */
 size_t
-utf8_sequence(const unsigned char *s, size_t n)
+escape_utf8_len(const unsigned char *s, size_t n)
 {
 	size_t len, i;
 	unsigned long c;
@@ -40,7 +40,7 @@ utf8_sequence(const unsigned char *s, size_t n)
 
 /* Is s valid UTF-8 throughout? */
 int
-utf8_valid(const char *str)
+escape_utf8_valid(const char *str)
 {
 	const unsigned char *s = (const unsigned char *)str;
 	size_t n = strlen(str), k;
@@ -48,7 +48,7 @@ utf8_valid(const char *str)
 	while (n > 0) {
 		if (*s < 0x80)
 			k = 1;
-		else if ((k = utf8_sequence(s, n)) == 0)
+		else if ((k = escape_utf8_len(s, n)) == 0)
 			return 0;
 		s += k;
 		n -= k;
@@ -78,7 +78,7 @@ escape_one(const unsigned char *s, size_t n, int newlines, char *out)
 		out[4] = '\0';
 		return 1;
 	}
-	if ((k = utf8_sequence(s, n)) == 0) {
+	if ((k = escape_utf8_len(s, n)) == 0) {
 		memcpy(out, "\\x", 2);
 		out[2] = hex[*s >> 4];
 		out[3] = hex[*s & 0xf];

@@ -8,8 +8,8 @@
 /* Keep newlines as they are (a description), or show them as \n. */
 #define ESCAPE_NEWLINES 1
 
-size_t utf8_sequence(const unsigned char *, size_t);
-int utf8_valid(const char *);
+size_t escape_utf8_len(const unsigned char *, size_t);
+int escape_utf8_valid(const char *);
 const char *escape_control(const char *);
 int escape_needed(const char *, int);
 char *escape_text(const char *, int);

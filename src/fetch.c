@@ -43,7 +43,10 @@
 #define FETCH_MAX_REDIRECTS 10
 #define FETCH_PROTOCOLS "http,https"
 
-/* Decoding gives the loop back after this long in one turn (seconds). */
+/*
+ * A transfer whose decoding held a loop turn this long (seconds) pauses
+ * until its turn comes again: paused transfers resume one a loop turn.
+ */
 #define FETCH_SLICE 0.005
 
 /* What one transfer collects while it runs, on either interface. */
@@ -64,7 +67,10 @@ struct fetch_xfer {
 struct fetch {
 	struct fetch_loop *loop;
 	CURL *easy; /* non-NULL while in the multi */
-	struct event *unpause; /* the next loop turn, after a pause */
+	unsigned long turn; /* the loop turn of its first write in it */
+	double slice; /* when that was */
+	int paused; /* on the loop's paused list */
+	int resuming; /* its first write goes through, whatever the turn */
 	struct fetch_xfer xfer;
 	struct fetch_result result;
 	int finished; /* on the done list, waiting for delivery */
@@ -72,6 +78,7 @@ struct fetch {
 	void *arg;
 	TAILQ_ENTRY(fetch) entry;
 	TAILQ_ENTRY(fetch) done_entry;
+	TAILQ_ENTRY(fetch) paused_entry;
 };
 
 /* Easy handles kept for reuse, at most. */
@@ -84,7 +91,12 @@ struct fetch_loop {
 	struct event *deliver; /* made active when fetches finish */
 	int delivering;
 	int dying; /* freed by a callback while delivering */
-	double entered; /* when libcurl was last called from the loop */
+	unsigned long turn; /* counts the loop turns that called libcurl */
+	int in_turn; /* turn is counted; turn_end clears it next turn */
+	struct event *turn_end;
+	TAILQ_HEAD(, fetch)
+	paused; /* decoding held a turn: one resumes a turn */
+	struct event *resume;
 	TAILQ_HEAD(, fetch) fetches;
 	TAILQ_HEAD(, fetch) done;
 	CURL **spare;
@@ -276,29 +288,54 @@ fetch_xfer_reset(struct fetch_xfer *x)
 	x->retry_after[0] = '\0';
 }
 
-static void fetch_unpause(evutil_socket_t, short, void *);
+/*
+ * On a loop: has this transfer's decoding held the loop turn FETCH_SLICE?
+ * Then it pauses, and waits with the others that did for its turn to
+ * resume: a small body that inflates to gigabytes, or many of them, must
+ * not hold every other task back. A resumed one makes progress at once.
+ */
+static int
+fetch_pause(struct fetch *f)
+{
+	static const struct timeval now = {0, 0};
+	struct fetch_loop *loop = f->loop;
+	double t = clock_now();
+
+	if (f->resuming) {
+		f->resuming = 0;
+		f->turn = loop->turn;
+		f->slice = t;
+		return 0;
+	}
+	if (f->turn != loop->turn) {
+		f->turn = loop->turn;
+		f->slice = t;
+		return 0;
+	}
+	if (t - f->slice < FETCH_SLICE)
+		return 0;
+	if (!f->paused) {
+		TAILQ_INSERT_TAIL(&loop->paused, f, paused_entry);
+		f->paused = 1;
+	}
+	if (!evtimer_pending(loop->resume, NULL))
+		evtimer_add(loop->resume, &now);
+	return 1;
+}
 
 /*
  * Count and preview the decoded body (CURLOPT_WRITEFUNCTION). A body over
- * max_bytes ends the transfer. On a loop, decoding that has held it for
- * FETCH_SLICE pauses the transfer until the next turn: a small body that
- * inflates to gigabytes must not hold every other task back.
+ * max_bytes ends the transfer; on a loop, decoding may pause it.
  */
 static size_t
 fetch_write(char *data, size_t size, size_t n, void *arg)
 {
-	static const struct timeval now = {0, 0};
 	struct fetch_xfer *x = arg;
 	struct fetch *f = x->fetch;
 	size_t len = size * n;
 
-	if (f != NULL && clock_now() - f->loop->entered >= FETCH_SLICE) {
-		if (f->unpause == NULL)
-			f->unpause =
-			    evtimer_new(f->loop->base, fetch_unpause, f);
-		evtimer_add(f->unpause, &now);
+	if (f != NULL && fetch_pause(f))
 		return CURL_WRITEFUNC_PAUSE;
-	}
 	if (x->max_bytes > 0 && len > x->max_bytes - x->bytes) {
 		x->too_big = 1;
 		return 0;
@@ -385,6 +422,14 @@ fetch_setup_policy(CURL *easy, double timeout)
 	        easy, CURLOPT_MAXREDIRS, (long)FETCH_MAX_REDIRECTS));
 	fetch_check(
 	    &rc, libcurl.easy_setopt(easy, CURLOPT_ACCEPT_ENCODING, ""));
+	/*
+	 * 4 KiB a read: gzip inflates one to 4 MiB at most (a brotli bomb
+	 * more), which libcurl decodes in one go whatever the write callback
+	 * says; 16 KiB would hold the loop four times as long. Bulk downloads
+	 * pay a few more reads, checks and pages nothing.
+	 */
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L));
+	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_BUFFERSIZE, 16384L));
 	fetch_check(&rc,
 	    libcurl.easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
 	fetch_check(&rc,
@@ -658,8 +703,8 @@ fetch_free(struct fetch *f)
 		fetch_easy_put(f->loop, f->easy);
 	if (f->finished)
 		TAILQ_REMOVE(&f->loop->done, f, done_entry);
-	if (f->unpause != NULL)
-		event_free(f->unpause);
+	if (f->paused)
+		TAILQ_REMOVE(&f->loop->paused, f, paused_entry);
 	TAILQ_REMOVE(&f->loop->fetches, f, entry);
 	preview_free(f->xfer.preview);
 	fetch_result_clear(&f->result);
@@ -705,9 +750,38 @@ fetch_done(struct fetch *f, CURLcode code)
 	fetch_finish(f->easy, code, &f->xfer, &f->result);
 	fetch_easy_put(loop, f->easy);
 	f->easy = NULL;
+	if (f->paused) {
+		TAILQ_REMOVE(&loop->paused, f, paused_entry);
+		f->paused = 0;
+	}
 	f->finished = 1;
 	TAILQ_INSERT_TAIL(&loop->done, f, done_entry);
 	event_active(loop->deliver, EV_TIMEOUT, 0);
+}
+
+/* The loop turn that called libcurl is over. */
+static void
+fetch_loop_turn_end(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch_loop *loop = arg;
+
+	loop->in_turn = 0;
+}
+
+/*
+ * libcurl is called from the loop: the first call of a loop turn counts
+ * a new turn, which a timer of 0 s ends.
+ */
+static void
+fetch_loop_turn(struct fetch_loop *loop)
+{
+	static const struct timeval now = {0, 0};
+
+	if (loop->in_turn)
+		return;
+	loop->in_turn = 1;
+	loop->turn++;
+	evtimer_add(loop->turn_end, &now);
 }
 
 /* Collect every finished transfer; after each curl_multi_socket_action. */
@@ -742,7 +816,7 @@ fetch_loop_ready(evutil_socket_t fd, short what, void *arg)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	loop->entered = clock_now();
+	fetch_loop_turn(loop);
 	libcurl.multi_socket_action(loop->multi, fd, action, &running);
 	fetch_loop_drain(loop);
 }
@@ -754,31 +828,37 @@ fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
 	struct fetch_loop *loop = arg;
 	int running;
 
-	loop->entered = clock_now();
+	fetch_loop_turn(loop);
 	libcurl.multi_socket_action(
 	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	fetch_loop_drain(loop);
 }
 
-/* A turn after decoding paused a transfer: go on with it. */
+/* A loop turn: the transfer paused longest resumes, one a turn. */
 static void
-fetch_unpause(evutil_socket_t fd, short what, void *arg)
+fetch_resume(evutil_socket_t fd, short what, void *arg)
 {
-	struct fetch *f = arg;
-	struct fetch_loop *loop = f->loop;
-
+	static const struct timeval now = {0, 0};
+	struct fetch_loop *loop = arg;
+	struct fetch *f;
 	CURLcode rc;
 
-	if (f->easy == NULL)
+	if ((f = TAILQ_FIRST(&loop->paused)) == NULL)
 		return;
-	loop->entered = clock_now();
+	TAILQ_REMOVE(&loop->paused, f, paused_entry);
+	f->paused = 0;
+	if (!TAILQ_EMPTY(&loop->paused))
+		evtimer_add(loop->resume, &now);
+	fetch_loop_turn(loop);
 	/*
 	 * The data kept while paused is written from inside this call: a
 	 * write that fails there (max_bytes) ends the transfer here, as the
 	 * multi would not.
 	 */
-	if ((rc = libcurl.easy_pause(f->easy, CURLPAUSE_CONT)) != CURLE_OK &&
-	    !f->finished)
+	f->resuming = 1;
+	rc = libcurl.easy_pause(f->easy, CURLPAUSE_CONT);
+	f->resuming = 0;
+	if (rc != CURLE_OK && !f->finished)
 		fetch_done(f, rc);
 	fetch_loop_drain(loop);
 }
@@ -844,12 +924,23 @@ fetch_loop_new(struct event_base *base)
 	loop->base = base;
 	TAILQ_INIT(&loop->fetches);
 	TAILQ_INIT(&loop->done);
+	TAILQ_INIT(&loop->paused);
 	loop->spare = xcalloc(FETCH_SPARE_MAX, sizeof *loop->spare);
 	if ((loop->timer = evtimer_new(base, fetch_loop_timeout, loop)) == NULL)
 		fatalx("evtimer_new failed");
 	loop->deliver = event_new(base, -1, 0, fetch_deliver, loop);
 	if (loop->deliver == NULL)
 		fatalx("event_new failed");
+	if ((loop->turn_end = evtimer_new(base, fetch_loop_turn_end, loop)) ==
+	    NULL)
+		fatalx("evtimer_new failed");
+	/*
+	 * The first priority: it runs in a turn of its own, before the next
+	 * turn's sockets, which then start a budget of their own.
+	 */
+	event_priority_set(loop->turn_end, 0);
+	if ((loop->resume = evtimer_new(base, fetch_resume, loop)) == NULL)
+		fatalx("evtimer_new failed");
 	if ((m = loop->multi = libcurl.multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
 	libcurl.multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket);
@@ -881,6 +972,8 @@ fetch_loop_free(struct fetch_loop *loop)
 	libcurl.multi_cleanup(loop->multi);
 	event_free(loop->timer);
 	event_free(loop->deliver);
+	event_free(loop->turn_end);
+	event_free(loop->resume);
 	free(loop);
 }
 

@@ -5,10 +5,12 @@
 #include "autoconf.h"
 
 #include <sys/socket.h>
+#include <sys/stat.h>
 #include <sys/un.h>
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <paths.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -30,6 +32,9 @@ static int log_to_syslog;
 static FILE *log_file;
 static char *log_path;
 static int log_file_errno; /* the log file's write error, said once */
+static int log_err_fd = -1; /* stderr without blocking: log_stderr_nonblock */
+static int log_err_sock;
+static unsigned long long log_err_dropped; /* lines stderr did not take */
 static pthread_mutex_t log_lock = PTHREAD_MUTEX_INITIALIZER;
 
 static void log_vwrite_as(
@@ -128,6 +133,83 @@ log_stderr(int on)
 	log_to_stderr = on;
 }
 
+/*
+ * From now on stderr never blocks: a pipe, FIFO or terminal gets a
+ * non-blocking descriptor of its own (the shell's stays as it was), a
+ * socket is sent to with MSG_DONTWAIT. A reader that stops reading
+ * stderr then loses diagnostics, counted and said once it reads again,
+ * instead of stopping the daemon's loop.
+ */
+void
+log_stderr_nonblock(void)
+{
+	struct stat sb;
+	int fd;
+
+	if (fstat(STDERR_FILENO, &sb) != 0)
+		return;
+	if (S_ISSOCK(sb.st_mode)) {
+		log_err_fd = STDERR_FILENO;
+		log_err_sock = 1;
+		return;
+	}
+	if (!S_ISFIFO(sb.st_mode) && !S_ISCHR(sb.st_mode))
+		return;
+	fd = open(
+	    "/proc/self/fd/2", O_WRONLY | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
+	if (fd != -1)
+		log_err_fd = fd;
+}
+
+/* Write all of s to stderr's own descriptor, or none of it: 0 or -1. */
+static int
+log_err_write(const char *s, size_t len)
+{
+	ssize_t n;
+
+	do {
+		if (log_err_sock)
+			n = send(
+			    log_err_fd, s, len, MSG_DONTWAIT | MSG_NOSIGNAL);
+		else
+			n = write(log_err_fd, s, len);
+	} while (n == -1 && errno == EINTR);
+	return n == (ssize_t)len ? 0 : -1;
+}
+
+/* A line on stderr; without blocking once log_stderr_nonblock was called. */
+static void
+log_err_line(const char *name, const char *prefix, const char *line)
+{
+	char *s, note[128];
+	int len;
+
+	if (log_err_fd == -1) {
+		if (name != NULL)
+			fprintf(stderr, "%s: %s%s\n", name, prefix, line);
+		else
+			fprintf(stderr, "%s%s\n", prefix, line);
+		return;
+	}
+	if (log_err_dropped > 0) {
+		len = snprintf(note, sizeof note,
+		    "%s: %llu line%s of diagnostics dropped: stderr was not "
+		    "read\n",
+		    log_name, log_err_dropped, log_err_dropped == 1 ? "" : "s");
+		if (log_err_write(note, (size_t)len) != 0) {
+			log_err_dropped++;
+			return;
+		}
+		log_err_dropped = 0;
+	}
+	if ((len = asprintf(&s, "%s%s%s%s\n", name != NULL ? name : "",
+	         name != NULL ? ": " : "", prefix, line)) < 0)
+		return;
+	if (log_err_write(s, (size_t)len) != 0)
+		log_err_dropped++;
+	free(s);
+}
+
 void
 log_close(void)
 {
@@ -146,7 +228,7 @@ log_close(void)
 static void
 log_file_line(const char *prefix, const char *msg)
 {
-	char stamp[32];
+	char stamp[32], what[PATH_MAX + 128];
 	struct tm tm;
 	time_t now;
 	int saved;
@@ -166,9 +248,11 @@ log_file_line(const char *prefix, const char *msg)
 	if (log_file_errno != 0)
 		return;
 	log_file_errno = saved;
-	if (log_to_stderr)
-		fprintf(stderr, "%s: cannot write log file %s: %s\n", log_name,
-		    log_path, strerror(saved));
+	if (log_to_stderr) {
+		snprintf(
+		    what, sizeof what, "%s: %s", log_path, strerror(saved));
+		log_err_line(log_name, "cannot write log file ", what);
+	}
 	if (log_to_syslog)
 		syslog(LOG_ERR, "cannot write log file %s: %s", log_path,
 		    strerror(saved));
@@ -178,10 +262,8 @@ log_file_line(const char *prefix, const char *msg)
 static void
 log_line(int pri, const char *name, const char *prefix, const char *line)
 {
-	if (log_to_stderr && name != NULL)
-		fprintf(stderr, "%s: %s%s\n", name, prefix, line);
-	else if (log_to_stderr)
-		fprintf(stderr, "%s%s\n", prefix, line);
+	if (log_to_stderr)
+		log_err_line(name, prefix, line);
 	if (log_file != NULL)
 		log_file_line(prefix, line);
 	if (log_to_syslog)

@@ -12,6 +12,7 @@ int log_reopen(char **);
 void log_syslog(int);
 int log_syslog_works(void);
 void log_stderr(int);
+void log_stderr_nonblock(void);
 void log_close(void);
 int log_verbose(void);
 

@@ -55,7 +55,7 @@ struct outfile {
 	size_t cap;
 	size_t lines; /* lines in the queue, the one partly written included */
 	size_t part; /* bytes of the queue's first line already written */
-	unsigned long long lost;
+	unsigned long long lost; /* atomic: read without the lock */
 	unsigned long long episode; /* lost since writing last worked */
 	outfile_gone_cb gone_cb;
 	void *gone_arg;
@@ -72,6 +72,7 @@ static struct outfile *outfile_all;
 
 static void outfile_ready(evutil_socket_t, short, void *);
 
+/* An output named name (for messages), registered for emergencies. */
 static struct outfile *
 outfile_new(struct event_base *base, const char *name)
 {
@@ -149,7 +150,7 @@ outfile_stdout(struct event_base *base, int closed)
 		return o;
 	if (S_ISFIFO(sb.st_mode) || S_ISCHR(sb.st_mode))
 		outfile_nonblock(o);
-	o->sock = S_ISSOCK(sb.st_mode);
+	outfile_kind(o);
 	return o;
 }
 
@@ -199,23 +200,17 @@ outfile_set_gone(struct outfile *o, outfile_gone_cb cb, void *arg)
 	o->gone_arg = arg;
 }
 
-const char *
-outfile_name(const struct outfile *o)
-{
-	return o->name;
-}
-
+/*
+ * Lines lost so far. Lock-free: an ending out of memory asks while this
+ * thread may hold the output's lock.
+ */
 unsigned long long
 outfile_lost(const struct outfile *o)
 {
-	unsigned long long n;
-
-	pthread_mutex_lock((pthread_mutex_t *)&o->lock);
-	n = o->lost;
-	pthread_mutex_unlock((pthread_mutex_t *)&o->lock);
-	return n;
+	return __atomic_load_n(&o->lost, __ATOMIC_RELAXED);
 }
 
+/* The newlines in s. */
 static size_t
 outfile_count(const char *s, size_t len)
 {
@@ -235,7 +230,7 @@ outfile_lose(struct outfile *o, size_t n, int why)
 {
 	if (n == 0)
 		return;
-	o->lost += n;
+	__atomic_add_fetch(&o->lost, n, __ATOMIC_RELAXED);
 	o->episode += n;
 	if (o->saying)
 		return;
@@ -247,6 +242,10 @@ outfile_lose(struct outfile *o, size_t n, int why)
 	else if (why == ETIMEDOUT)
 		log_warnx("%s: the reader did not take what waited for it "
 		          "before the end",
+		    o->name);
+	else if (why == ENOMEM)
+		log_warnx("%s: out of memory for what waits: lines are lost "
+		          "until it is written",
 		    o->name);
 	else if (why == EPIPE)
 		log_warnx("%s: the reader went away: what would go there is "
@@ -269,7 +268,7 @@ outfile_fail(struct outfile *o, int error)
 	off_t end;
 
 	if (o->regular && o->part > 0 &&
-	    (end = lseek(o->fd, 0, SEEK_END)) >= (off_t)o->part)
+	    (end = lseek(o->fd, 0, SEEK_CUR)) >= (off_t)o->part)
 		(void)ftruncate(o->fd, end - (off_t)o->part);
 	if (error == EPIPE)
 		o->gone = 1;
@@ -343,6 +342,7 @@ outfile_unlock(struct outfile *o, int was_gone)
 		o->gone_cb(o, o->gone_arg);
 }
 
+/* The descriptor takes more: write what waits. */
 static void
 outfile_ready(evutil_socket_t fd, short what, void *arg)
 {
@@ -353,6 +353,25 @@ outfile_ready(evutil_socket_t fd, short what, void *arg)
 	was_gone = o->gone;
 	outfile_write(o);
 	outfile_unlock(o, was_gone);
+}
+
+/*
+ * Room for size bytes in the queue: 0, or -1 when memory runs out. Not
+ * xreallocarray: its ending would wait for this output's lock.
+ */
+static int
+outfile_grow(struct outfile *o, size_t size)
+{
+	size_t cap = o->cap == 0 ? 64 * 1024 : o->cap;
+	char *buf;
+
+	while (cap < size)
+		cap *= 2;
+	if ((buf = realloc(o->buf, cap)) == NULL)
+		return -1;
+	o->buf = buf;
+	o->cap = cap;
+	return 0;
 }
 
 /* Queue whole lines (data ends with a newline) and write what can be. */
@@ -383,10 +402,10 @@ outfile_lines(struct outfile *o, const char *data, size_t n)
 		o->head = 0;
 		o->len = queued;
 	}
-	if (o->len + n > o->cap) {
-		while (o->len + n > o->cap)
-			o->cap = o->cap == 0 ? 64 * 1024 : o->cap * 2;
-		o->buf = xreallocarray(o->buf, o->cap, 1);
+	if (o->len + n > o->cap && outfile_grow(o, o->len + n) != 0) {
+		outfile_lose(o, k, ENOMEM);
+		outfile_unlock(o, was_gone);
+		return;
 	}
 	memcpy(o->buf + o->len, data, n);
 	o->len += n;
@@ -442,20 +461,26 @@ outfile_stream(struct outfile *o)
 }
 
 /*
- * Write the queue out, waiting up to seconds for the descriptor; a signal
- * ends the wait at once. The lock is held. 0 if all was written.
+ * Write the queue out, waiting for the descriptor while the reader takes
+ * something at least every seconds; a signal ends the wait at once. The
+ * lock is held. 0 if all was written.
  */
 static int
 outfile_drain_locked(struct outfile *o, double seconds)
 {
 	struct pollfd pfd[2];
 	double end = clock_now() + seconds, left;
+	size_t before;
 	int nfd;
 
 	for (;;) {
+		before = o->len - o->head;
 		outfile_write(o);
 		if (o->head == o->len)
 			return 0;
+		if (o->len - o->head <
+		    before) /* a slow reader, not a stalled one */
+			end = clock_now() + seconds;
 		if ((left = end - clock_now()) <= 0)
 			break;
 		pfd[0].fd = o->fd;
@@ -474,7 +499,7 @@ outfile_drain_locked(struct outfile *o, double seconds)
 	return -1;
 }
 
-/* What waits, written: up to seconds for a reader that is slow. */
+/* What waits, written, as long as the reader takes some every seconds. */
 int
 outfile_drain(struct outfile *o, double seconds)
 {
@@ -490,8 +515,40 @@ outfile_drain(struct outfile *o, double seconds)
 }
 
 /*
+ * Before the descriptor changes: a line partly written to it is finished
+ * there or not at all (cut back, counted lost), so that no line is split
+ * between the old file and the new.
+ */
+static void
+outfile_cut_line(struct outfile *o)
+{
+	const char *nl;
+	size_t rest;
+	ssize_t n;
+
+	while (o->part > 0 && o->head < o->len) {
+		nl = memchr(o->buf + o->head, '\n', o->len - o->head);
+		rest = (size_t)(nl + 1 - (o->buf + o->head));
+		if ((n = write(o->fd, o->buf + o->head, rest)) > 0)
+			outfile_advance(o, (size_t)n);
+		else if (n == -1 && errno != EINTR)
+			break;
+	}
+	if (o->part == 0)
+		return;
+	if (o->regular)
+		(void)ftruncate(
+		    o->fd, lseek(o->fd, 0, SEEK_CUR) - (off_t)o->part);
+	nl = memchr(o->buf + o->head, '\n', o->len - o->head);
+	o->head = (size_t)(nl + 1 - o->buf);
+	o->lines--;
+	o->part = 0;
+	outfile_lose(o, 1, EAGAIN);
+}
+
+/*
  * Open the path again (SIGUSR1, after a rotation): what is queued goes
- * to the old file as far as it takes it, the rest to the new one.
+ * to the old file as far as it takes it, whole lines, the rest to the new.
  */
 int
 outfile_reopen(struct outfile *o, char **cause)
@@ -506,6 +563,7 @@ outfile_reopen(struct outfile *o, char **cause)
 	}
 	pthread_mutex_lock(&o->lock);
 	outfile_write(o);
+	outfile_cut_line(o);
 	if (o->ev != NULL) {
 		event_free(o->ev);
 		o->ev = NULL;
@@ -536,9 +594,9 @@ outfile_close(struct outfile *o, double seconds)
 	pthread_mutex_lock(&o->lock);
 	outfile_drain_locked(o, seconds);
 	pthread_mutex_unlock(&o->lock);
-	if (o->lost > 0)
-		log_warnx("%s: %llu line%s not written", o->name, o->lost,
-		    o->lost == 1 ? " was" : "s were");
+	if (outfile_lost(o) > 0)
+		log_warnx("%s: %llu line%s not written", o->name,
+		    outfile_lost(o), outfile_lost(o) == 1 ? " was" : "s were");
 	pthread_mutex_lock(&outfile_all_lock);
 	for (p = &outfile_all; *p != NULL && *p != o; p = &(*p)->next)
 		;

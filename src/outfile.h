@@ -23,7 +23,6 @@ int outfile_reopen(struct outfile *, char **);
 void outfile_set_gone(struct outfile *, outfile_gone_cb, void *);
 void outfile_lines(struct outfile *, const char *, size_t);
 FILE *outfile_stream(struct outfile *);
-const char *outfile_name(const struct outfile *);
 unsigned long long outfile_lost(const struct outfile *);
 int outfile_drain(struct outfile *, double);
 void outfile_close(struct outfile *, double);

@@ -20,8 +20,9 @@
  * Lines are written straight into a growing buffer, in a fixed key order:
  * a task_done line costs no allocation but the buffer's and no printf. The
  * output is what jansson would print (tests/unit/test_report.c parses it
- * with jansson); strings are escaped as JSON needs and any byte that is
- * not valid UTF-8 becomes U+FFFD, so that every line is valid JSON.
+ * with jansson), but for DEL and the C1 controls, escaped too so that -j
+ * on a terminal drives it no more than text does; any byte that is not
+ * valid UTF-8 becomes U+FFFD, so that every line is valid JSON.
  */
 struct jbuf {
 	char *s;
@@ -59,7 +60,7 @@ jb_str(struct jbuf *b, const char *str)
 
 	jb_raw(b, "\"", 1);
 	while (n > 0) {
-		for (run = s; n > 0 && *s >= 0x20 && *s < 0x80 && *s != '"' &&
+		for (run = s; n > 0 && *s >= 0x20 && *s < 0x7f && *s != '"' &&
 		     *s != '\\';
 		     s++, n--)
 			;
@@ -67,9 +68,15 @@ jb_str(struct jbuf *b, const char *str)
 		if (n == 0)
 			break;
 		if (*s >= 0x80) {
-			if ((k = utf8_sequence(s, n)) == 0) {
+			if ((k = escape_utf8_len(s, n)) == 0) {
 				jb_raw(b, "\xef\xbf\xbd", 3);
 				k = 1;
+			} else if (k == 2 && s[0] == 0xc2 && s[1] < 0xa0) {
+				/* A C1 control (CSI is one): escaped, as C0. */
+				memcpy(esc, "\\u00", 4);
+				esc[4] = hex[(s[1] & 0x3f) >> 4 | 0x8];
+				esc[5] = hex[s[1] & 0xf];
+				jb_raw(b, esc, 6);
 			} else
 				jb_raw(b, (const char *)s, k);
 			s += k;

@@ -894,10 +894,3 @@ run_stop(struct run *r, double grace)
 	r->grace = evtimer_new(r->base, run_grace_over, r);
 	evtimer_add(r->grace, &tv);
 }
-
-/* Is the run stopping (no new task starts)? */
-int
-run_stopping(const struct run *r)
-{
-	return r->stopping;
-}

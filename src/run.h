@@ -30,7 +30,6 @@ void run_set_fetch_loop(struct run *, struct fetch_loop **);
 void run_set_block(struct run *, double, run_block_cb, void *);
 void run_start(struct run *, run_done_cb, void *);
 void run_stop(struct run *, double);
-int run_stopping(const struct run *);
 void run_free(struct run *);
 size_t run_failed(const struct run *);
 size_t run_ok(const struct run *);

@@ -58,6 +58,7 @@ signals_dispatch(void)
 	return count;
 }
 
+/* The loop sees a signal waiting in the pipe. */
 static void
 signals_ready(evutil_socket_t fd, short what, void *arg)
 {

@@ -110,6 +110,7 @@ factorial_gmp_alloc(size_t size)
 	return p;
 }
 
+/* GMP's reallocation, as factorial_gmp_alloc. */
 static void *
 factorial_gmp_realloc(void *old, size_t old_size, size_t size)
 {
@@ -120,6 +121,7 @@ factorial_gmp_realloc(void *old, size_t old_size, size_t size)
 	return p;
 }
 
+/* GMP's free: the size is not needed. */
 static void
 factorial_gmp_free(void *p, size_t size)
 {

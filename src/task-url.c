@@ -87,7 +87,7 @@ task_url_run(struct job *job)
 
 	task_url_opts(job, &fo, 1);
 	for (;;) {
-		fetch_blocking(config_task_url(job->task), &fo, &fr);
+		fetch_blocking(config_url(job->task), &fo, &fr);
 		wait = fr.cancelled ? -1 : task_url_backoff(job, &fr);
 		task_url_take(job, &fr);
 		fetch_result_clear(&fr);
@@ -160,8 +160,8 @@ task_url_attempt(struct job *job)
 	struct fetch_opts fo;
 
 	task_url_opts(job, &fo, 0);
-	tu->fetch = fetch_start(job_fetch_loop(job), config_task_url(job->task),
-	    &fo, task_url_done, job);
+	tu->fetch = fetch_start(job_fetch_loop(job), config_url(job->task), &fo,
+	    task_url_done, job);
 }
 
 static void

@@ -47,6 +47,13 @@ python3 -c 'import sys, xml.dom.minidom as m; m.parse(sys.argv[1])' "$tmp/e.svg"
 raw "$tmp/e.svg" && fail "raw control characters in the SVG"
 pass "the SVG is XML, its control characters escaped"
 
+"$ASYNCDEMO" -j -c "$tmp/e.yaml" > "$tmp/e.jsonl" 2> /dev/null
+raw "$tmp/e.jsonl" && fail "raw control characters in JSON Lines: $(grep -c . "$tmp/e.jsonl")"
+expect "JSON Lines: the page's text, escaped as JSON, whole" \
+    "$(jqf -r 'select(.event == "task_done" and .task == 1) | .preview' "$tmp/e.jsonl" | od -An -c | tr -s ' ' | head -c 40)" \
+    "$(printf '<html><title>\033]0;pwned' | od -An -c | tr -s ' ' | head -c 40)"
+pass "JSON Lines: no raw control characters, the text still whole"
+
 "$ASYNCDEMO" -n -c "$tmp/e.yaml" > "$tmp/plan.out" 2>&1
 raw "$tmp/plan.out" && fail "raw control characters in -n: $(cat "$tmp/plan.out")"
 grep -qF 'file \x1b[2Jgone.txt' "$tmp/plan.out" || fail "-n: $(cat "$tmp/plan.out")"

@@ -78,6 +78,42 @@ awk -v a="$t0" -v b="$t1" 'BEGIN { exit !(b - a < 4) }' ||
 pass "two SIGTERMs stop a daemon whose stdout is stalled, at once"
 kill "$sleeper"
 
+# The same with stderr in the stalled pipe too (2>&1): diagnostics never
+# block either.
+rm -f "$tmp/rc" "$tmp/pid"
+( sh -c 'echo $$ > "$1/pid"; shift; exec "$@"' sh "$tmp" "$ASYNCDEMO" -j \
+    --interval 0.01 --status "127.0.0.1:$port" -c "$tmp/big.yaml" 2>&1;
+    echo $? > "$tmp/rc" ) | sleep 600 &
+sleeper=$!
+wait_for 10 test -s "$tmp/pid" || fail "2>&1: the daemon did not start"
+pid=$(cat "$tmp/pid")
+wait_for 30 grew 20 ||
+    fail "2>&1: /status does not answer, or the runs stopped (run $(run_of))"
+r=$(run_of)
+wait_for 30 grew "$r" || fail "2>&1: the runs stopped"
+kill -TERM "$pid"
+wait_for 30 test -s "$tmp/rc" || fail "2>&1: SIGTERM did not stop it"
+expect "stdout and stderr stalled: exit 74" "$(cat "$tmp/rc")" 74
+kill "$sleeper"
+pass "stdout and stderr in one stalled pipe: /status answers (run $r), SIGTERM stops"
+
+# A reader that is slow but reads: everything reaches it, even what waits
+# when the run ends (the last drain waits while the reader takes some).
+awk 'BEGIN { print "tasks:"; for (i = 0; i < 60; i++) print "  - factorial: " 20000 + i }' > "$tmp/slow.yaml"
+( "$ASYNCDEMO" -j -c "$tmp/slow.yaml"; echo $? > "$tmp/slow.rc" ) |
+    python3 -c '
+import sys, time
+n = 0
+while True:
+    b = sys.stdin.buffer.read1(65536)
+    if not b:
+        break
+    n += b.count(b"\n")
+    time.sleep(0.1)
+print(n)' > "$tmp/slow.lines"
+expect "a slow reader: exit 0" "$(cat "$tmp/slow.rc")" 0
+expect "a slow reader gets every line" "$(cat "$tmp/slow.lines")" 124
+
 # -o on a FIFO whose reader opened it and never reads.
 mkfifo "$tmp/results.fifo"
 python3 -c 'import sys, time; f = open(sys.argv[1], "rb"); time.sleep(600)' \
@@ -127,3 +163,12 @@ pass "stdout closed: exit 74, and the log file holds no report"
 expect "stdout closed with -q: nothing is lost, exit 0" "$?" 0
 "$ASYNCDEMO" -n -c "$tmp/two.yaml" > /dev/full 2> /dev/null
 expect "-n on /dev/full: exit 74" "$?" 74
+
+# -d with stdout closed: stdout is /dev/null by design then, nothing lost.
+printf 'tasks:\n  - delay: 0.01\n' > "$tmp/d.yaml"
+"$ASYNCDEMO" -d -p "$tmp/d.pid" -l "$tmp/d.log" -c "$tmp/d.yaml" >&- 2> "$tmp/d.err" ||
+    fail "-d with stdout closed: $(cat "$tmp/d.err")"
+wait_for 20 test ! -e "$tmp/d.pid" || fail "-d with stdout closed: still running"
+grep -q 'could not be written\|was closed when' "$tmp/d.log" &&
+    fail "-d with stdout closed: output said lost: $(cat "$tmp/d.log")"
+pass "-d with stdout closed: nothing said lost"

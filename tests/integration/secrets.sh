@@ -44,8 +44,16 @@ expect "a bad URL: exit 78" "$?" 78
 grep -q "bad.yaml:2:10: url: invalid URL 'http://user:\*\*\*@127.0.0.1:99999/'" "$tmp/bad.err" ||
     fail "a bad URL: $(cat "$tmp/bad.err")"
 
+# A password with a "/" in it: no parser takes the URL; its error hides it.
+printf 'tasks:\n  - url: "http://user:s3/cr3t@127.0.0.1:1/"\n  - url: "http:///user:s3cr3t@127.0.0.1:1/"\n' > "$tmp/slash.yaml"
+"$ASYNCDEMO" -n -c "$tmp/slash.yaml" > /dev/null 2> "$tmp/slash.err"
+expect "a password with a slash: exit 78" "$?" 78
+grep -q "invalid URL 'http://user:\*\*\*@127.0.0.1:1/'" "$tmp/slash.err" ||
+    fail "a password with a slash: $(cat "$tmp/slash.err")"
+grep -q 's3/cr3t\|cr3t' "$tmp/slash.err" && fail "the password is in the error: $(cat "$tmp/slash.err")"
+
 for f in text.out text.err results.jsonl trace.json t.svg json.out json.err \
-    plan.out plan.err bad.err; do
+    plan.out plan.err bad.err slash.err; do
 	[ -s "$tmp/$f" ] || [ "${f%.err}" != "$f" ] || fail "$f is empty"
 	grep -l s3cr3t "$tmp/$f" && fail "the password is in $f: $(grep s3cr3t "$tmp/$f" | head -3)"
 done

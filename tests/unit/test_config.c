@@ -348,8 +348,8 @@ test_url_secret(void **state)
 	          "  - url: http://127.0.0.1:1/\n");
 	assert_string_equal(cf->tasks[0].str, "http://user:***@127.0.0.1:1/");
 	assert_string_equal(
-	    config_task_url(&cf->tasks[0]), "http://user:s3cr3t@127.0.0.1:1/");
-	assert_string_equal(config_task_url(&cf->tasks[1]), cf->tasks[1].str);
+	    config_url(&cf->tasks[0]), "http://user:s3cr3t@127.0.0.1:1/");
+	assert_string_equal(config_url(&cf->tasks[1]), cf->tasks[1].str);
 	config_free(cf);
 }
 
