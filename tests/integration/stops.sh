@@ -29,7 +29,7 @@ started() { grep -q "\"event\":\"task_start\".*\"task\":$1," "$tmp/out.jsonl"; }
 stop() {
 	printf 'workers: 1\nshutdown_timeout: %s\ntasks:\n  - delay: 0.01\n  - %s\n  - delay: 0.01\n' \
 	    "$2" "$3" > "$tmp/stop.yaml"
-	rm -f "$tmp/results.jsonl"
+	rm -f "$tmp/results.jsonl" "$tmp/out.jsonl" "$tmp/err"
 	"$ASYNCDEMO" -j -m "$1" -o "$tmp/results.jsonl" -c "$tmp/stop.yaml" \
 	    > "$tmp/out.jsonl" 2> "$tmp/err" &
 	pid=$!
