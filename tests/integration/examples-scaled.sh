@@ -32,12 +32,25 @@ expect "example_3: workers alternate" "$(done_by 3)" \
     "One:1 Two:2 One:3 Two:4 One:5 Two:6"
 expect "example_3: nothing overlaps" "$(events 3)" \
     "rs ws ws ts td ts td ts td ts td ts td ts td wd wd rd"
-expect "example_4: One runs 1, 5, 6" \
-    "$(jqf -s 'map(select(.event == "task_done" and .worker == "One") | .task) | join(",")' "$tmp/ex4.jsonl" | tr -d '"')" \
-    "1,5,6"
-expect "example_4: Two runs 2, 3, 4" \
-    "$(jqf -s 'map(select(.event == "task_done" and .worker == "Two") | .task) | sort | join(",")' "$tmp/ex4.jsonl" | tr -d '"')" \
-    "2,3,4"
+# One takes 1 (0.4 s) while Two takes 2 (a factorial), then 3 (0.3 s):
+# 3 ends first when it started less than 0.1 s after 1, as it does
+# unless the loop was held up in between (as valgrind on a busy machine did
+# to the unit test of this); then One runs 1, 5, 6 and Two 2, 3, 4.
+# Otherwise who runs what is another story, and only the times below
+# are checked.
+gap=$(jqf -s 'def secs: .ts[11:26] | split(":") | map(tonumber) | .[0] * 3600 + .[1] * 60 + .[2];
+    map(select(.event == "task_start")) | ((.[] | select(.task == 3) | secs) - (.[] | select(.task == 1) | secs))' \
+    "$tmp/ex4.jsonl")
+if awk -v g="$gap" 'BEGIN { exit !(g >= 0 && g < 0.08) }'; then
+	expect "example_4: One runs 1, 5, 6" \
+	    "$(jqf -s 'map(select(.event == "task_done" and .worker == "One") | .task) | join(",")' "$tmp/ex4.jsonl" | tr -d '"')" \
+	    "1,5,6"
+	expect "example_4: Two runs 2, 3, 4" \
+	    "$(jqf -s 'map(select(.event == "task_done" and .worker == "Two") | .task) | sort | join(",")' "$tmp/ex4.jsonl" | tr -d '"')" \
+	    "2,3,4"
+else
+	pass "NOTE: example_4: task 3 started $gap s after task 1: who runs what is not checked"
+fi
 
 e1=$(elapsed 1) e2=$(elapsed 2) e3=$(elapsed 3) e4=$(elapsed 4)
 echo "elapsed: sync $e1, sync×2 $e2, cooperative $e3, async $e4"

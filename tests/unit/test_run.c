@@ -186,6 +186,20 @@ test_cooperative_alternates(void **state)
 	fixture_free(fx);
 }
 
+/* When task n started, from its task_start event; -1 if it did not. */
+static double
+started_at(struct fixture *fx, unsigned n)
+{
+	size_t i;
+
+	for (i = 0; i < fx->cap.n; i++) {
+		if (fx->cap.ev[i].type == REPORT_TASK_START &&
+		    fx->cap.ev[i].task == n)
+			return fx->cap.ev[i].at;
+	}
+	return -1;
+}
+
 static void
 test_async_overlaps(void **state)
 {
@@ -193,21 +207,36 @@ test_async_overlaps(void **state)
 	char order[256];
 	size_t i;
 	int one = 0, two = 0;
+	double gap;
 
 	fx = run_yaml("mode: async\nworkers: [One, Two]\n" TALK_TASKS);
 	run_to_end(fx);
 	done_order(fx, order, sizeof order);
-	/* One: 1, 5, 6; Two: 2, 3, 4 (6 and 4 end together). */
-	assert_non_null(strstr(order, "Two:2 Two:3 One:1 One:5"));
-	for (i = 0; i < fx->cap.n; i++) {
-		if (fx->cap.ev[i].type != REPORT_TASK_DONE)
-			continue;
-		if (fx->cap.ev[i].task == 6)
-			one = strcmp(fx->cap.ev[i].worker, "One") == 0;
-		if (fx->cap.ev[i].task == 4)
-			two = strcmp(fx->cap.ev[i].worker, "Two") == 0;
-	}
-	assert_true(one && two);
+	/*
+	 * One takes 1 (0.4 s) while Two takes 2 (factorial 40), then 3
+	 * (0.3 s): 3 ends first when it started less than 0.1 s after 1, as
+	 * it does unless the loop was held up in between (valgrind
+	 * translating the code on a busy machine: seen once). Then the order
+	 * is One: 1, 5, 6; Two: 2, 3, 4 (6 and 4 end together); otherwise
+	 * the order is another, and the overlap below is what is checked.
+	 */
+	gap = started_at(fx, 3) - started_at(fx, 1);
+	assert_true(started_at(fx, 1) >= 0 && gap >= 0);
+	if (gap < 0.08) {
+		assert_non_null(strstr(order, "Two:2 Two:3 One:1 One:5"));
+		for (i = 0; i < fx->cap.n; i++) {
+			if (fx->cap.ev[i].type != REPORT_TASK_DONE)
+				continue;
+			if (fx->cap.ev[i].task == 6)
+				one = strcmp(fx->cap.ev[i].worker, "One") == 0;
+			if (fx->cap.ev[i].task == 4)
+				two = strcmp(fx->cap.ev[i].worker, "Two") == 0;
+		}
+		assert_true(one && two);
+	} else
+		print_message("task 3 started %.3f s after task 1: the order "
+		              "(%s) is not checked\n",
+		    gap, order);
 	/*
 	 * About 0.5 s. The delays sum to 1.0 s, which any run that does not
 	 * overlap takes at least, whatever the load: under 0.9 s proves the
