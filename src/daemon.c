@@ -806,6 +806,16 @@ daemon_setup(struct daemon *d)
 	char *cause;
 	int rc;
 
+	/*
+	 * Signals first: whoever sees the pidfile may signal at once, and a
+	 * signal waits in the pipe until the loop runs.
+	 */
+	d->base = daemon_base_new();
+	d->gone = event_new(d->base, -1, 0, daemon_gone_now, d);
+	d->reloaded = event_new(d->base, -1, 0, daemon_reloaded, d);
+	d->tick = evtimer_new(d->base, daemon_tick, d);
+	if (signals_init(d->base, daemon_signal, d) != 0)
+		fatal("signals");
 	if (d->opts->pidfile != NULL) {
 		d->pidfile = pidfile_create(d->opts->pidfile, &cause);
 		if (d->pidfile == NULL) {
@@ -817,9 +827,6 @@ daemon_setup(struct daemon *d)
 	if (daemon_can_run(d->cf) != 0)
 		return EX_TEMPFAIL;
 	daemon_raise_nofile();
-	d->base = daemon_base_new();
-	d->gone = event_new(d->base, -1, 0, daemon_gone_now, d);
-	d->reloaded = event_new(d->base, -1, 0, daemon_reloaded, d);
 	if (daemon_report(d) != 0)
 		return EX_TEMPFAIL;
 	if (d->opts->status != NULL) {
@@ -832,9 +839,6 @@ daemon_setup(struct daemon *d)
 		}
 		status_set_config(d->status, d->cf);
 	}
-	if (signals_init(d->base, daemon_signal, d) != 0)
-		fatal("signals");
-	d->tick = evtimer_new(d->base, daemon_tick, d);
 	return 0;
 }
 

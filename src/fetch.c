@@ -67,6 +67,7 @@ struct fetch_xfer {
 struct fetch {
 	struct fetch_loop *loop;
 	CURL *easy; /* non-NULL while in the multi */
+	struct event *watchdog; /* its timeout, should libcurl's timer lapse */
 	unsigned long turn; /* the loop turn of its first write in it */
 	double slice; /* when that was */
 	int paused; /* on the loop's paused list */
@@ -705,6 +706,8 @@ fetch_free(struct fetch *f)
 		TAILQ_REMOVE(&f->loop->done, f, done_entry);
 	if (f->paused)
 		TAILQ_REMOVE(&f->loop->paused, f, paused_entry);
+	if (f->watchdog != NULL)
+		event_free(f->watchdog);
 	TAILQ_REMOVE(&f->loop->fetches, f, entry);
 	preview_free(f->xfer.preview);
 	fetch_result_clear(&f->result);
@@ -832,6 +835,30 @@ fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
 	libcurl.multi_socket_action(
 	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
 	fetch_loop_drain(loop);
+}
+
+/*
+ * A fetch's timeout is over (and a little more) and it has not ended:
+ * libcurl's own timer lapsed. libcurl 7.88 has been seen to ask for none
+ * (-1) with transfers still running, after a turn the loop was held past
+ * their deadlines. Let it look at its timeouts; if it still does not end
+ * the fetch, end it here, as a timeout.
+ */
+static void
+fetch_watchdog(evutil_socket_t fd, short what, void *arg)
+{
+	struct fetch *f = arg;
+	struct fetch_loop *loop = f->loop;
+	int running;
+
+	if (f->easy == NULL || f->finished)
+		return;
+	fetch_loop_turn(loop);
+	libcurl.multi_socket_action(
+	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
+	fetch_loop_drain(loop);
+	if (f->easy != NULL && !f->finished)
+		fetch_done(f, CURLE_OPERATION_TIMEDOUT);
 }
 
 /* A loop turn: the transfer paused longest resumes, one a turn. */
@@ -986,6 +1013,8 @@ fetch_start(struct fetch_loop *loop, const char *url,
     const struct fetch_opts *opts, fetch_cb cb, void *arg)
 {
 	struct fetch *f;
+	struct timeval tv;
+	double whole;
 	CURLcode rc;
 	CURLMcode mrc;
 
@@ -1005,6 +1034,17 @@ fetch_start(struct fetch_loop *loop, const char *url,
 	if ((mrc = libcurl.multi_add_handle(loop->multi, f->easy)) != CURLM_OK)
 		fatalx(
 		    "curl_multi_add_handle: %s", libcurl.multi_strerror(mrc));
+	if (opts->timeout > 0) {
+		/* A tenth more, so that libcurl's own timeout comes first. */
+		tv.tv_usec =
+		    (suseconds_t)(modf(opts->timeout * 1.1 + 0.05, &whole) *
+		        1e6);
+		tv.tv_sec = (time_t)whole;
+		if ((f->watchdog =
+		            evtimer_new(loop->base, fetch_watchdog, f)) == NULL)
+			fatalx("evtimer_new failed");
+		evtimer_add(f->watchdog, &tv);
+	}
 	return f;
 }
 
