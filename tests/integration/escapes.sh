@@ -6,15 +6,8 @@
 # UTF-8.
 . "$(dirname "$0")/lib.sh"
 
-cleanup_hooks="$cleanup_hooks stop_hostile"
-stop_hostile() {
-	[ -n "${hostile:-}" ] && kill "$hostile" 2>/dev/null
-	return 0
-}
-python3 "$top_srcdir/tests/integration/hostile_server.py" > "$tmp/hostile.out" &
-hostile=$!
-wait_listening "$tmp/hostile.out" /dev/null "hostile server"
-port=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+start_hostile
+port=$hport
 esc=$(printf '\033')
 bel=$(printf '\007')
 csi=$(printf '\302\233')

@@ -125,3 +125,18 @@ kill_daemon() {
 gone() {
 	! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
+
+# The hostile server (hostile_server.py): its port in $hport.
+start_hostile() {
+	python3 "$top_srcdir/tests/integration/hostile_server.py" \
+	    > "$tmp/hostile.out" 2> "$tmp/hostile.err" &
+	hostile_pid=$!
+	cleanup_hooks="$cleanup_hooks stop_hostile"
+	wait_listening "$tmp/hostile.out" "$tmp/hostile.err" "hostile server"
+	hport=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+}
+
+stop_hostile() {
+	[ -n "${hostile_pid:-}" ] && kill "$hostile_pid" 2>/dev/null
+	return 0
+}

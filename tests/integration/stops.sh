@@ -7,15 +7,8 @@
 # written, run_done too, and the exit status is 1.
 . "$(dirname "$0")/lib.sh"
 
-cleanup_hooks="$cleanup_hooks kill_daemon stop_hostile"
-stop_hostile() {
-	[ -n "${hostile:-}" ] && kill "$hostile" 2>/dev/null
-	return 0
-}
-python3 "$top_srcdir/tests/integration/hostile_server.py" > "$tmp/hostile.out" &
-hostile=$!
-wait_listening "$tmp/hostile.out" /dev/null "hostile server"
-hport=$(sed -n 's/^listening on //p' "$tmp/hostile.out")
+cleanup_hooks="$cleanup_hooks kill_daemon"
+start_hostile
 mkfifo "$tmp/fifo"
 
 now() { date +%s.%N; }
