@@ -270,8 +270,10 @@ outfile_fail(struct outfile *o, int error)
 	if (o->regular && o->part > 0 &&
 	    (end = lseek(o->fd, 0, SEEK_CUR)) >= (off_t)o->part)
 		(void)ftruncate(o->fd, end - (off_t)o->part);
-	if (error == EPIPE)
+	if (error == EPIPE) {
 		o->gone = 1;
+		o->saying = 0; /* for good: say so, whatever was said before */
+	}
 	outfile_lose(o, o->lines, error);
 	o->head = o->len = o->lines = o->part = 0;
 }
@@ -290,7 +292,9 @@ outfile_advance(struct outfile *o, size_t n)
 	} else
 		o->part += n;
 	o->head += n;
-	if (o->saying && !o->gone && !o->closed && k > 0) {
+	/* Over when lines go out again, and a full queue has room again. */
+	if (o->saying && !o->gone && !o->closed && k > 0 &&
+	    o->len - o->head < OUTFILE_LIMIT / 2) {
 		log_warnx("%s: written again; %llu line%s lost meanwhile",
 		    o->name, o->episode, o->episode == 1 ? " was" : "s were");
 		o->saying = 0;
