@@ -338,6 +338,9 @@ fetch_write(char *data, size_t size, size_t n, void *arg)
 	if (f != NULL && fetch_pause(f))
 		return CURL_WRITEFUNC_PAUSE;
 	if (x->max_bytes > 0 && len > x->max_bytes - x->bytes) {
+		/* Take it up to the limit, whatever the chunks: then refuse. */
+		preview_add(x->preview, data, x->max_bytes - x->bytes);
+		x->bytes = x->max_bytes;
 		x->too_big = 1;
 		return 0;
 	}
