@@ -32,6 +32,7 @@
 #include "signals.h"
 #include "status.h"
 #include "summary.h"
+#include "task-factorial.h"
 #include "timeline.h"
 #include "xmalloc.h"
 
@@ -273,7 +274,11 @@ daemon_jitter(const struct daemon *d)
 static void
 daemon_tick(evutil_socket_t fd, short what, void *arg)
 {
-	daemon_start_run(arg);
+	struct daemon *d = arg;
+
+	/* A stop between runs may come in the loop turn the tick fires in. */
+	if (!d->stopping)
+		daemon_start_run(d);
 }
 
 /* After a run, or the last of --compare: the table, charts and files. */
@@ -411,6 +416,7 @@ daemon_stop(struct daemon *d, const char *why)
 	status_set_stopping(d->status);
 	if (d->run == NULL) {
 		log_info("%s: stopping", why);
+		evtimer_del(d->tick);
 		event_base_loopexit(d->base, NULL);
 		return;
 	}
@@ -891,6 +897,8 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	cf = d.cf;
 	daemon_free(&d);
 	config_free(cf);
+	/* A factorial abandoned by a stop may still be on a helper thread. */
+	factorial_helpers_wait(DAEMON_HARD_STOP);
 	if (d.lost > 0) {
 		log_warnx("%llu line%s of output could not be written: exit %d",
 		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);

@@ -21,6 +21,7 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <event2/event.h>
 #include <gmp.h>
@@ -65,6 +66,7 @@ enum factorial_stage {
 
 /* Helper threads still running, abandoned ones included. */
 static pthread_mutex_t factorial_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t factorial_idle = PTHREAD_COND_INITIALIZER;
 static unsigned factorial_nhelpers;
 
 struct factorial {
@@ -563,7 +565,8 @@ factorial_helper(void *arg)
 	if (abandoned)
 		factorial_release(f);
 	pthread_mutex_lock(&factorial_lock);
-	factorial_nhelpers--;
+	if (--factorial_nhelpers == 0)
+		pthread_cond_broadcast(&factorial_idle);
 	pthread_mutex_unlock(&factorial_lock);
 	return NULL;
 }
@@ -575,6 +578,33 @@ factorial_helpers(void)
 	unsigned n;
 
 	pthread_mutex_lock(&factorial_lock);
+	n = factorial_nhelpers;
+	pthread_mutex_unlock(&factorial_lock);
+	return n;
+}
+
+/*
+ * Wait up to seconds for every helper to end (an abandoned one stops at
+ * its next step, or when its conversion is done), so that an exit frees
+ * all. Returns how many still run after that.
+ */
+unsigned
+factorial_helpers_wait(double seconds)
+{
+	struct timespec until;
+	unsigned n;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&factorial_lock);
+	while (factorial_nhelpers > 0 &&
+	    pthread_cond_timedwait(&factorial_idle, &factorial_lock, &until) == 0)
+		;
 	n = factorial_nhelpers;
 	pthread_mutex_unlock(&factorial_lock);
 	return n;

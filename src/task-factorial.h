@@ -29,6 +29,7 @@ void factorial_big(struct factorial *);
 int factorial_help(struct factorial *, factorial_wake_cb, void *);
 int factorial_helping(struct factorial *);
 unsigned factorial_helpers(void);
+unsigned factorial_helpers_wait(double);
 int factorial_converted(const struct factorial *);
 size_t factorial_digits(const struct factorial *);
 char *factorial_finish(struct factorial *, size_t *);

@@ -73,3 +73,25 @@ for m in sync cooperative threads async; do
 	check "$m, a server that never answers"
 	within "$m, a server that never answers" 30
 done
+
+# A stop between two runs of a short interval starts no other: every run
+# that started ends with run_done (a tick in the signal's loop turn once
+# began a run after the stop, and left its tasks unfinished).
+printf 'interval: 0.001\ntasks:\n  - delay: 0\n' > "$tmp/often.yaml"
+i=0
+while [ $i -lt 30 ]; do
+	"$ASYNCDEMO" -j -c "$tmp/often.yaml" > "$tmp/often.jsonl" 2> "$tmp/err" &
+	pid=$!
+	wait_for 30 grep -q '"event":"run_done","run":3,' "$tmp/often.jsonl" ||
+	    fail "interval 0.001: no third run: $(cat "$tmp/err")"
+	kill -TERM $pid
+	wait_for 30 gone $pid || fail "interval 0.001: SIGTERM did not stop it"
+	wait $pid
+	pid=
+	s=$(grep -c '"event":"run_start"' "$tmp/often.jsonl")
+	d=$(grep -c '"event":"run_done"' "$tmp/often.jsonl")
+	[ "$s" = "$d" ] ||
+	    fail "a stop between runs: $s runs started, $d ended: $(tail -3 "$tmp/often.jsonl")"
+	i=$((i + 1))
+done
+pass "a stop between runs starts no other (30 stops, every run ended)"
