@@ -603,7 +603,8 @@ factorial_helpers_wait(double seconds)
 	}
 	pthread_mutex_lock(&factorial_lock);
 	while (factorial_nhelpers > 0 &&
-	    pthread_cond_timedwait(&factorial_idle, &factorial_lock, &until) == 0)
+	    pthread_cond_timedwait(&factorial_idle, &factorial_lock, &until) ==
+	        0)
 		;
 	n = factorial_nhelpers;
 	pthread_mutex_unlock(&factorial_lock);
