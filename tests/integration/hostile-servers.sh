@@ -122,7 +122,7 @@ missing() {
 
 # Runs go on, one a second, until the daemon was seen idle after two runs
 # five apart (runs 1 and 6 unless a run overran), then SIGTERM; on a
-# loaded machine that may take more runs, up to 20.
+# loaded machine that may take more runs, up to 40.
 for m in async threads sync cooperative; do
 	case $m in
 	async | threads) f=fd-slow.yaml n=40 ;;
@@ -147,9 +147,9 @@ for m in async threads sync cooperative; do
 			last=$k last_run=$r
 			break
 		fi
-		[ $r -lt 20 ] || {
+		[ $r -lt 40 ] || {
 			kill $pid
-			fail "$m: 20 runs and not idle after two of them five apart (first: ${first_run:-none}): they overran the 1 s interval"
+			fail "$m: 40 runs and not idle after two of them five apart (first: ${first_run:-none}): they overran the 1 s interval"
 		}
 		r=$((r + 1))
 	done
