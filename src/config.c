@@ -10,6 +10,7 @@
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -192,18 +194,65 @@ config_name_error(const char *s)
 	return why;
 }
 
+/* A mode by its name, in any case: "Async" is what it says. */
 int
 config_mode_parse(const char *s, enum mode *mode)
 {
 	int i;
 
 	for (i = 0; config_modes[i] != NULL; i++) {
-		if (strcmp(s, config_modes[i]) == 0) {
+		if (strcasecmp(s, config_modes[i]) == 0) {
 			*mode = (enum mode)i;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+/* The mode nearest to a name that is none, or NULL. */
+const char *
+config_mode_suggest(const char *s)
+{
+	const char *near;
+	char *lower;
+	size_t i;
+
+	lower = xstrdup(s);
+	for (i = 0; lower[i] != '\0'; i++)
+		lower[i] = (char)tolower((unsigned char)lower[i]);
+	near = config_suggest(lower, config_modes);
+	free(lower);
+	return near;
+}
+
+/*
+ * What a mode does, for people, when a run is not in the mode its task
+ * file's description was written for (-m, --compare).
+ */
+const char *
+config_mode_story(enum mode mode)
+{
+	static const char *const stories[MODE_COUNT] = {
+	    [MODE_SYNC] = "Synchronous: one task after another. The first "
+	                  "worker takes every task\nand each blocks until it "
+	                  "is done; any other worker finds the queue empty.\n"
+	                  "The total is the sum of the tasks.",
+	    [MODE_COOPERATIVE] = "Cooperative: the workers take turns at the "
+	                         "event loop between tasks,\nbut each task "
+	                         "blocks while it runs, so only one runs at a "
+	                         "time.\nThe total is still the sum of the "
+	                         "tasks.",
+	    [MODE_THREADS] = "Threads: each worker is a thread of its own "
+	                     "running blocking tasks.\nDelays, fetches and "
+	                     "file reads run in parallel, and CPU work\n"
+	                     "(factorial) uses several cores.",
+	    [MODE_ASYNC] = "Async: one thread. The workers' timers and I/O "
+	                   "overlap on the event loop,\nso waits run "
+	                   "concurrently; CPU work (factorial) does not: it "
+	                   "only\ntakes turns with the rest.",
+	};
+
+	return stories[mode];
 }
 
 /* Edit distance with transpositions, for "did you mean". */
@@ -1015,7 +1064,7 @@ config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
 	if (s == NULL || config_mode_parse(s, &p->cf->mode) == 0)
 		return;
 	q = config_quote(s);
-	near = config_suggest(s, config_modes);
+	near = config_mode_suggest(s);
 	if (near != NULL)
 		config_error(p, v->line, v->col,
 		    "mode: unknown mode '%s' (did you mean '%s'?)", q, near);
@@ -1875,6 +1924,7 @@ config_parse(struct cfgparse *p, struct config **out, char **cause)
 	}
 	if (p->cf->name == NULL)
 		p->cf->name = config_default_name(p->file);
+	p->cf->file_mode = p->cf->mode;
 	config_resolve_overrides(p);
 	p->cf->tasks =
 	    xreallocarray(p->cf->tasks, p->cf->ntasks, sizeof *p->cf->tasks);

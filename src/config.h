@@ -61,6 +61,7 @@ struct config {
 	char *name;
 	char *description;
 	enum mode mode;
+	enum mode file_mode; /* as the file says: its description's */
 	unsigned nworkers;
 	char **workers;
 	double interval;
@@ -85,6 +86,8 @@ const char *config_name_error(const char *);
 
 const char *config_mode_name(enum mode);
 int config_mode_parse(const char *, enum mode *);
+const char *config_mode_suggest(const char *);
+const char *config_mode_story(enum mode);
 const char *config_kind_name(enum task_kind);
 const char *config_worker_name(const struct config *, unsigned, char *, size_t);
 char *config_resolve(const struct config *, const char *);

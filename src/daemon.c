@@ -133,6 +133,7 @@ int
 daemon_load(const struct daemon_opts *o, struct config **out)
 {
 	struct config *cf;
+	const char *near;
 	char *cause;
 	int rc;
 
@@ -142,9 +143,14 @@ daemon_load(const struct daemon_opts *o, struct config **out)
 		return rc;
 	}
 	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
-		log_warnx("--mode: expected sync, cooperative, threads or "
-		          "async, got '%s'",
-		    o->mode);
+		if ((near = config_mode_suggest(o->mode)) != NULL)
+			log_warnx("--mode: unknown mode '%s' (did you mean "
+			          "'%s'?)",
+			    o->mode, near);
+		else
+			log_warnx("--mode: expected sync, cooperative, "
+			          "threads or async, got '%s'",
+			    o->mode);
 		config_free(cf);
 		return EX_USAGE;
 	}
@@ -210,7 +216,8 @@ daemon_report(struct daemon *d)
 	int draw;
 
 	d->report = report_new();
-	if (!o->quiet) {
+	/* Quiet, --compare still prints its table: the answer asked for. */
+	if (!o->quiet || (o->compare && !o->json)) {
 		d->out = outfile_stdout(d->base, o->stdout_closed);
 		outfile_set_gone(d->out, daemon_gone, d);
 		d->stream = outfile_stream(d->out);
@@ -296,9 +303,9 @@ daemon_timelines(struct daemon *d)
 		n++;
 	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))
 		return;
-	if (o->compare && !o->quiet && !o->json) {
+	if (o->compare && !o->json) {
 		summary_compare(d->stream, d->timeline);
-		for (i = 0; o->timeline && i < n; i++) {
+		for (i = 0; o->timeline && !o->quiet && i < n; i++) {
 			fputc('\n', d->stream);
 			timeline_text_print(d->stream, runs[i],
 			    summary_span(d->timeline), timeline_text_width(),
@@ -405,10 +412,10 @@ daemon_hard_stop(evutil_socket_t fd, short what, void *arg)
 /*
  * Stop gracefully (SIGINT, SIGTERM, a reader gone): no new task starts,
  * running ones get shutdown_timeout. A second stop cancels them at once,
- * and exits after a moment whatever still runs.
+ * and exits after a moment whatever still runs; a signal's first says so.
  */
 static void
-daemon_stop(struct daemon *d, const char *why)
+daemon_stop(struct daemon *d, const char *why, int sig)
 {
 	struct timeval tv = {(time_t)DAEMON_HARD_STOP, 0};
 
@@ -427,8 +434,8 @@ daemon_stop(struct daemon *d, const char *why)
 			evtimer_add(d->hard, &tv);
 		}
 	} else
-		log_info("%s: stopping; running tasks get %g s", why,
-		    d->cf->shutdown_timeout);
+		log_info("%s: stopping; running tasks get %g s%s", why,
+		    d->cf->shutdown_timeout, sig ? " (again to stop now)" : "");
 	run_stop(d->run, d->stopping > 1 ? 0 : d->cf->shutdown_timeout);
 }
 
@@ -439,7 +446,7 @@ daemon_gone_now(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 
 	if (!d->stopping)
-		daemon_stop(d, "stdout closed by its reader");
+		daemon_stop(d, "stdout closed by its reader", 0);
 }
 
 /*
@@ -621,7 +628,7 @@ daemon_signal(int sig, void *arg)
 		daemon_reopen(d);
 		break;
 	default:
-		daemon_stop(d, strsignal(sig));
+		daemon_stop(d, strsignal(sig), 1);
 		break;
 	}
 }
