@@ -85,6 +85,7 @@ struct daemon {
 	unsigned long long lost;
 	int stopping;
 	int ready_fd;
+	int unwritten; /* a picture or trace could not be written */
 	int abandoned; /* a reload thread was left running */
 };
 
@@ -319,6 +320,7 @@ daemon_timelines(struct daemon *d)
 	        timeline_trace_write(o->trace, runs, n, &cause) != 0)) {
 		log_warnx("cannot write %s", cause);
 		free(cause);
+		d->unwritten = 1;
 	}
 }
 
@@ -812,6 +814,24 @@ daemon_oom(const char *what, size_t size)
 	daemon_exit_now(daemon_current, EX_SOFTWARE);
 }
 
+/* The pictures written when a run ends can be written: 0, or -1 said. */
+static int
+daemon_outputs_check(struct daemon *d)
+{
+	const char *paths[2] = {d->opts->timeline_svg, d->opts->trace};
+	char *cause;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (paths[i] == NULL || outfile_check(paths[i], &cause) == 0)
+			continue;
+		log_warnx("cannot start: cannot write %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything that can fail before the first run: 0 or an exit status. */
 static int
 daemon_setup(struct daemon *d)
@@ -837,7 +857,7 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
-	if (daemon_can_run(d->cf) != 0)
+	if (daemon_can_run(d->cf) != 0 || daemon_outputs_check(d) != 0)
 		return EX_TEMPFAIL;
 	daemon_raise_nofile();
 	if (daemon_report(d) != 0)
@@ -860,7 +880,7 @@ int
 daemon_main(struct config *cf, struct daemon_opts *opts)
 {
 	struct daemon d;
-	char *abs[4];
+	char *abs[6];
 	int rc, i;
 
 	memset(&d, 0, sizeof d);
@@ -869,10 +889,11 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	d.ready_fd = -1;
 	memset(abs, 0, sizeof abs);
 	if (opts->detach) {
-		const char **paths[4] = {
-		    &opts->file, &opts->results, &opts->pidfile, &opts->log};
+		const char **paths[6] = {&opts->file, &opts->results,
+		    &opts->pidfile, &opts->log, &opts->timeline_svg,
+		    &opts->trace};
 
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 6; i++) {
 			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
 				*paths[i] = abs[i];
 		}
@@ -887,7 +908,7 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 		daemon_ready(&d, rc);
 		daemon_free(&d);
 		config_free(d.cf);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 6; i++)
 			free(abs[i]);
 		return rc;
 	}
@@ -911,13 +932,15 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);
 		rc = EX_IOERR;
 	}
+	if (d.unwritten)
+		rc = EX_IOERR;
 	if (d.abandoned) {
 		log_warnx("a reload of %s is still being read: exiting "
 		          "without it",
 		    opts->file);
 		_exit(rc);
 	}
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 6; i++)
 		free(abs[i]);
 	return rc;
 }
