@@ -86,6 +86,7 @@ struct daemon {
 	int stopping;
 	int ready_fd;
 	int unwritten; /* a picture or trace could not be written */
+	int hinted; /* the offline hint was given */
 	int abandoned; /* a reload thread was left running */
 };
 
@@ -324,6 +325,26 @@ daemon_timelines(struct daemon *d)
 	}
 }
 
+/*
+ * Url tasks failed as their host did not resolve: no network, most
+ * likely. Say once where the examples that need none are.
+ */
+static void
+daemon_offline_hint(struct daemon *d, const struct run *run)
+{
+	size_t n = run_unresolved(run);
+
+	if (n == 0 || d->hinted)
+		return;
+	d->hinted = 1;
+	log_warnx("hint: %zu url task%s failed as no host could be resolved "
+	          "(no network?); conf/offline/ (installed: %s/examples/"
+	          "offline/) has the same examples for the built-in demo "
+	          "server: asyncdemo --serve 127.0.0.1:8000 & asyncdemo -c "
+	          "conf/offline/example_6.yaml",
+	    n, n == 1 ? "" : "s", PKGDATADIR);
+}
+
 /* A run ended: stop, or schedule the next at a fixed rate. */
 static void
 daemon_run_done(struct run *run, void *arg)
@@ -334,6 +355,7 @@ daemon_run_done(struct run *run, void *arg)
 	unsigned max = daemon_max_runs(d);
 
 	d->failed += run_failed(run);
+	daemon_offline_hint(d, run);
 	d->old_run = run;
 	d->run = NULL;
 	daemon_timelines(d);

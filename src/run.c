@@ -69,6 +69,7 @@ struct run {
 	size_t taken;
 	size_t ok;
 	size_t failed;
+	size_t unresolved; /* url tasks whose host did not resolve */
 	unsigned active;
 	unsigned current;
 	double start;
@@ -214,6 +215,13 @@ size_t
 run_ok(const struct run *r)
 {
 	return r->ok;
+}
+
+/* Failed url tasks whose host name did not resolve. */
+size_t
+run_unresolved(const struct run *r)
+{
+	return r->unresolved;
 }
 
 double
@@ -484,6 +492,8 @@ run_job_end(struct job *job)
 		r->ok++;
 	else
 		r->failed++;
+	if (!job->result.ok && job->result.unresolved)
+		r->unresolved++;
 	if (r->cf->mode == MODE_THREADS)
 		pthread_mutex_unlock(&r->lock);
 	run_emit(r, REPORT_TASK_DONE, w, job);
