@@ -110,6 +110,7 @@ struct cfgparse {
 	size_t overcap;
 	int have_tasks;
 	int suggested_tasks;
+	unsigned defaults_set; /* options the file's defaults set */
 	unsigned lastline;
 	unsigned lastcol;
 	const struct key *extensible;
@@ -145,7 +146,7 @@ static const unsigned config_kind_opts[TASK_NKINDS] = {
     [TASK_FACTORIAL] = OPT_YIELD_EVERY,
     [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW |
         OPT_RETRY_MAX_DELAY | OPT_MAX_BYTES,
-    [TASK_FILE] = 0,
+    [TASK_FILE] = OPT_TIMEOUT,
 };
 
 static int config_next(struct cfgparse *, struct pev *);
@@ -1317,6 +1318,7 @@ config_key_defaults(struct cfgparse *p, struct pev *v, void *ctx)
 	o.opts = &p->cf->defaults;
 	o.set = &set;
 	config_submapping(p, v, "defaults", config_default_keys, &o);
+	p->defaults_set |= set;
 }
 
 /* One task being read. */
@@ -1557,17 +1559,21 @@ static const struct key config_task_keys[] = {
     {NULL, NULL},
 };
 
-/* The kinds an option fits, for a message: "url" or "factorial". */
+/* The kinds an option fits, for a message: "url" or "url and file". */
 static const char *
 config_opt_kinds(unsigned bit)
 {
+	static __thread char kinds[64];
+	size_t len = 0;
 	int k;
 
+	kinds[0] = '\0';
 	for (k = 0; k < TASK_NKINDS; k++) {
-		if (config_kind_opts[k] & bit)
-			return config_kinds[k];
+		if ((config_kind_opts[k] & bit) && len < sizeof kinds)
+			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
+			    "%s%s", len > 0 ? " and " : "", config_kinds[k]);
 	}
-	return "none";
+	return len > 0 ? kinds : "none";
 }
 
 /* Every option set must fit the task's kind. */
@@ -1788,6 +1794,18 @@ config_resolve_overrides(struct cfgparse *p)
 			o->max_bytes = ov->opts.max_bytes;
 		cf->tasks[ov->task].opts = o;
 	}
+	/*
+	 * A file has no time limit unless the file gives one: the built-in
+	 * timeout is a fetch's, and a FIFO may wait for its writer long.
+	 */
+	cf->file_defaults = cf->defaults;
+	if (!(p->defaults_set & OPT_TIMEOUT))
+		cf->file_defaults.timeout = 0;
+	for (i = 0; cf->nkind[TASK_FILE] > 0 && i < cf->ntasks; i++) {
+		if (cf->tasks[i].kind == TASK_FILE &&
+		    cf->tasks[i].opts == &cf->defaults)
+			cf->tasks[i].opts = &cf->file_defaults;
+	}
 }
 
 /* The file's base name without .yaml or .yml. */
@@ -2004,7 +2022,8 @@ config_free(struct config *cf)
 	for (i = 0; cf->nowned > 0 && i < cf->ntasks; i++) {
 		free(cf->tasks[i].str);
 		free(cf->tasks[i].name);
-		if (cf->tasks[i].opts != &cf->defaults)
+		if (cf->tasks[i].opts != &cf->defaults &&
+		    cf->tasks[i].opts != &cf->file_defaults)
 			free((void *)cf->tasks[i].opts);
 	}
 	free(cf->tasks);

@@ -69,6 +69,7 @@ struct config {
 	double shutdown_timeout;
 	double rate;
 	struct task_opts defaults;
+	struct task_opts file_defaults; /* no timeout unless the file's */
 	struct task *tasks;
 	size_t ntasks;
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
