@@ -10,6 +10,7 @@
  */
 #include "autoconf.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdarg.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -108,6 +110,7 @@ struct cfgparse {
 	size_t overcap;
 	int have_tasks;
 	int suggested_tasks;
+	unsigned defaults_set; /* options the file's defaults set */
 	unsigned lastline;
 	unsigned lastcol;
 	const struct key *extensible;
@@ -143,7 +146,7 @@ static const unsigned config_kind_opts[TASK_NKINDS] = {
     [TASK_FACTORIAL] = OPT_YIELD_EVERY,
     [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW |
         OPT_RETRY_MAX_DELAY | OPT_MAX_BYTES,
-    [TASK_FILE] = 0,
+    [TASK_FILE] = OPT_TIMEOUT,
 };
 
 static int config_next(struct cfgparse *, struct pev *);
@@ -192,18 +195,65 @@ config_name_error(const char *s)
 	return why;
 }
 
+/* A mode by its name, in any case: "Async" is what it says. */
 int
 config_mode_parse(const char *s, enum mode *mode)
 {
 	int i;
 
 	for (i = 0; config_modes[i] != NULL; i++) {
-		if (strcmp(s, config_modes[i]) == 0) {
+		if (strcasecmp(s, config_modes[i]) == 0) {
 			*mode = (enum mode)i;
 			return 0;
 		}
 	}
 	return -1;
+}
+
+/* The mode nearest to a name that is none, or NULL. */
+const char *
+config_mode_suggest(const char *s)
+{
+	const char *near;
+	char *lower;
+	size_t i;
+
+	lower = xstrdup(s);
+	for (i = 0; lower[i] != '\0'; i++)
+		lower[i] = (char)tolower((unsigned char)lower[i]);
+	near = config_suggest(lower, config_modes);
+	free(lower);
+	return near;
+}
+
+/*
+ * What a mode does, for people, when a run is not in the mode its task
+ * file's description was written for (-m, --compare).
+ */
+const char *
+config_mode_story(enum mode mode)
+{
+	static const char *const stories[MODE_COUNT] = {
+	    [MODE_SYNC] = "Synchronous: one task after another. The first "
+	                  "worker takes every task\nand each blocks until it "
+	                  "is done; any other worker finds the queue empty.\n"
+	                  "The total is the sum of the tasks.",
+	    [MODE_COOPERATIVE] = "Cooperative: the workers take turns at the "
+	                         "event loop between tasks,\nbut each task "
+	                         "blocks while it runs, so only one runs at a "
+	                         "time.\nThe total is still the sum of the "
+	                         "tasks.",
+	    [MODE_THREADS] = "Threads: each worker is a thread of its own "
+	                     "running blocking tasks.\nDelays, fetches and "
+	                     "file reads run in parallel, and CPU work\n"
+	                     "(factorial) uses several cores.",
+	    [MODE_ASYNC] = "Async: one thread. The workers' timers and I/O "
+	                   "overlap on the event loop,\nso waits run "
+	                   "concurrently; CPU work (factorial) does not: it "
+	                   "only\ntakes turns with the rest.",
+	};
+
+	return stories[mode];
 }
 
 /* Edit distance with transpositions, for "did you mean". */
@@ -1015,7 +1065,7 @@ config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
 	if (s == NULL || config_mode_parse(s, &p->cf->mode) == 0)
 		return;
 	q = config_quote(s);
-	near = config_suggest(s, config_modes);
+	near = config_mode_suggest(s);
 	if (near != NULL)
 		config_error(p, v->line, v->col,
 		    "mode: unknown mode '%s' (did you mean '%s'?)", q, near);
@@ -1268,6 +1318,7 @@ config_key_defaults(struct cfgparse *p, struct pev *v, void *ctx)
 	o.opts = &p->cf->defaults;
 	o.set = &set;
 	config_submapping(p, v, "defaults", config_default_keys, &o);
+	p->defaults_set |= set;
 }
 
 /* One task being read. */
@@ -1508,17 +1559,21 @@ static const struct key config_task_keys[] = {
     {NULL, NULL},
 };
 
-/* The kinds an option fits, for a message: "url" or "factorial". */
+/* The kinds an option fits, for a message: "url" or "url and file". */
 static const char *
 config_opt_kinds(unsigned bit)
 {
+	static __thread char kinds[64];
+	size_t len = 0;
 	int k;
 
+	kinds[0] = '\0';
 	for (k = 0; k < TASK_NKINDS; k++) {
-		if (config_kind_opts[k] & bit)
-			return config_kinds[k];
+		if ((config_kind_opts[k] & bit) && len < sizeof kinds)
+			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
+			    "%s%s", len > 0 ? " and " : "", config_kinds[k]);
 	}
-	return "none";
+	return len > 0 ? kinds : "none";
 }
 
 /* Every option set must fit the task's kind. */
@@ -1739,6 +1794,18 @@ config_resolve_overrides(struct cfgparse *p)
 			o->max_bytes = ov->opts.max_bytes;
 		cf->tasks[ov->task].opts = o;
 	}
+	/*
+	 * A file has no time limit unless the file gives one: the built-in
+	 * timeout is a fetch's, and a FIFO may wait for its writer long.
+	 */
+	cf->file_defaults = cf->defaults;
+	if (!(p->defaults_set & OPT_TIMEOUT))
+		cf->file_defaults.timeout = 0;
+	for (i = 0; cf->nkind[TASK_FILE] > 0 && i < cf->ntasks; i++) {
+		if (cf->tasks[i].kind == TASK_FILE &&
+		    cf->tasks[i].opts == &cf->defaults)
+			cf->tasks[i].opts = &cf->file_defaults;
+	}
 }
 
 /* The file's base name without .yaml or .yml. */
@@ -1875,6 +1942,7 @@ config_parse(struct cfgparse *p, struct config **out, char **cause)
 	}
 	if (p->cf->name == NULL)
 		p->cf->name = config_default_name(p->file);
+	p->cf->file_mode = p->cf->mode;
 	config_resolve_overrides(p);
 	p->cf->tasks =
 	    xreallocarray(p->cf->tasks, p->cf->ntasks, sizeof *p->cf->tasks);
@@ -1954,7 +2022,8 @@ config_free(struct config *cf)
 	for (i = 0; cf->nowned > 0 && i < cf->ntasks; i++) {
 		free(cf->tasks[i].str);
 		free(cf->tasks[i].name);
-		if (cf->tasks[i].opts != &cf->defaults)
+		if (cf->tasks[i].opts != &cf->defaults &&
+		    cf->tasks[i].opts != &cf->file_defaults)
 			free((void *)cf->tasks[i].opts);
 	}
 	free(cf->tasks);

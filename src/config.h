@@ -61,6 +61,7 @@ struct config {
 	char *name;
 	char *description;
 	enum mode mode;
+	enum mode file_mode; /* as the file says: its description's */
 	unsigned nworkers;
 	char **workers;
 	double interval;
@@ -68,6 +69,7 @@ struct config {
 	double shutdown_timeout;
 	double rate;
 	struct task_opts defaults;
+	struct task_opts file_defaults; /* no timeout unless the file's */
 	struct task *tasks;
 	size_t ntasks;
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
@@ -85,6 +87,8 @@ const char *config_name_error(const char *);
 
 const char *config_mode_name(enum mode);
 int config_mode_parse(const char *, enum mode *);
+const char *config_mode_suggest(const char *);
+const char *config_mode_story(enum mode);
 const char *config_kind_name(enum task_kind);
 const char *config_worker_name(const struct config *, unsigned, char *, size_t);
 char *config_resolve(const struct config *, const char *);

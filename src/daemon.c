@@ -85,6 +85,8 @@ struct daemon {
 	unsigned long long lost;
 	int stopping;
 	int ready_fd;
+	int unwritten; /* a picture or trace could not be written */
+	int hinted; /* the offline hint was given */
 	int abandoned; /* a reload thread was left running */
 };
 
@@ -133,6 +135,7 @@ int
 daemon_load(const struct daemon_opts *o, struct config **out)
 {
 	struct config *cf;
+	const char *near;
 	char *cause;
 	int rc;
 
@@ -142,9 +145,14 @@ daemon_load(const struct daemon_opts *o, struct config **out)
 		return rc;
 	}
 	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
-		log_warnx("--mode: expected sync, cooperative, threads or "
-		          "async, got '%s'",
-		    o->mode);
+		if ((near = config_mode_suggest(o->mode)) != NULL)
+			log_warnx("--mode: unknown mode '%s' (did you mean "
+			          "'%s'?)",
+			    o->mode, near);
+		else
+			log_warnx("--mode: expected sync, cooperative, "
+			          "threads or async, got '%s'",
+			    o->mode);
 		config_free(cf);
 		return EX_USAGE;
 	}
@@ -210,7 +218,8 @@ daemon_report(struct daemon *d)
 	int draw;
 
 	d->report = report_new();
-	if (!o->quiet) {
+	/* Quiet, --compare still prints its table: the answer asked for. */
+	if (!o->quiet || (o->compare && !o->json)) {
 		d->out = outfile_stdout(d->base, o->stdout_closed);
 		outfile_set_gone(d->out, daemon_gone, d);
 		d->stream = outfile_stream(d->out);
@@ -296,9 +305,9 @@ daemon_timelines(struct daemon *d)
 		n++;
 	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))
 		return;
-	if (o->compare && !o->quiet && !o->json) {
+	if (o->compare && !o->json) {
 		summary_compare(d->stream, d->timeline);
-		for (i = 0; o->timeline && i < n; i++) {
+		for (i = 0; o->timeline && !o->quiet && i < n; i++) {
 			fputc('\n', d->stream);
 			timeline_text_print(d->stream, runs[i],
 			    summary_span(d->timeline), timeline_text_width(),
@@ -312,7 +321,28 @@ daemon_timelines(struct daemon *d)
 	        timeline_trace_write(o->trace, runs, n, &cause) != 0)) {
 		log_warnx("cannot write %s", cause);
 		free(cause);
+		d->unwritten = 1;
 	}
+}
+
+/*
+ * Url tasks failed as their host did not resolve: no network, most
+ * likely. Say once where the examples that need none are.
+ */
+static void
+daemon_offline_hint(struct daemon *d, const struct run *run)
+{
+	size_t n = run_unresolved(run);
+
+	if (n == 0 || d->hinted)
+		return;
+	d->hinted = 1;
+	log_warnx("hint: %zu url task%s failed as no host could be resolved "
+	          "(no network?); conf/offline/ (installed: %s/examples/"
+	          "offline/) has the same examples for the built-in demo "
+	          "server: asyncdemo --serve 127.0.0.1:8000 & asyncdemo -c "
+	          "conf/offline/example_6.yaml",
+	    n, n == 1 ? "" : "s", PKGDATADIR);
 }
 
 /* A run ended: stop, or schedule the next at a fixed rate. */
@@ -325,6 +355,7 @@ daemon_run_done(struct run *run, void *arg)
 	unsigned max = daemon_max_runs(d);
 
 	d->failed += run_failed(run);
+	daemon_offline_hint(d, run);
 	d->old_run = run;
 	d->run = NULL;
 	daemon_timelines(d);
@@ -405,10 +436,10 @@ daemon_hard_stop(evutil_socket_t fd, short what, void *arg)
 /*
  * Stop gracefully (SIGINT, SIGTERM, a reader gone): no new task starts,
  * running ones get shutdown_timeout. A second stop cancels them at once,
- * and exits after a moment whatever still runs.
+ * and exits after a moment whatever still runs; a signal's first says so.
  */
 static void
-daemon_stop(struct daemon *d, const char *why)
+daemon_stop(struct daemon *d, const char *why, int sig)
 {
 	struct timeval tv = {(time_t)DAEMON_HARD_STOP, 0};
 
@@ -427,8 +458,8 @@ daemon_stop(struct daemon *d, const char *why)
 			evtimer_add(d->hard, &tv);
 		}
 	} else
-		log_info("%s: stopping; running tasks get %g s", why,
-		    d->cf->shutdown_timeout);
+		log_info("%s: stopping; running tasks get %g s%s", why,
+		    d->cf->shutdown_timeout, sig ? " (again to stop now)" : "");
 	run_stop(d->run, d->stopping > 1 ? 0 : d->cf->shutdown_timeout);
 }
 
@@ -439,7 +470,7 @@ daemon_gone_now(evutil_socket_t fd, short what, void *arg)
 	struct daemon *d = arg;
 
 	if (!d->stopping)
-		daemon_stop(d, "stdout closed by its reader");
+		daemon_stop(d, "stdout closed by its reader", 0);
 }
 
 /*
@@ -621,7 +652,7 @@ daemon_signal(int sig, void *arg)
 		daemon_reopen(d);
 		break;
 	default:
-		daemon_stop(d, strsignal(sig));
+		daemon_stop(d, strsignal(sig), 1);
 		break;
 	}
 }
@@ -805,6 +836,24 @@ daemon_oom(const char *what, size_t size)
 	daemon_exit_now(daemon_current, EX_SOFTWARE);
 }
 
+/* The pictures written when a run ends can be written: 0, or -1 said. */
+static int
+daemon_outputs_check(struct daemon *d)
+{
+	const char *paths[2] = {d->opts->timeline_svg, d->opts->trace};
+	char *cause;
+	int i;
+
+	for (i = 0; i < 2; i++) {
+		if (paths[i] == NULL || outfile_check(paths[i], &cause) == 0)
+			continue;
+		log_warnx("cannot start: cannot write %s", cause);
+		free(cause);
+		return -1;
+	}
+	return 0;
+}
+
 /* Everything that can fail before the first run: 0 or an exit status. */
 static int
 daemon_setup(struct daemon *d)
@@ -830,7 +879,7 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
-	if (daemon_can_run(d->cf) != 0)
+	if (daemon_can_run(d->cf) != 0 || daemon_outputs_check(d) != 0)
 		return EX_TEMPFAIL;
 	daemon_raise_nofile();
 	if (daemon_report(d) != 0)
@@ -853,7 +902,7 @@ int
 daemon_main(struct config *cf, struct daemon_opts *opts)
 {
 	struct daemon d;
-	char *abs[4];
+	char *abs[6];
 	int rc, i;
 
 	memset(&d, 0, sizeof d);
@@ -862,10 +911,11 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	d.ready_fd = -1;
 	memset(abs, 0, sizeof abs);
 	if (opts->detach) {
-		const char **paths[4] = {
-		    &opts->file, &opts->results, &opts->pidfile, &opts->log};
+		const char **paths[6] = {&opts->file, &opts->results,
+		    &opts->pidfile, &opts->log, &opts->timeline_svg,
+		    &opts->trace};
 
-		for (i = 0; i < 4; i++) {
+		for (i = 0; i < 6; i++) {
 			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
 				*paths[i] = abs[i];
 		}
@@ -880,7 +930,7 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 		daemon_ready(&d, rc);
 		daemon_free(&d);
 		config_free(d.cf);
-		for (i = 0; i < 4; i++)
+		for (i = 0; i < 6; i++)
 			free(abs[i]);
 		return rc;
 	}
@@ -904,13 +954,15 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);
 		rc = EX_IOERR;
 	}
+	if (d.unwritten)
+		rc = EX_IOERR;
 	if (d.abandoned) {
 		log_warnx("a reload of %s is still being read: exiting "
 		          "without it",
 		    opts->file);
 		_exit(rc);
 	}
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < 6; i++)
 		free(abs[i]);
 	return rc;
 }

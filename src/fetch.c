@@ -433,7 +433,6 @@ fetch_setup_policy(CURL *easy, double timeout)
 	 * pay a few more reads, checks and pages nothing.
 	 */
 	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_BUFFERSIZE, 4096L));
-	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_BUFFERSIZE, 16384L));
 	fetch_check(&rc,
 	    libcurl.easy_setopt(easy, CURLOPT_USERAGENT, fetch_user_agent()));
 	fetch_check(&rc,
@@ -635,6 +634,7 @@ fetch_finish(
 	x->preview = NULL;
 	r->retry_after = fetch_retry_after(x->retry_after);
 	r->cancelled = code == CURLE_ABORTED_BY_CALLBACK;
+	r->unresolved = code == CURLE_COULDNT_RESOLVE_HOST;
 	if (code != CURLE_OK)
 		r->error = fetch_error(easy, code, x, &r->retryable);
 	else if (status < 200 || status > 299) {
@@ -658,8 +658,16 @@ fetch_blocking(
 	if ((rc = fetch_setup(fetch_easy, url, opts, &x, &x)) == CURLE_OK)
 		rc = libcurl.easy_perform(fetch_easy);
 	fetch_finish(fetch_easy, rc, &x, r);
-	/* Keep the connections, forget the pointers into x. */
-	libcurl.easy_reset(fetch_easy);
+	/*
+	 * Keep the connections, forget the pointers into x. A handle whose
+	 * transfer failed is not used again: libcurl (7.88) refuses
+	 * CURLOPT_BUFFERSIZE on one that failed to resolve, and every later
+	 * fetch on it would fail as "a bad argument".
+	 */
+	if (rc != CURLE_OK)
+		fetch_thread_done();
+	else
+		libcurl.easy_reset(fetch_easy);
 	return r->ok ? 0 : -1;
 }
 
@@ -754,7 +762,12 @@ fetch_done(struct fetch *f, CURLcode code)
 	struct fetch_loop *loop = f->loop;
 
 	fetch_finish(f->easy, code, &f->xfer, &f->result);
-	fetch_easy_put(loop, f->easy);
+	/* A failed handle is not kept (fetch_blocking says why). */
+	if (code != CURLE_OK) {
+		libcurl.multi_remove_handle(loop->multi, f->easy);
+		libcurl.easy_cleanup(f->easy);
+	} else
+		fetch_easy_put(loop, f->easy);
 	f->easy = NULL;
 	if (f->paused) {
 		TAILQ_REMOVE(&loop->paused, f, paused_entry);

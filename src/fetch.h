@@ -23,6 +23,7 @@ struct fetch_result {
 	double retry_after; /* seconds from Retry-After, -1 if none */
 	int retryable; /* timeout, connect failure, reset, 429, 5xx */
 	int cancelled; /* a stop ended it (blocking) */
+	int unresolved; /* the host name did not resolve */
 };
 
 /*

@@ -192,6 +192,44 @@ outfile_open(struct event_base *base, const char *path, char **cause)
 	return o;
 }
 
+/*
+ * Can path be written when a run ends (a picture, a trace)? Checked at
+ * start, so that a path that cannot be stops the program before any task
+ * runs. A regular file there is opened to write but not truncated: it
+ * keeps what it holds until the run writes it. A path with nothing there
+ * is created to see that its folder takes it, then removed. A FIFO or a
+ * device is not opened (a FIFO's reader would see the end of it): its
+ * permission is checked. 0, or -1 with *cause.
+ */
+int
+outfile_check(const char *path, char **cause)
+{
+	struct stat sb;
+	int fd, made = 0;
+
+	if (stat(path, &sb) == 0 && !S_ISREG(sb.st_mode)) {
+		if (S_ISDIR(sb.st_mode))
+			errno = EISDIR;
+		else if (access(path, W_OK) == 0)
+			return 0;
+		goto fail;
+	}
+	fd = open(path, O_WRONLY | O_CLOEXEC | O_NOCTTY);
+	if (fd == -1 && errno == ENOENT) {
+		fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		made = fd != -1;
+	}
+	if (fd == -1)
+		goto fail;
+	close(fd);
+	if (made)
+		(void)unlink(path);
+	return 0;
+fail:
+	xasprintf(cause, "%s: %s", path, strerror(errno));
+	return -1;
+}
+
 /* Called (from any thread) when the reader goes away. */
 void
 outfile_set_gone(struct outfile *o, outfile_gone_cb cb, void *arg)

@@ -20,6 +20,7 @@ typedef void (*outfile_gone_cb)(struct outfile *, void *);
 struct outfile *outfile_stdout(struct event_base *, int);
 struct outfile *outfile_open(struct event_base *, const char *, char **);
 int outfile_reopen(struct outfile *, char **);
+int outfile_check(const char *, char **);
 void outfile_set_gone(struct outfile *, outfile_gone_cb, void *);
 void outfile_lines(struct outfile *, const char *, size_t);
 FILE *outfile_stream(struct outfile *);

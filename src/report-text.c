@@ -56,6 +56,27 @@ report_text_widths(struct report_text *rt, const struct report_event *ev)
 	rt->wtask = snprintf(buf, sizeof buf, "%zu", cf->ntasks);
 }
 
+/*
+ * What the run shows: the file's description when it runs in the file's
+ * own mode, else (-m, --compare) what the mode it runs in does, for the
+ * description was written for another model.
+ */
+static void
+report_text_story(struct report_text *rt, const struct config *cf)
+{
+	const char *story = cf->description;
+
+	if (cf->mode != cf->file_mode) {
+		fprintf(rt->f, "%s\n", config_mode_story(cf->mode));
+		return;
+	}
+	if (story == NULL || *story == '\0')
+		return;
+	escape_fputs(rt->f, story, ESCAPE_NEWLINES);
+	if (story[strlen(story) - 1] != '\n')
+		fputc('\n', rt->f);
+}
+
 static void
 report_text_run_start(struct report_text *rt, const struct report_event *ev)
 {
@@ -76,11 +97,7 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 	if (ev->run > 1)
 		fprintf(rt->f, ", run %u", ev->run);
 	fputc('\n', rt->f);
-	if (cf->description != NULL && *cf->description != '\0') {
-		escape_fputs(rt->f, cf->description, ESCAPE_NEWLINES);
-		if (cf->description[strlen(cf->description) - 1] != '\n')
-			fputc('\n', rt->f);
-	}
+	report_text_story(rt, cf);
 }
 
 /* "delay 4", "factorial 40", "url https://...". */

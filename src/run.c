@@ -48,7 +48,7 @@ struct worker {
 	unsigned long ntasks;
 	struct job *job;
 	struct job *spare; /* kept from task to task */
-	const struct task *pending;
+	const struct task *pending; /* taken, not started yet */
 	struct event *wait;
 	pthread_t thread;
 	int has_thread;
@@ -69,6 +69,7 @@ struct run {
 	size_t taken;
 	size_t ok;
 	size_t failed;
+	size_t unresolved; /* url tasks whose host did not resolve */
 	unsigned active;
 	unsigned current;
 	double start;
@@ -82,6 +83,8 @@ struct run {
 	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
 	struct fetch_loop *fetch; /* else the run's own */
 	pthread_mutex_t lock;
+	pthread_cond_t start_cond; /* threads: the first tasks are out */
+	int started;
 	int cancel_fd; /* an eventfd, readable once the run cancels */
 	int cancelled;
 	int stopping;
@@ -125,6 +128,7 @@ run_new(struct event_base *base, const struct config *cf, struct report *report,
 	}
 	TAILQ_INIT(&r->ready);
 	pthread_mutex_init(&r->lock, NULL);
+	pthread_cond_init(&r->start_cond, NULL);
 	if ((r->cancel_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC)) == -1)
 		fatal("eventfd");
 	return r;
@@ -195,6 +199,7 @@ run_free(struct run *r)
 	if (r->fetch != NULL)
 		fetch_loop_free(r->fetch);
 	pthread_mutex_destroy(&r->lock);
+	pthread_cond_destroy(&r->start_cond);
 	close(r->cancel_fd);
 	free(r->workers);
 	free(r);
@@ -210,6 +215,13 @@ size_t
 run_ok(const struct run *r)
 {
 	return r->ok;
+}
+
+/* Failed url tasks whose host name did not resolve. */
+size_t
+run_unresolved(const struct run *r)
+{
+	return r->unresolved;
 }
 
 double
@@ -480,6 +492,8 @@ run_job_end(struct job *job)
 		r->ok++;
 	else
 		r->failed++;
+	if (!job->result.ok && job->result.unresolved)
+		r->unresolved++;
 	if (r->cf->mode == MODE_THREADS)
 		pthread_mutex_unlock(&r->lock);
 	run_emit(r, REPORT_TASK_DONE, w, job);
@@ -745,7 +759,15 @@ run_thread(void *arg)
 	struct run *r = w->run;
 	const struct task *t;
 
-	run_emit(r, REPORT_WORKER_START, w, NULL);
+	/* Wait for the first tasks to be handed out, in worker order. */
+	pthread_mutex_lock(&r->lock);
+	while (!r->started)
+		pthread_cond_wait(&r->start_cond, &r->lock);
+	pthread_mutex_unlock(&r->lock);
+	if ((t = w->pending) != NULL) {
+		w->pending = NULL;
+		run_blocking(r, w, t);
+	}
 	while ((t = run_take(r)) != NULL)
 		run_blocking(r, w, t);
 	fetch_thread_done();
@@ -753,30 +775,44 @@ run_thread(void *arg)
 	return NULL;
 }
 
-/* One thread per worker; a worker whose thread cannot start stays idle. */
+/*
+ * One thread per worker; a worker whose thread cannot start stays idle.
+ * The threads wait until each has its first task, handed out in worker
+ * order: which worker takes task 1 does not depend on which thread the
+ * kernel happens to run first.
+ */
 static void
 run_threads_start(struct run *r)
 {
 	static const struct timeval forever = {365 * 24 * 3600, 0};
 	pthread_attr_t attr;
 	unsigned i, failed = 0;
+	struct worker *w;
 
 	/* Keep the loop waiting until the last thread activates finish. */
 	evtimer_add(r->finish, &forever);
 	pthread_attr_init(&attr);
 	pthread_attr_setstacksize(&attr, RUN_THREAD_STACK);
 	for (i = 0; i < r->nworkers; i++) {
-		struct worker *w = &r->workers[i];
-
-		if (pthread_create(&w->thread, &attr, run_thread, w) == 0) {
+		w = &r->workers[i];
+		if (pthread_create(&w->thread, &attr, run_thread, w) == 0)
 			w->has_thread = 1;
-			continue;
-		}
-		failed++;
-		run_emit(r, REPORT_WORKER_START, w, NULL);
-		run_worker_done(w);
+		else
+			failed++;
 	}
 	pthread_attr_destroy(&attr);
+	for (i = 0; i < r->nworkers; i++) {
+		w = &r->workers[i];
+		run_emit(r, REPORT_WORKER_START, w, NULL);
+		if (w->has_thread)
+			w->pending = run_take(r);
+		else
+			run_worker_done(w);
+	}
+	pthread_mutex_lock(&r->lock);
+	r->started = 1;
+	pthread_cond_broadcast(&r->start_cond);
+	pthread_mutex_unlock(&r->lock);
 	if (failed > 0)
 		log_warnx("could not start %u of %u worker threads; those "
 		          "workers stay idle",

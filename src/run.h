@@ -33,6 +33,7 @@ void run_stop(struct run *, double);
 void run_free(struct run *);
 size_t run_failed(const struct run *);
 size_t run_ok(const struct run *);
+size_t run_unresolved(const struct run *);
 double run_elapsed(const struct run *);
 
 #endif

@@ -2,12 +2,15 @@
  * file: read a regular file, FIFO or character device to its end,
  * counting bytes and lines. Blocking modes read in a loop; async mode
  * reads one bounded chunk per loop turn, and waits for a FIFO's writer
- * on the loop, so a large or slow file holds back no other task.
+ * on the loop, so a large or slow file holds back no other task. A
+ * timeout, when the task has one, fails a read not done by then: a FIFO
+ * whose writer never comes, in any mode.
  */
 #include "autoconf.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <poll.h>
 #include <stdlib.h>
 #include <string.h>
@@ -16,6 +19,7 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "task.h"
 #include "xmalloc.h"
 
@@ -98,28 +102,70 @@ task_file_cancelled(struct job *job)
 	job_fail(job, "stopped before it finished");
 }
 
+/* The task's timeout is over. */
+static void
+task_file_timed_out(struct job *job)
+{
+	job_fail(job, "%s: timed out after %g s", job->task->str,
+	    job->task->opts->timeout);
+}
+
+/*
+ * Blocking modes: wait for fd to be readable until the deadline (< 0:
+ * none). 0, or -1 with the job failed: stopped or timed out.
+ */
+static int
+task_file_wait(struct job *job, int fd, double deadline)
+{
+	double left = deadline < 0 ? -1 : fmax(deadline - clock_now(), 0);
+	int rc;
+
+	if ((rc = job_wait(job, fd, POLLIN, left)) < 0)
+		task_file_cancelled(job);
+	else if (rc == 0)
+		task_file_timed_out(job);
+	return rc > 0 ? 0 : -1;
+}
+
+/* Blocking modes, between two chunks: 0, or -1 stopped or timed out. */
+static int
+task_file_between(struct job *job, double deadline)
+{
+	if (job_stopped(job)) {
+		task_file_cancelled(job);
+		return -1;
+	}
+	if (deadline >= 0 && clock_now() >= deadline) {
+		task_file_timed_out(job);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Blocking modes: read to the end, waiting as open() and read() would
- * for a FIFO's writer or a device's data, but so that a stop can end the
- * wait. A stop is checked between chunks too: /dev/zero never ends.
+ * for a FIFO's writer or a device's data, but so that a stop or the
+ * timeout can end the wait. Both are checked between chunks too:
+ * /dev/zero never ends.
  */
 static void
 task_file_run(struct job *job)
 {
+	double timeout = job->task->opts->timeout, deadline = -1;
 	char *buf;
 	ssize_t n;
 	int fd, last = '\n', fifo;
 
+	if (timeout > 0)
+		deadline = job->start + timeout;
 	if ((fd = task_file_open(job, &fifo)) == -1)
 		return;
 	buf = xmalloc(TASK_FILE_CHUNK);
 	for (;;) {
 		/* A FIFO with no writer yet reads as empty: wait for one. */
-		if (fifo ? job_wait(job, fd, POLLIN, -1) < 0
-		         : job_stopped(job)) {
-			task_file_cancelled(job);
+		if (fifo ? task_file_wait(job, fd, deadline) != 0
+		         : task_file_between(job, deadline) != 0)
 			break;
-		}
 		n = read(fd, buf, TASK_FILE_CHUNK);
 		if (n > 0) {
 			task_file_count(job, buf, (size_t)n, &last);
@@ -136,10 +182,8 @@ task_file_run(struct job *job)
 			    job, "%s: %s", job->task->str, strerror(errno));
 			break;
 		}
-		if (job_wait(job, fd, POLLIN, -1) < 0) {
-			task_file_cancelled(job);
+		if (task_file_wait(job, fd, deadline) != 0)
 			break;
-		}
 	}
 	free(buf);
 	close(fd);
@@ -188,6 +232,18 @@ task_file_chunk(evutil_socket_t fd, short what, void *arg)
 	job_finish(job);
 }
 
+/* Async mode: the timeout came before the end of the file. */
+static void
+task_file_expired(evutil_socket_t fd, short what, void *arg)
+{
+	struct job *job = arg;
+
+	task_file_free(job->state);
+	job->state = NULL;
+	task_file_timed_out(job);
+	job_finish(job);
+}
+
 static void
 task_file_start(struct job *job)
 {
@@ -211,6 +267,8 @@ task_file_start(struct job *job)
 		tf->ev = evtimer_new(job->base, task_file_chunk, job);
 		event_add(tf->ev, &now);
 	}
+	if (job->task->opts->timeout > 0)
+		job_timer(job, job->task->opts->timeout, task_file_expired);
 }
 
 static void

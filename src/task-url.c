@@ -75,6 +75,7 @@ task_url_take(struct job *job, struct fetch_result *fr)
 	r->preview = fr->preview;
 	r->error = fr->error;
 	r->cancelled = fr->cancelled;
+	r->unresolved = fr->unresolved;
 	fr->preview = fr->error = NULL;
 }
 

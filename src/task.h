@@ -26,6 +26,7 @@ struct result {
 	unsigned long long lines;
 	char *preview;
 	unsigned attempt;
+	int unresolved; /* url: its host name did not resolve */
 };
 
 /* One task being run by one worker. */

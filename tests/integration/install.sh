@@ -15,8 +15,9 @@ find_one() {
 	echo "$f"
 }
 bin=$(find_one bin/asyncdemo)
-find_one man1/asyncdemo.1 > /dev/null
-find_one man5/asyncdemo.yaml.5 > /dev/null
+man1=$(find_one man1/asyncdemo.1)
+man5=$(find_one man5/asyncdemo.yaml.5)
+man7=$(find_one man7/asyncdemo-examples.7)
 ex=$(dirname "$(find_one asyncdemo/examples/example_7.yaml)")
 find_one asyncdemo/examples/textfile1.txt > /dev/null
 find_one asyncdemo/examples/offline/example_6.yaml > /dev/null
@@ -27,6 +28,23 @@ pass "everything installed"
 grep -q "^ExecStart=${bin#$dest} -c ${conf#$dest} " "$unit" ||
     fail "unit paths: $(grep ExecStart "$unit")"
 pass "the unit names the installed paths"
+
+# The man pages name the paths configure was given, not /usr/local
+# (distcheck installs with a prefix of its own).
+prefix=$(sed -n 's/^prefix = //p' "$abs_top_builddir/Makefile")
+case "${ex#$dest}" in "$prefix"/*) ;; *) fail "examples at ${ex#$dest}, not under the prefix $prefix" ;; esac
+grep -q "^\.It Pa $prefix/" "$man1" || fail "asyncdemo.1 names no path under the prefix $prefix"
+for page in "$man1" "$man5" "$man7"; do
+	grep -q "^\.Pa ${ex#$dest}" "$page" || grep -q "^\.It Pa ${ex#$dest}/" "$page" ||
+	    fail "$(basename "$page") does not name the examples at ${ex#$dest}"
+	! grep -q '@[a-z]*dir@' "$page" || fail "$(basename "$page") keeps a placeholder: $(grep '@[a-z]*dir@' "$page")"
+done
+grep -q "^\.It Pa ${conf#$dest}\$" "$man1" || fail "asyncdemo.1 does not name ${conf#$dest}"
+grep -q "^\.It Pa ${unit#$dest}\$" "$man1" || fail "asyncdemo.1 does not name ${unit#$dest}"
+if [ "${ex#$dest}" != /usr/local/share/asyncdemo/examples ]; then
+	! grep -q /usr/local "$man1" "$man5" "$man7" || fail "a man page names /usr/local: $(grep -n /usr/local "$man1" "$man5" "$man7")"
+fi
+pass "the man pages name the configured paths"
 
 # logrotate rotates the files the unit writes, and tells it with SIGUSR1.
 for opt in -o -l; do

@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -49,6 +50,13 @@ static const struct bad bad_files[] = {
         "'url'"},
     {"tasks:\n  - delay: 1\n    timeout: 5s\n",
         "t.yaml:3:14: timeout: does not apply to a delay task (only to url "
+        "and file tasks)"},
+    {"mode: Asnyc\ntasks:\n  - delay: 1\n",
+        "t.yaml:1:7: mode: unknown mode 'Asnyc' (did you mean 'async'?)"},
+    {"mode: SINK\ntasks:\n  - delay: 1\n",
+        "t.yaml:1:7: mode: unknown mode 'SINK' (did you mean 'sync'?)"},
+    {"tasks:\n  - file: x\n    retries: 2\n",
+        "t.yaml:3:14: retries: does not apply to a file task (only to url "
         "tasks)"},
     {"tasks:\n  - url: http://a/\n    yield_every: 5\n",
         "t.yaml:3:18: yield_every: does not apply to a url task (only to "
@@ -527,6 +535,65 @@ test_kind_counts(void **state)
 	config_free(cf);
 }
 
+/* Mode names in any case; the file's own mode is kept beside -m's. */
+static void
+test_mode_names(void **state)
+{
+	static const char *const names[] = {"Async", "ASYNC", "async", "aSyNc"};
+	struct config *cf;
+	enum mode m;
+	size_t i;
+	int a, b;
+
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		m = MODE_SYNC;
+		assert_int_equal(config_mode_parse(names[i], &m), 0);
+		assert_int_equal(m, MODE_ASYNC);
+	}
+	assert_int_equal(config_mode_parse("Threads", &m), 0);
+	assert_int_equal(m, MODE_THREADS);
+	assert_int_equal(config_mode_parse("asyncx", &m), -1);
+	assert_int_equal(config_mode_parse("", &m), -1);
+	assert_string_equal(config_mode_suggest("Asnyc"), "async");
+	assert_string_equal(config_mode_suggest("COOPERATVE"), "cooperative");
+	assert_null(config_mode_suggest("parallel"));
+	cf = load("mode: Cooperative\ntasks:\n  - delay: 1\n");
+	assert_int_equal(cf->mode, MODE_COOPERATIVE);
+	assert_int_equal(cf->file_mode, MODE_COOPERATIVE);
+	config_free(cf);
+	cf = load("tasks:\n  - delay: 1\n");
+	assert_int_equal(cf->file_mode, MODE_ASYNC);
+	config_free(cf);
+	/* Each mode has a story of its own, that starts with its name. */
+	for (a = 0; a < MODE_COUNT; a++) {
+		assert_true(strlen(config_mode_story((enum mode)a)) > 40);
+		assert_true(strncasecmp(config_mode_story((enum mode)a),
+		                config_mode_name((enum mode)a), 4) == 0);
+		for (b = 0; b < a; b++)
+			assert_string_not_equal(config_mode_story((enum mode)a),
+			    config_mode_story((enum mode)b));
+	}
+}
+
+/* timeout fits files: none unless the file gives one. */
+static void
+test_file_timeout(void **state)
+{
+	struct config *cf;
+
+	cf = load("tasks:\n  - file: a\n  - file: b\n    timeout: 2s\n"
+	          "  - url: http://a/\n");
+	assert_true(cf->tasks[0].opts->timeout == 0);
+	assert_true(cf->tasks[1].opts->timeout == 2);
+	assert_true(cf->tasks[2].opts->timeout == 30);
+	config_free(cf);
+	cf = load("defaults:\n  timeout: 5s\ntasks:\n  - file: a\n"
+	          "  - url: http://a/\n");
+	assert_true(cf->tasks[0].opts->timeout == 5);
+	assert_true(cf->tasks[1].opts->timeout == 5);
+	config_free(cf);
+}
+
 static void
 test_task_size(void **state)
 {
@@ -550,6 +617,8 @@ main(void)
 	    cmocka_unit_test(test_resolve),
 	    cmocka_unit_test(test_suggest),
 	    cmocka_unit_test(test_kind_counts),
+	    cmocka_unit_test(test_mode_names),
+	    cmocka_unit_test(test_file_timeout),
 	    cmocka_unit_test(test_task_size),
 	};
 
