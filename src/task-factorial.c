@@ -1,8 +1,8 @@
 /*
- * factorial: the exact value with GMP. Blocking modes call mpz_fac_ui. In
- * async mode the product is built yield_every multiplications per loop
- * turn, on the loop's thread as asyncio would, whatever they cost, by
- * binary splitting:
+ * factorial: the exact value with GMP, by the same multiplications in every
+ * mode. In async mode the product is built yield_every multiplications
+ * per loop turn, on the loop's thread as asyncio would, whatever they
+ * cost; blocking modes do them all at once. By binary splitting:
  *
  *	n! = 2^(n - popcount(n)) R_1^1 R_2^2 ... R_K^K
  *
@@ -19,6 +19,7 @@
  */
 #include "autoconf.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
 #include <stddef.h>
@@ -169,7 +170,7 @@ factorial_mpz_string(mpz_srcptr x)
 	return mpz_get_str(NULL, 10, x);
 }
 
-/* n! as a decimal string, with its digit count. */
+/* n! as a decimal string, with its digit count: the reference value. */
 char *
 factorial_compute(unsigned long n, size_t *digits)
 {
@@ -582,17 +583,25 @@ factorial_free(struct factorial *f)
 		factorial_release(f);
 }
 
-/* The value as digits when a sink prints it, else only their count. */
+/*
+ * Blocking modes: the same multiplications as async mode's, all at once,
+ * so that a comparison of the modes compares their scheduling and not
+ * two algorithms. The value as digits when a sink prints it, else only
+ * their count.
+ */
 static void
 task_factorial_run(struct job *job)
 {
-	unsigned long n = job->task->num.n;
-	size_t *d = &job->result.digits;
+	struct factorial *f;
 
-	if (!job_wants_value(job))
-		*d = factorial_compute_digits(n);
-	else
-		job->result.value = factorial_compute(n, d);
+	f = factorial_new(job->task->num.n);
+	while (factorial_step(f, UINT_MAX) != FACTORIAL_DONE)
+		;
+	if (!job_wants_value(job)) {
+		job->result.digits = factorial_digits(f);
+		factorial_free(f);
+	} else
+		job->result.value = factorial_finish(f, &job->result.digits);
 	job->result.ok = 1;
 }
 
