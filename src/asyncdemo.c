@@ -297,11 +297,13 @@ static void
 main_plan_flags(const struct config *cf, const struct task *t)
 {
 	if (t->flags & TASK_OFFLOAD)
-		printf("  [offload%s]", cf->mode == MODE_ASYNC
+		printf("  [offload%s]",
+		    cf->mode == MODE_ASYNC
 		        ? ": on the executor's threads"
 		        : ": ignored outside async mode, runs on its worker");
 	if (t->flags & TASK_BLOCKING)
-		printf("  [blocking%s]", cf->mode == MODE_ASYNC
+		printf("  [blocking%s]",
+		    cf->mode == MODE_ASYNC
 		        ? ": holds the event loop, every worker waits"
 		        : ": as every delay in this mode");
 }

@@ -1547,8 +1547,7 @@ config_task_offload(struct cfgparse *p, struct pev *v, void *ctx)
 static void
 config_task_blocking(struct cfgparse *p, struct pev *v, void *ctx)
 {
-	config_task_flag(
-	    p, v, ctx, "blocking", OPT_BLOCKING, 8, TASK_BLOCKING);
+	config_task_flag(p, v, ctx, "blocking", OPT_BLOCKING, 8, TASK_BLOCKING);
 }
 
 static const struct key config_task_keys[] = {

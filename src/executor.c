@@ -31,9 +31,12 @@ struct executor_thread {
 static pthread_mutex_t executor_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t executor_wake = PTHREAD_COND_INITIALIZER;
 static pthread_cond_t executor_gone = PTHREAD_COND_INITIALIZER;
-static TAILQ_HEAD(, executor_work) executor_queue =
+TAILQ_HEAD(executor_works, executor_work);
+LIST_HEAD(executor_threads, executor_thread);
+
+static struct executor_works executor_queue =
     TAILQ_HEAD_INITIALIZER(executor_queue);
-static LIST_HEAD(, executor_thread) executor_list =
+static struct executor_threads executor_list =
     LIST_HEAD_INITIALIZER(executor_list);
 static unsigned executor_nthreads;
 static unsigned executor_idle;
@@ -184,10 +187,8 @@ executor_cpu(void)
 
 	pthread_mutex_lock(&executor_lock);
 	sum = executor_spent;
-	LIST_FOREACH(t, &executor_list, entry) {
-		if (t->has_clock)
-			sum += executor_clock(t->clock);
-	}
+	for (t = LIST_FIRST(&executor_list); t != NULL; t = LIST_NEXT(t, entry))
+		sum += t->has_clock ? executor_clock(t->clock) : 0;
 	pthread_mutex_unlock(&executor_lock);
 	return sum;
 }

@@ -86,7 +86,7 @@ struct run {
 	int cancelled;
 	int stopping;
 	double stop_by; /* blocking modes: when a stop cancels the task */
-	struct job *sleeping; /* async: the job whose blocking wait holds the loop */
+	struct job *sleeping; /* async: the job whose wait holds the loop */
 	int finished;
 	run_done_cb done;
 	void *arg;

@@ -161,9 +161,12 @@ timeline_trace_tracks(
 	}
 	for (i = 0; i < tr->ntracks; i++) {
 		t = &tr->tracks[i];
-		tid = t->worker == TIMELINE_EXECUTOR ? TIMELINE_TRACE_EXECUTOR
-		    : t->worker < 0                 ? TIMELINE_TRACE_LOOP
-		                                    : TIMELINE_TRACE_CPU + t->worker;
+		if (t->worker == TIMELINE_EXECUTOR)
+			tid = TIMELINE_TRACE_EXECUTOR;
+		else if (t->worker < 0)
+			tid = TIMELINE_TRACE_LOOP;
+		else
+			tid = TIMELINE_TRACE_CPU + t->worker;
 		if (t->worker == TIMELINE_EXECUTOR)
 			timeline_trace_put(tt,
 			    timeline_trace_name(pid, tid,
