@@ -874,6 +874,8 @@ run_start(struct run *r, run_done_cb done, void *arg)
 	case MODE_ASYNC:
 		for (i = 0; i < r->nworkers; i++)
 			run_emit(r, REPORT_WORKER_START, &r->workers[i], NULL);
+		/* A first callback may hold the loop: the header goes first. */
+		report_flush(r->report);
 		for (i = 0; i < r->nworkers; i++)
 			run_async_next(&r->workers[i]);
 		break;
