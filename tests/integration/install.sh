@@ -18,6 +18,7 @@ bin=$(find_one bin/asyncdemo)
 find_one man1/asyncdemo.1 > /dev/null
 find_one man5/asyncdemo.yaml.5 > /dev/null
 ex=$(dirname "$(find_one asyncdemo/examples/example_7.yaml)")
+find_one asyncdemo/examples/example_8.yaml > /dev/null
 find_one asyncdemo/examples/textfile1.txt > /dev/null
 find_one asyncdemo/examples/offline/example_6.yaml > /dev/null
 conf=$(find_one etc/asyncdemo/asyncdemo.yaml)
