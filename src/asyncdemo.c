@@ -288,6 +288,26 @@ main_parse(int argc, char **argv, struct main_opts *o)
 	return 0;
 }
 
+/*
+ * A task's offload or blocking, and what it does in this mode: offload
+ * is async mode's run_in_executor, and every other mode's factorials
+ * already hold their worker; in those modes every delay blocks anyway.
+ */
+static void
+main_plan_flags(const struct config *cf, const struct task *t)
+{
+	if (t->flags & TASK_OFFLOAD)
+		printf("  [offload%s]",
+		    cf->mode == MODE_ASYNC
+		        ? ": on the executor's threads"
+		        : ": ignored outside async mode, runs on its worker");
+	if (t->flags & TASK_BLOCKING)
+		printf("  [blocking%s]",
+		    cf->mode == MODE_ASYNC
+		        ? ": holds the event loop, every worker waits"
+		        : ": as every delay in this mode");
+}
+
 /* -n: what would run, for people; its strings escaped for a terminal. */
 static void
 main_plan(const struct config *cf, const struct daemon_opts *o)
@@ -324,6 +344,7 @@ main_plan(const struct config *cf, const struct daemon_opts *o)
 			escape_fputs(stdout, t->str, 0);
 		if (t->name != NULL)
 			printf("  (%s)", t->name);
+		main_plan_flags(cf, t);
 		putchar('\n');
 	}
 }

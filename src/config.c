@@ -137,13 +137,18 @@ enum {
 	OPT_YIELD_EVERY = 16,
 	OPT_RETRY_MAX_DELAY = 32,
 	OPT_MAX_BYTES = 64,
+	OPT_OFFLOAD = 128,
+	OPT_BLOCKING = 256,
 };
-#define CONFIG_NOPTS 7
+#define CONFIG_NOPTS 9
+/* Options that are task flags, not values in struct task_opts. */
+#define OPT_FLAGS (OPT_OFFLOAD | OPT_BLOCKING)
 static const char *const config_opt_names[CONFIG_NOPTS] = {"timeout", "retries",
-    "retry_delay", "preview", "yield_every", "retry_max_delay", "max_bytes"};
+    "retry_delay", "preview", "yield_every", "retry_max_delay", "max_bytes",
+    "offload", "blocking"};
 static const unsigned config_kind_opts[TASK_NKINDS] = {
-    [TASK_DELAY] = 0,
-    [TASK_FACTORIAL] = OPT_YIELD_EVERY,
+    [TASK_DELAY] = OPT_BLOCKING,
+    [TASK_FACTORIAL] = OPT_YIELD_EVERY | OPT_OFFLOAD,
     [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW |
         OPT_RETRY_MAX_DELAY | OPT_MAX_BYTES,
     [TASK_FILE] = OPT_TIMEOUT,
@@ -1297,6 +1302,27 @@ config_opt_max_bytes(struct cfgparse *p, struct pev *v, void *ctx)
 	config_opt_mark(o, v, OPT_MAX_BYTES, 6);
 }
 
+/* true or false, as YAML's core schema writes them. */
+static int
+config_bool(struct cfgparse *p, struct pev *v, const char *key, int *out)
+{
+	static const char *const yes[] = {"true", "True", "TRUE"};
+	static const char *const no[] = {"false", "False", "FALSE"};
+	const char *s;
+	size_t i;
+
+	if ((s = config_scalar(p, v, key, "true or false")) == NULL)
+		return -1;
+	for (i = 0; i < sizeof yes / sizeof yes[0]; i++) {
+		if (strcmp(s, yes[i]) == 0 || strcmp(s, no[i]) == 0) {
+			*out = strcmp(s, yes[i]) == 0;
+			return 0;
+		}
+	}
+	config_bad_value(p, v, key, "value", "expected true or false");
+	return -1;
+}
+
 static const struct key config_default_keys[] = {
     {"timeout", config_opt_timeout},
     {"retries", config_opt_retries},
@@ -1543,6 +1569,38 @@ config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
 		tc->bad = 1;
 }
 
+/* A task's flag option: offload or blocking. */
+static void
+config_task_flag(struct cfgparse *p, struct pev *v, struct taskctx *tc,
+    const char *key, unsigned bit, int idx, uint8_t flag)
+{
+	int on;
+
+	if (config_bool(p, v, key, &on) != 0) {
+		tc->bad = 1;
+		return;
+	}
+	if (on)
+		tc->t.flags |= flag;
+	else
+		tc->t.flags &= (uint8_t)~flag;
+	config_opt_mark(&tc->o, v, bit, idx);
+}
+
+/* offload: a factorial runs on the executor pool in async mode. */
+static void
+config_task_offload(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	config_task_flag(p, v, ctx, "offload", OPT_OFFLOAD, 7, TASK_OFFLOAD);
+}
+
+/* blocking: a delay holds its thread (the loop, in async mode). */
+static void
+config_task_blocking(struct cfgparse *p, struct pev *v, void *ctx)
+{
+	config_task_flag(p, v, ctx, "blocking", OPT_BLOCKING, 8, TASK_BLOCKING);
+}
+
 static const struct key config_task_keys[] = {
     {"delay", config_task_delay},
     {"factorial", config_task_factorial},
@@ -1556,6 +1614,8 @@ static const struct key config_task_keys[] = {
     {"yield_every", config_opt_yield_every},
     {"retry_max_delay", config_opt_retry_max_delay},
     {"max_bytes", config_opt_max_bytes},
+    {"offload", config_task_offload},
+    {"blocking", config_task_blocking},
     {NULL, NULL},
 };
 
@@ -1615,9 +1675,12 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	tc->t.opts = &cf->defaults;
 	cf->tasks[cf->ntasks++] = tc->t;
 	cf->nkind[tc->t.kind]++;
-	if (tc->t.str != NULL || tc->t.name != NULL || tc->set != 0)
+	if (tc->t.flags & TASK_OFFLOAD)
+		cf->noffload++;
+	/* Flags live in the task: only values need options of its own. */
+	if (tc->t.str != NULL || tc->t.name != NULL || (tc->set & ~OPT_FLAGS))
 		cf->nowned++;
-	if (tc->set == 0)
+	if ((tc->set & ~OPT_FLAGS) == 0)
 		return;
 	if (p->noverrides == p->overcap) {
 		p->overcap = p->overcap == 0 ? 8 : p->overcap * 2;
@@ -1668,6 +1731,8 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 	while (cf->ntasks > 0) {
 		cf->ntasks--;
 		cf->nkind[cf->tasks[cf->ntasks].kind]--;
+		if (cf->tasks[cf->ntasks].flags & TASK_OFFLOAD)
+			cf->noffload--;
 		free(cf->tasks[cf->ntasks].str);
 		free(cf->tasks[cf->ntasks].name);
 	}

@@ -39,6 +39,10 @@ struct task_opts {
 /* The task's str is a URL shown with its password as ***; the one to
  * fetch follows it, after its NUL. */
 #define TASK_SECRET 0x1
+/* factorial: run on the executor pool in async mode (run_in_executor). */
+#define TASK_OFFLOAD 0x2
+/* delay: sleep holding the thread, as time.sleep() in a coroutine. */
+#define TASK_BLOCKING 0x4
 
 /* One task: kept small, a file may hold a million. */
 struct task {
@@ -74,6 +78,7 @@ struct config {
 	size_t ntasks;
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
 	size_t nowned; /* tasks that may hold memory of their own */
+	size_t noffload; /* factorials with offload: true */
 };
 
 int config_load(const char *, struct config **, char **);

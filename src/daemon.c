@@ -23,6 +23,7 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "executor.h"
 #include "fetch.h"
 #include "log.h"
 #include "outfile.h"
@@ -947,8 +948,9 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	cf = d.cf;
 	daemon_free(&d);
 	config_free(cf);
-	/* A factorial abandoned by a stop may still be on a helper thread. */
+	/* A factorial abandoned by a stop may still be on the pool. */
 	factorial_helpers_wait(DAEMON_HARD_STOP);
+	executor_shutdown();
 	if (d.lost > 0) {
 		log_warnx("%llu line%s of output could not be written: exit %d",
 		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);

@@ -363,6 +363,11 @@ report_json_write(struct jbuf *b, const struct report_event *ev)
 		jb_key_int(b, "ok", (long long)ev->ok);
 		jb_key_int(b, "failed", (long long)ev->failed);
 		break;
+	case REPORT_LOOP_BLOCKED:
+		jb_key_str(b, "worker", ev->worker);
+		jb_key_int(b, "task", ev->task->index);
+		jb_key_seconds(b, "held", ev->held);
+		break;
 	}
 	jb_raw(b, "}", 1);
 }

@@ -228,6 +228,9 @@ report_text_emit(const struct report_event *ev, void *arg)
 		    ev->failed > 0 ? report_text_paint(rt, 0) : "", ev->failed,
 		    ev->failed > 0 ? report_text_reset(rt) : "");
 		break;
+	case REPORT_LOOP_BLOCKED:
+		/* Said on stderr when it happens, and drawn on the timeline. */
+		break;
 	}
 }
 

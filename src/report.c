@@ -37,6 +37,7 @@ static const char *const report_names[] = {
     [REPORT_TASK_DONE] = "task_done",
     [REPORT_WORKER_DONE] = "worker_done",
     [REPORT_RUN_DONE] = "run_done",
+    [REPORT_LOOP_BLOCKED] = "loop_blocked",
 };
 
 const char *

@@ -20,6 +20,7 @@ enum report_type {
 	REPORT_TASK_DONE,
 	REPORT_WORKER_DONE,
 	REPORT_RUN_DONE,
+	REPORT_LOOP_BLOCKED,
 };
 
 /* One event; which fields are set depends on the type. */
@@ -41,6 +42,7 @@ struct report_event {
 	unsigned long worker_tasks;
 	double elapsed;
 	double wait;
+	double held; /* loop_blocked: seconds the loop was held */
 	size_t ok;
 	size_t failed;
 };

@@ -89,6 +89,7 @@ struct run {
 	int cancelled;
 	int stopping;
 	double stop_by; /* blocking modes: when a stop cancels the task */
+	struct job *sleeping; /* async: the job whose wait holds the loop */
 	int finished;
 	run_done_cb done;
 	void *arg;
@@ -302,14 +303,25 @@ run_wait(struct run *r, int fd, short events, double seconds)
 int
 job_wait(struct job *job, int fd, short events, double seconds)
 {
-	return run_wait(job->run, fd, events, seconds);
+	struct run *r = job->run;
+	struct job *outer = r->sleeping;
+	int rc;
+
+	/* Async: it holds the loop a while, so what happened is out first. */
+	if (r->cf->mode == MODE_ASYNC)
+		report_flush(r->report);
+	/* A stop dispatched meanwhile must not finish the job under us. */
+	r->sleeping = job;
+	rc = run_wait(r, fd, events, seconds);
+	r->sleeping = outer;
+	return rc;
 }
 
 /* A blocking delay: 0 when it is over, -1 when a stop cancelled it. */
 int
 job_sleep(struct job *job, double seconds)
 {
-	return run_wait(job->run, -1, 0, seconds) < 0 ? -1 : 0;
+	return job_wait(job, -1, 0, seconds) < 0 ? -1 : 0;
 }
 
 /* Between two steps of a blocking task: has a stop cancelled it? */
@@ -343,6 +355,43 @@ run_waiting(struct run *r, struct job *job, double now)
 	return n;
 }
 
+static void run_event(struct run *, struct report_event *, enum report_type,
+    struct worker *, struct job *);
+static void run_send(struct run *, struct report_event *);
+
+/*
+ * Say that a callback held the loop: on stderr (and the log) at once,
+ * as a loop_blocked event, and to the run's block callback (the
+ * timeline). -v adds how many tasks were ready and waited.
+ */
+static void
+run_blocked(struct run *r, struct job *job, const struct run_block *b)
+{
+	const struct task *t = job->task;
+	struct report_event ev;
+	char what[64], waited[48] = "";
+
+	if (t->kind == TASK_DELAY)
+		snprintf(what, sizeof what, "delay %g%s", t->num.seconds,
+		    t->flags & TASK_BLOCKING ? ", blocking" : "");
+	else if (t->kind == TASK_FACTORIAL)
+		snprintf(what, sizeof what, "factorial %lu", t->num.n);
+	else
+		snprintf(what, sizeof what, "%s", config_kind_name(t->kind));
+	if (log_verbose())
+		snprintf(waited, sizeof waited, "; %u ready task%s waited",
+		    b->waited, b->waited == 1 ? "" : "s");
+	log_warnx("event loop blocked %.2f s by task %u (%s)%s", b->held,
+	    t->index, what, waited);
+	if (report_listening(r->report)) {
+		run_event(r, &ev, REPORT_LOOP_BLOCKED, job->worker, job);
+		ev.held = b->held;
+		run_send(r, &ev);
+	}
+	if (r->block != NULL)
+		r->block(b, r->block_arg);
+}
+
 /* The callback is done: did it hold the loop too long? */
 void
 job_leave(struct job *job)
@@ -351,15 +400,15 @@ job_leave(struct job *job)
 	struct run_block b;
 	double now = clock_now();
 
-	if (r->cf->mode != MODE_ASYNC || r->block == NULL ||
-	    r->block_threshold <= 0 || now - r->entered < r->block_threshold)
+	if (r->cf->mode != MODE_ASYNC || r->block_threshold <= 0 ||
+	    now - r->entered < r->block_threshold)
 		return;
 	b.at = r->entered - r->start;
 	b.held = now - r->entered;
 	b.worker = (unsigned)(job->worker - r->workers);
 	b.task = job->task;
 	b.waited = run_waiting(r, job, now);
-	r->block(&b, r->block_arg);
+	run_blocked(r, job, &b);
 }
 
 /* Does any sink print the task's value (a factorial's digits)? */
@@ -706,13 +755,22 @@ job_finish_now(evutil_socket_t fd, short what, void *arg)
 	job_finish(arg);
 }
 
+/* Call cb(job) on the next loop turn, on the job's own event. */
+void
+job_soon(struct job *job, event_callback_fn cb)
+{
+	if (job->soon == NULL)
+		job->soon = evtimer_new(job->base, cb, job);
+	else
+		event_assign(job->soon, job->base, -1, 0, cb, job);
+	evtimer_add(job->soon, &run_now);
+}
+
 /* Finish on the next loop turn: for tasks that end as they start. */
 void
 job_finish_soon(struct job *job)
 {
-	if (job->soon == NULL)
-		job->soon = evtimer_new(job->base, job_finish_now, job);
-	evtimer_add(job->soon, &run_now);
+	job_soon(job, job_finish_now);
 }
 
 /*
@@ -852,6 +910,8 @@ run_start(struct run *r, run_done_cb done, void *arg)
 	case MODE_ASYNC:
 		for (i = 0; i < r->nworkers; i++)
 			run_emit(r, REPORT_WORKER_START, &r->workers[i], NULL);
+		/* A first callback may hold the loop: the header goes first. */
+		report_flush(r->report);
 		for (i = 0; i < r->nworkers; i++)
 			run_async_next(&r->workers[i]);
 		break;
@@ -882,7 +942,8 @@ run_cancel_all(struct run *r)
 			run_worker_done(&r->workers[i]);
 			continue;
 		}
-		if ((job = r->workers[i].job) == NULL)
+		/* A job in a blocking wait ends itself, as cancelled. */
+		if ((job = r->workers[i].job) == NULL || job == r->sleeping)
 			continue;
 		task_ops(job->task->kind)->cancel(job);
 		job->result.ok = 0;

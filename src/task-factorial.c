@@ -1,7 +1,8 @@
 /*
- * factorial: the exact value with GMP. Blocking modes call mpz_fac_ui. In
- * async mode the product is built a few multiplications per loop turn
- * (yield_every), so the loop stays free, by binary splitting:
+ * factorial: the exact value with GMP, by the same multiplications in every
+ * mode. In async mode the product is built yield_every multiplications
+ * per loop turn, on the loop's thread as asyncio would, whatever they
+ * cost; blocking modes do them all at once. By binary splitting:
  *
  *	n! = 2^(n - popcount(n)) R_1^1 R_2^2 ... R_K^K
  *
@@ -10,15 +11,18 @@
  * m <= n >> j, which is k times for m in that range). Each R_k is a
  * balanced product tree; p = R_K ... R_k and r = p_K ... p_1 give the
  * powers by multiplication, and only half the numbers up to n are
- * multiplied in at all. What one loop turn cannot hold runs on a helper
- * thread that wakes the loop when it is done: from the first
- * multiplication of two big numbers on, the rest of the product, and the
- * decimal conversion.
+ * multiplied in at all. The last multiplications are of big numbers and
+ * hold the loop, as they would in Python; the decimal conversion takes a
+ * loop turn of its own. With offload (run_in_executor) the whole task,
+ * product and conversion, runs on the executor's pool instead and wakes
+ * the loop when it is done.
  */
 #include "autoconf.h"
 
+#include <limits.h>
 #include <math.h>
 #include <pthread.h>
+#include <stddef.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -27,6 +31,7 @@
 #include <gmp.h>
 
 #include "clock.h"
+#include "executor.h"
 #include "task-factorial.h"
 #include "task.h"
 #include "xmalloc.h"
@@ -37,22 +42,10 @@
 /* Longest run of yields, in seconds, before the loop polls again. */
 #define FACTORIAL_POLL 0.001
 
-/* Multiplications with both factors this many limbs or more go to a helper. */
-#define FACTORIAL_BIG_LIMBS 2048
-
-/* A number this many times FACTORIAL_BIG_LIMBS makes any multiplication big. */
-#define FACTORIAL_HUGE 8
-
-/* Stack for a helper thread: GMP's temporaries are on the heap. */
-#define FACTORIAL_STACK (256 * 1024)
-
-/* Digits from which a helper converts the two halves on two threads. */
-#define FACTORIAL_SPLIT 100000
-
 enum factorial_helper {
 	FACTORIAL_IDLE,
-	FACTORIAL_BUSY,
-	FACTORIAL_JOIN,
+	FACTORIAL_BUSY, /* queued on the pool, or at work there */
+	FACTORIAL_HELPED, /* the pool is done with it */
 };
 
 /* What a factorial multiplies next. */
@@ -64,7 +57,7 @@ enum factorial_stage {
 	FACTORIAL_END, /* n! is in leaf */
 };
 
-/* Helper threads still running, abandoned ones included. */
+/* Offloaded factorials not done yet, abandoned ones included. */
 static pthread_mutex_t factorial_lock = PTHREAD_MUTEX_INITIALIZER;
 static pthread_cond_t factorial_idle = PTHREAD_COND_INITIALIZER;
 static unsigned factorial_nhelpers;
@@ -85,12 +78,11 @@ struct factorial {
 	unsigned inleaf;
 	unsigned lvl;
 	int pushing;
-	size_t big;
-	int convert; /* a helper that finishes the product converts it too */
+	int convert; /* the pool converts the product too */
 	char *value;
 
 	pthread_mutex_t lock;
-	pthread_t thread;
+	struct executor_work work;
 	enum factorial_helper helper;
 	int abandoned;
 	factorial_wake_cb wake;
@@ -99,6 +91,7 @@ struct factorial {
 	struct event *ev;
 	unsigned long yields;
 	double polled;
+	int offloaded;
 };
 
 /* GMP's allocations: out of memory goes to xmalloc_oom, not abort(). */
@@ -166,78 +159,18 @@ factorial_mpz_digits(mpz_srcptr x)
 	return below ? d - 1 : d;
 }
 
-/* The low half of a split conversion, on its own thread. */
-struct factorial_half {
-	mpz_t r;
-	char *s;
-};
-
-static void *
-factorial_convert_half(void *arg)
-{
-	struct factorial_half *h = arg;
-
-	mpz_get_str(h->s, 10, h->r);
-	return NULL;
-}
-
 /*
- * x >= 0 in decimal. A long one is split at 10^k, k half its digits: the
- * low half is converted on a second thread while this one converts the
- * high half, both straight into the one string (every page first touched
- * costs). 10^k is 2^k 5^k, so the split is a shift and a division by 5^k,
- * a number of a third the bits.
+ * x >= 0 in decimal, on the calling thread: every mode converts on the
+ * thread that computed the value (a second thread would make one worker
+ * look like two).
  */
 char *
 factorial_mpz_string(mpz_srcptr x)
 {
-	struct factorial_half h;
-	pthread_attr_t attr;
-	pthread_t t;
-	size_t d, k, hi, lo;
-	mpz_t q, five;
-	char *s;
-	int error;
-
-	if ((d = mpz_sizeinbase(x, 10)) < FACTORIAL_SPLIT)
-		return mpz_get_str(NULL, 10, x);
-	k = d / 2;
-	mpz_init(five);
-	mpz_init(q);
-	mpz_init(h.r);
-	mpz_ui_pow_ui(five, 5, k);
-	/* x = (q 5^k + r5) 2^k + low, so x mod 10^k = r5 2^k + low. */
-	mpz_tdiv_q_2exp(q, x, k);
-	mpz_tdiv_qr(q, five, q, five);
-	mpz_mul_2exp(five, five, k);
-	mpz_tdiv_r_2exp(h.r, x, k);
-	mpz_add(h.r, h.r, five);
-	mpz_clear(five);
-	/*
-	 * The high half has d - k digits or one fewer (d may be one too
-	 * many), so the low half goes after d - k + 1 and is moved up to it.
-	 */
-	s = xmalloc(d + 2);
-	h.s = s + d - k + 1;
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, FACTORIAL_STACK);
-	error = pthread_create(&t, &attr, factorial_convert_half, &h);
-	pthread_attr_destroy(&attr);
-	if (error != 0)
-		factorial_convert_half(&h);
-	mpz_get_str(s, 10, q);
-	if (error == 0)
-		pthread_join(t, NULL);
-	hi = strlen(s);
-	lo = strlen(h.s);
-	memmove(s + hi + k - lo, h.s, lo + 1);
-	memset(s + hi, '0', k - lo);
-	mpz_clear(h.r);
-	mpz_clear(q);
-	return s;
+	return mpz_get_str(NULL, 10, x);
 }
 
-/* n! as a decimal string, with its digit count. */
+/* n! as a decimal string, with its digit count: the reference value. */
 char *
 factorial_compute(unsigned long n, size_t *digits)
 {
@@ -301,14 +234,7 @@ factorial_new(unsigned long n)
 	return f;
 }
 
-/* Leave multiplications of two numbers of limbs or more to factorial_big. */
-void
-factorial_set_big(struct factorial *f, size_t limbs)
-{
-	f->big = limbs;
-}
-
-/* Should a helper that completes the product convert it as well? */
+/* Should the pool convert the product as well as compute it? */
 void
 factorial_set_convert(struct factorial *f, int convert)
 {
@@ -331,44 +257,6 @@ factorial_mergeable(const struct factorial *f)
 	if (f->pushing)
 		return f->level[f->depth - 1] == f->lvl;
 	return factorial_exhausted(f);
-}
-
-/*
- * Is the next multiplication one for a helper? Two big numbers, or one
- * huge: a number of n limbs times a small one costs about n of them.
- */
-static int
-factorial_is_big(const struct factorial *f)
-{
-	size_t a, b;
-
-	if (f->big == 0)
-		return 0;
-	switch (f->stage) {
-	case FACTORIAL_RANGE:
-		if (!factorial_mergeable(f) || mpz_cmp_ui(f->leaf, 1) == 0)
-			return 0;
-		a = mpz_size(f->leaf);
-		b = mpz_size(f->stack[f->depth - 1]);
-		break;
-	case FACTORIAL_P:
-		if (mpz_cmp_ui(f->p, 1) == 0)
-			return 0;
-		a = mpz_size(f->p);
-		b = mpz_size(f->leaf);
-		break;
-	case FACTORIAL_R:
-		if (mpz_cmp_ui(f->r, 1) == 0)
-			return 0;
-		a = mpz_size(f->r);
-		b = mpz_size(f->p);
-		break;
-	default:
-		return 0;
-	}
-	if (a >= f->big && b >= f->big)
-		return 1;
-	return a >= FACTORIAL_HUGE * f->big || b >= FACTORIAL_HUGE * f->big;
 }
 
 /* Multiply the top of the stack into the leaf. */
@@ -477,23 +365,17 @@ factorial_complete(const struct factorial *f)
 }
 
 /*
- * Do about budget multiplications: FACTORIAL_DONE when the product is
- * complete, FACTORIAL_BIG when the next is one for factorial_big, else
- * FACTORIAL_MORE.
+ * Do about budget multiplications, whatever each costs: FACTORIAL_DONE
+ * when the product is complete, else FACTORIAL_MORE.
  */
 int
 factorial_step(struct factorial *f, unsigned budget)
 {
 	unsigned done = 0;
 
-	while (done < budget && !factorial_complete(f)) {
-		if (factorial_is_big(f))
-			return FACTORIAL_BIG;
+	while (done < budget && !factorial_complete(f))
 		done += factorial_advance(f);
-	}
-	if (factorial_complete(f))
-		return FACTORIAL_DONE;
-	return factorial_is_big(f) ? FACTORIAL_BIG : FACTORIAL_MORE;
+	return factorial_complete(f) ? FACTORIAL_DONE : FACTORIAL_MORE;
 }
 
 static int
@@ -507,18 +389,7 @@ factorial_abandoned(struct factorial *f)
 	return abandoned;
 }
 
-/* Do the big multiplications that are next; stop early when abandoned. */
-void
-factorial_big(struct factorial *f)
-{
-	while (factorial_is_big(f)) {
-		factorial_advance(f);
-		if (factorial_abandoned(f))
-			return;
-	}
-}
-
-/* Free what the factorial holds; its helper, if any, is gone. */
+/* Free what the factorial holds; the pool, if it had it, is done. */
 static void
 factorial_release(struct factorial *f)
 {
@@ -534,44 +405,47 @@ factorial_release(struct factorial *f)
 	free(f);
 }
 
-/*
- * A helper's work: the decimal conversion of a complete product; or the
- * rest of the product, from the big multiplications that are next (the
- * last steps of a product are its biggest, and every hand-over costs a
- * thread's start and a wake), and its conversion when asked for. Done,
- * it wakes its owner; abandoned, it is the owner and frees the factorial.
- */
-static void *
-factorial_helper(void *arg)
+/* One offloaded factorial less; the last wakes factorial_helpers_wait. */
+static void
+factorial_helper_gone(void)
 {
-	struct factorial *f = arg;
-	char *value = NULL;
-	int abandoned, convert = factorial_complete(f) || f->convert;
+	pthread_mutex_lock(&factorial_lock);
+	if (--factorial_nhelpers == 0)
+		pthread_cond_broadcast(&factorial_idle);
+	pthread_mutex_unlock(&factorial_lock);
+}
 
-	while (!factorial_complete(f)) {
+/*
+ * On a pool thread: the rest of the product, one multiplication at a
+ * time so that an abandoned one stops at its next, and its conversion
+ * when asked for. Done, it wakes its owner; abandoned, it is the owner
+ * and frees the factorial.
+ */
+static void
+factorial_pool_work(struct executor_work *w)
+{
+	struct factorial *f = (struct factorial *)(void *)((char *)w -
+	    offsetof(struct factorial, work));
+	char *value = NULL;
+	int abandoned;
+
+	while (!factorial_complete(f) && !factorial_abandoned(f))
 		factorial_advance(f);
-		if (factorial_abandoned(f))
-			break;
-	}
-	if (convert && factorial_complete(f) && !factorial_abandoned(f))
+	if (f->convert && factorial_complete(f) && !factorial_abandoned(f))
 		value = factorial_mpz_string(f->leaf);
 	pthread_mutex_lock(&f->lock);
 	f->value = value;
-	f->helper = FACTORIAL_JOIN;
+	f->helper = FACTORIAL_HELPED;
 	abandoned = f->abandoned;
 	if (!abandoned)
 		f->wake(f->arg);
 	pthread_mutex_unlock(&f->lock);
 	if (abandoned)
 		factorial_release(f);
-	pthread_mutex_lock(&factorial_lock);
-	if (--factorial_nhelpers == 0)
-		pthread_cond_broadcast(&factorial_idle);
-	pthread_mutex_unlock(&factorial_lock);
-	return NULL;
+	factorial_helper_gone();
 }
 
-/* How many helper threads are running: for tests and clean exits. */
+/* How many offloaded factorials are not done: for tests and clean exits. */
 unsigned
 factorial_helpers(void)
 {
@@ -584,9 +458,9 @@ factorial_helpers(void)
 }
 
 /*
- * Wait up to seconds for every helper to end (an abandoned one stops at
- * its next step, or when its conversion is done), so that an exit frees
- * all. Returns how many still run after that.
+ * Wait up to seconds for every offloaded factorial to end (an abandoned
+ * one stops at its next step, or when its conversion is done), so that
+ * an exit frees all. Returns how many still run after that.
  */
 unsigned
 factorial_helpers_wait(double seconds)
@@ -612,39 +486,28 @@ factorial_helpers_wait(double seconds)
 }
 
 /*
- * Start a helper thread on the rest of the product (see factorial_helper),
- * or on the conversion when the product is complete. wake(arg) is called
- * from that thread when it is done, unless the factorial was freed
- * meanwhile.
- * -1 if no thread could start: the caller does the work itself.
+ * Hand the rest of the product (and its conversion, if set) to the
+ * executor's pool. wake(arg) is called from a pool thread when it is
+ * done, unless the factorial was freed meanwhile. -1 if the pool has no
+ * thread: the caller does the work itself.
  */
 int
-factorial_help(struct factorial *f, factorial_wake_cb wake, void *arg)
+factorial_offload(struct factorial *f, factorial_wake_cb wake, void *arg)
 {
-	pthread_attr_t attr;
-	int error;
-
 	f->wake = wake;
 	f->arg = arg;
 	f->helper = FACTORIAL_BUSY;
 	pthread_mutex_lock(&factorial_lock);
 	factorial_nhelpers++;
 	pthread_mutex_unlock(&factorial_lock);
-	pthread_attr_init(&attr);
-	pthread_attr_setstacksize(&attr, FACTORIAL_STACK);
-	error = pthread_create(&f->thread, &attr, factorial_helper, f);
-	pthread_attr_destroy(&attr);
-	if (error != 0) {
-		f->helper = FACTORIAL_IDLE;
-		pthread_mutex_lock(&factorial_lock);
-		factorial_nhelpers--;
-		pthread_mutex_unlock(&factorial_lock);
-		return -1;
-	}
-	return 0;
+	if (executor_submit(&f->work, factorial_pool_work) == 0)
+		return 0;
+	f->helper = FACTORIAL_IDLE;
+	factorial_helper_gone();
+	return -1;
 }
 
-/* Is a helper still at work? One that is done is joined. */
+/* Is the pool still at work on it (or is it waiting for a thread)? */
 int
 factorial_helping(struct factorial *f)
 {
@@ -653,13 +516,7 @@ factorial_helping(struct factorial *f)
 	pthread_mutex_lock(&f->lock);
 	h = f->helper;
 	pthread_mutex_unlock(&f->lock);
-	if (h == FACTORIAL_BUSY)
-		return 1;
-	if (h == FACTORIAL_JOIN) {
-		pthread_join(f->thread, NULL);
-		f->helper = FACTORIAL_IDLE;
-	}
-	return 0;
+	return h == FACTORIAL_BUSY;
 }
 
 /* Has the complete product been converted already? */
@@ -682,7 +539,6 @@ factorial_finish(struct factorial *f, size_t *digits)
 {
 	char *s;
 
-	factorial_helping(f);
 	if ((s = f->value) == NULL)
 		s = factorial_mpz_string(f->leaf);
 	f->value = NULL;
@@ -691,49 +547,61 @@ factorial_finish(struct factorial *f, size_t *digits)
 	return s;
 }
 
-/* Free a factorial; a busy helper is left to free it when it is done. */
+/*
+ * Free a factorial. One waiting for a pool thread is taken back; one a
+ * pool thread works on is left to it, to free when it stops.
+ */
 void
 factorial_free(struct factorial *f)
 {
 	struct event *ev;
-	pthread_t thread;
-	int busy;
+	int busy, taken = 0;
 
 	if (f == NULL)
 		return;
 	/*
-	 * Once abandoned, a busy helper may finish and free f at any moment:
-	 * take what is still needed of it before letting go of the lock.
+	 * Once abandoned, a busy pool thread may finish and free f at any
+	 * moment: take what is still needed of it before letting go.
 	 */
 	pthread_mutex_lock(&f->lock);
 	busy = f->helper == FACTORIAL_BUSY;
+	if (busy && executor_cancel(&f->work)) {
+		busy = 0;
+		taken = 1;
+		f->helper = FACTORIAL_IDLE;
+	}
 	f->abandoned = busy;
 	ev = f->ev;
 	f->ev = NULL;
-	thread = f->thread;
 	pthread_mutex_unlock(&f->lock);
-	/* Abandoned, the helper no longer wakes anyone through ev. */
+	/* Abandoned, the pool no longer wakes anyone through ev. */
 	if (ev != NULL)
 		event_free(ev);
-	if (busy) {
-		pthread_detach(thread);
-		return;
-	}
-	factorial_helping(f);
-	factorial_release(f);
+	if (taken)
+		factorial_helper_gone();
+	if (!busy)
+		factorial_release(f);
 }
 
-/* The value as digits when a sink prints it, else only their count. */
+/*
+ * Blocking modes: the same multiplications as async mode's, all at once,
+ * so that a comparison of the modes compares their scheduling and not
+ * two algorithms. The value as digits when a sink prints it, else only
+ * their count.
+ */
 static void
 task_factorial_run(struct job *job)
 {
-	unsigned long n = job->task->num.n;
-	size_t *d = &job->result.digits;
+	struct factorial *f;
 
-	if (!job_wants_value(job))
-		*d = factorial_compute_digits(n);
-	else
-		job->result.value = factorial_compute(n, d);
+	f = factorial_new(job->task->num.n);
+	while (factorial_step(f, UINT_MAX) != FACTORIAL_DONE)
+		;
+	if (!job_wants_value(job)) {
+		job->result.digits = factorial_digits(f);
+		factorial_free(f);
+	} else
+		job->result.value = factorial_finish(f, &job->result.digits);
 	job->result.ok = 1;
 }
 
@@ -757,7 +625,7 @@ task_factorial_yield(struct job *job, struct factorial *f)
 	}
 }
 
-/* A helper thread is done: the loop runs the next slice. */
+/* The pool is done: the loop finishes the task. */
 static void
 task_factorial_wake(void *arg)
 {
@@ -765,34 +633,29 @@ task_factorial_wake(void *arg)
 }
 
 /*
- * Start a helper. Its event waits first as a timer that never comes due,
- * so that a loop with nothing else to wait for waits for the wake (added
- * after the wake, the timer would cancel it).
+ * Offload the task. Its event waits first as a timer that never comes
+ * due, so that a loop with nothing else to wait for waits for the wake
+ * (added after the wake, the timer would cancel it).
  */
 static int
-task_factorial_wait(struct factorial *f)
+task_factorial_offload(struct job *job, struct factorial *f)
 {
 	static const struct timeval forever = {365 * 24 * 3600, 0};
 
+	factorial_set_convert(f, job_wants_value(job));
 	event_add(f->ev, &forever);
-	if (factorial_help(f, task_factorial_wake, f->ev) == 0)
+	if (factorial_offload(f, task_factorial_wake, f->ev) == 0) {
+		f->offloaded = 1;
 		return 0;
+	}
 	event_del(f->ev);
 	return -1;
 }
 
-/* Hand the next work to a helper, or do it here if none can start. */
-static void
-task_factorial_help(struct job *job, struct factorial *f)
-{
-	if (task_factorial_wait(f) == 0)
-		return;
-	if (factorial_step(f, 0) == FACTORIAL_BIG)
-		factorial_big(f);
-	task_factorial_yield(job, f);
-}
-
-/* The product is complete: record it and finish the job. */
+/*
+ * The product is complete (and converted, when a sink prints values):
+ * record it and finish the job.
+ */
 static void
 task_factorial_done(struct job *job, struct factorial *f)
 {
@@ -807,7 +670,11 @@ task_factorial_done(struct job *job, struct factorial *f)
 	job->result.ok = 1;
 }
 
-/* One slice of work, then back to the loop. */
+/*
+ * One loop turn of the task: yield_every multiplications; once the
+ * product is complete, the conversion in a turn of its own. Offloaded,
+ * the turn after the pool's wake.
+ */
 static void
 task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 {
@@ -815,27 +682,23 @@ task_factorial_slice(evutil_socket_t fd, short what, void *arg)
 	struct factorial *f = job->state;
 
 	job_enter(job);
-	if (factorial_helping(f)) {
-		job_leave(job);
-		return;
+	if (f->offloaded) {
+		if (factorial_helping(f)) {
+			job_leave(job);
+			return;
+		}
+	} else if (!factorial_complete(f)) {
+		if (factorial_step(f, job->task->opts->yield_every) ==
+		        FACTORIAL_MORE ||
+		    job_wants_value(job)) {
+			task_factorial_yield(job, f);
+			job_leave(job);
+			return;
+		}
 	}
-	switch (factorial_step(f, job->task->opts->yield_every)) {
-	case FACTORIAL_MORE:
-		task_factorial_yield(job, f);
-		break;
-	case FACTORIAL_BIG:
-		task_factorial_help(job, f);
-		break;
-	case FACTORIAL_DONE:
-		if (job_wants_value(job) && !factorial_converted(f) &&
-		    task_factorial_wait(f) == 0)
-			break;
-		task_factorial_done(job, f);
-		job_leave(job);
-		job_finish(job);
-		return;
-	}
+	task_factorial_done(job, f);
 	job_leave(job);
+	job_finish(job);
 }
 
 static void
@@ -844,11 +707,12 @@ task_factorial_start(struct job *job)
 	struct factorial *f;
 
 	f = factorial_new(job->task->num.n);
-	factorial_set_big(f, FACTORIAL_BIG_LIMBS);
-	factorial_set_convert(f, job_wants_value(job));
 	f->ev = event_new(job->base, -1, 0, task_factorial_slice, job);
 	f->polled = clock_now();
 	job->state = f;
+	if ((job->task->flags & TASK_OFFLOAD) &&
+	    task_factorial_offload(job, f) == 0)
+		return;
 	event_active(f->ev, EV_TIMEOUT, 0);
 }
 

@@ -10,7 +10,6 @@
 enum {
 	FACTORIAL_MORE,
 	FACTORIAL_DONE,
-	FACTORIAL_BIG,
 };
 
 struct factorial;
@@ -22,11 +21,9 @@ char *factorial_mpz_string(mpz_srcptr);
 char *factorial_compute(unsigned long, size_t *);
 size_t factorial_compute_digits(unsigned long);
 struct factorial *factorial_new(unsigned long);
-void factorial_set_big(struct factorial *, size_t);
 void factorial_set_convert(struct factorial *, int);
 int factorial_step(struct factorial *, unsigned);
-void factorial_big(struct factorial *);
-int factorial_help(struct factorial *, factorial_wake_cb, void *);
+int factorial_offload(struct factorial *, factorial_wake_cb, void *);
 int factorial_helping(struct factorial *);
 unsigned factorial_helpers(void);
 unsigned factorial_helpers_wait(double);

@@ -61,6 +61,7 @@ extern const struct task_ops task_file_ops;
 const struct task_ops *task_ops(enum task_kind);
 void job_finish(struct job *);
 void job_finish_soon(struct job *);
+void job_soon(struct job *, event_callback_fn);
 void job_timer(struct job *, double, event_callback_fn);
 void job_timer_stop(struct job *);
 void job_fail(struct job *, const char *, ...)

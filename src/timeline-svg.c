@@ -300,6 +300,8 @@ timeline_svg_run(
 	}
 	if (tr->mode != MODE_THREADS && (t = timeline_track_of(tr, -1)) != NULL)
 		timeline_svg_busy(s, t, "CPU (loop)");
+	if ((t = timeline_track_of(tr, TIMELINE_EXECUTOR)) != NULL)
+		timeline_svg_busy(s, t, "CPU (executor)");
 	timeline_svg_blocks(s, tr);
 	timeline_svg_axis(s, top);
 }

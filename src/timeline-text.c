@@ -201,12 +201,12 @@ timeline_text_axis(FILE *f, int lw, double span, int cols)
 	free(labels);
 }
 
-/* Label columns: the longest shown name, at least "blocked". */
+/* Label columns: the longest shown name, at least "blocked" (or "executor"). */
 static int
 timeline_text_label_width(const struct timeline_run *tr, unsigned rows)
 {
 	unsigned i;
-	int w = 7, n;
+	int w = timeline_track_of(tr, TIMELINE_EXECUTOR) != NULL ? 8 : 7, n;
 
 	for (i = 0; i < rows; i++) {
 		n = (int)strlen(tr->workers[i]);
@@ -281,6 +281,8 @@ timeline_text_print(
 		    tr->nworkers - nrows, tr->nworkers - nrows == 1 ? "" : "s");
 	if (tr->mode != MODE_THREADS && (t = timeline_track_of(tr, -1)) != NULL)
 		timeline_text_busy(f, "CPU", lw, t, span, cols);
+	if ((t = timeline_track_of(tr, TIMELINE_EXECUTOR)) != NULL)
+		timeline_text_busy(f, "executor", lw, t, span, cols);
 	timeline_text_blocks(f, tr, lw, span, cols, color);
 	timeline_text_axis(f, lw, span, cols);
 }

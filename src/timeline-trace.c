@@ -26,6 +26,7 @@ struct timeline_trace {
 /* Track ids: the loop, the workers from 1, their threads' CPU after. */
 #define TIMELINE_TRACE_LOOP 0
 #define TIMELINE_TRACE_BLOCKED 999999
+#define TIMELINE_TRACE_EXECUTOR 999998
 #define TIMELINE_TRACE_CPU 1000000
 
 static json_int_t
@@ -160,9 +161,17 @@ timeline_trace_tracks(
 	}
 	for (i = 0; i < tr->ntracks; i++) {
 		t = &tr->tracks[i];
-		tid = t->worker < 0 ? TIMELINE_TRACE_LOOP
-		                    : TIMELINE_TRACE_CPU + t->worker;
-		if (t->worker >= 0) {
+		if (t->worker == TIMELINE_EXECUTOR)
+			tid = TIMELINE_TRACE_EXECUTOR;
+		else if (t->worker < 0)
+			tid = TIMELINE_TRACE_LOOP;
+		else
+			tid = TIMELINE_TRACE_CPU + t->worker;
+		if (t->worker == TIMELINE_EXECUTOR)
+			timeline_trace_put(tt,
+			    timeline_trace_name(pid, tid,
+			        "executor (offloaded work, all its threads)"));
+		else if (t->worker >= 0) {
 			name = xprintf("CPU of worker %s's thread", t->name);
 			timeline_trace_put(
 			    tt, timeline_trace_name(pid, tid, name));

@@ -16,6 +16,7 @@
 #include <time.h>
 
 #include "clock.h"
+#include "executor.h"
 #include "log.h"
 #include "report.h"
 #include "run.h"
@@ -207,16 +208,33 @@ timeline_cpu_now(clockid_t clock, double *out)
 	return 0;
 }
 
-/* Start sampling the calling thread's CPU time as a new track. */
+/* A track's CPU seconds now; -1 once its thread is gone. */
+static int
+timeline_track_cpu(const struct timeline_track *t, double *out)
+{
+	if (t->cpu != NULL) {
+		*out = t->cpu();
+		return 0;
+	}
+	return timeline_cpu_now(t->clock, out);
+}
+
+/*
+ * Start sampling a new track: the calling thread's CPU time, or what
+ * fn says (the executor's pool).
+ */
 static void
-timeline_track_add(struct timeline *tl, const char *name, int worker)
+timeline_track_add(
+    struct timeline *tl, const char *name, int worker, double (*fn)(void))
 {
 	struct timeline_run *tr = tl->cur;
 	struct timeline_track *t;
-	clockid_t clock;
+	clockid_t clock = 0;
 	double cpu;
 
-	if (pthread_getcpuclockid(pthread_self(), &clock) != 0 ||
+	if (fn != NULL)
+		cpu = fn();
+	else if (pthread_getcpuclockid(pthread_self(), &clock) != 0 ||
 	    timeline_cpu_now(clock, &cpu) != 0)
 		return;
 	pthread_mutex_lock(&tl->lock);
@@ -226,6 +244,7 @@ timeline_track_add(struct timeline *tl, const char *name, int worker)
 	memset(t, 0, sizeof *t);
 	t->name = xstrdup(name);
 	t->worker = worker;
+	t->cpu = fn;
 	t->clock = clock;
 	t->live = 1;
 	t->cpu0 = t->last_cpu = cpu;
@@ -270,7 +289,7 @@ timeline_sample(struct timeline *tl)
 		t = &tr->tracks[i];
 		if (!t->live || at <= t->last_at)
 			continue;
-		if (timeline_cpu_now(t->clock, &cpu) != 0) {
+		if (timeline_track_cpu(t, &cpu) != 0) {
 			t->live = 0;
 			continue;
 		}
@@ -365,7 +384,11 @@ timeline_run_start(struct timeline *tl, const struct report_event *ev)
 	tl->loop = pthread_self();
 	if (!tl->sample)
 		return;
-	timeline_track_add(tl, "loop", -1);
+	timeline_track_add(tl, "loop", -1, NULL);
+	/* Offloaded factorials run on the executor's pool: its own row. */
+	if (tr->mode == MODE_ASYNC && ev->cf->noffload > 0)
+		timeline_track_add(
+		    tl, "executor", TIMELINE_EXECUTOR, executor_cpu);
 	timeline_sampler_start(tl);
 }
 
@@ -436,7 +459,7 @@ timeline_worker_start(struct timeline *tl, const struct report_event *ev)
 	if (!tl->sample || tl->cur->mode != MODE_THREADS ||
 	    pthread_equal(pthread_self(), tl->loop))
 		return;
-	timeline_track_add(tl, ev->worker, (int)ev->worker_index);
+	timeline_track_add(tl, ev->worker, (int)ev->worker_index, NULL);
 }
 
 static void
@@ -491,24 +514,22 @@ timeline_add(struct report *r, struct timeline *tl)
 	report_add(r, timeline_emit, NULL, timeline_free, tl);
 }
 
-/* The run's loop-blocked callback: say so with -v, and mark it. */
+/* The run's loop-blocked callback: mark it on the timeline. */
 void
 timeline_blocked(const struct run_block *b, void *arg)
 {
 	struct timeline *tl = arg;
 	struct timeline_block *tb;
 	struct timeline_run *tr;
-	char *what;
+	char *what, *tb_arg;
 
-	what = timeline_task_arg(b->task);
-	if (log_verbose())
-		log_warnx("event loop blocked %.2f s by task %u (%s %s); %u "
-		          "ready task%s waited",
-		    b->held, b->task->index, config_kind_name(b->task->kind),
-		    what, b->waited, b->waited == 1 ? "" : "s");
-	if (tl == NULL) {
-		free(what);
+	if (tl == NULL)
 		return;
+	what = timeline_task_arg(b->task);
+	if (b->task->flags & TASK_BLOCKING) {
+		tb_arg = xprintf("%s, blocking", what);
+		free(what);
+		what = tb_arg;
 	}
 	pthread_mutex_lock(&tl->lock);
 	if ((tr = tl->cur) == NULL) {
@@ -569,10 +590,15 @@ timeline_busy(const struct timeline_track *t, double t0, double t1)
 	return sum / (t1 - t0);
 }
 
-/* Threads mode draws the workers' threads; the others, the loop. */
+/*
+ * Threads mode draws the workers' threads; the others, the loop; the
+ * executor's pool, when it has a track, in any mode.
+ */
 int
 timeline_track_shown(const struct timeline_run *tr, unsigned i)
 {
+	if (tr->tracks[i].worker == TIMELINE_EXECUTOR)
+		return 1;
 	if (tr->mode == MODE_THREADS)
 		return tr->tracks[i].worker >= 0;
 	return tr->tracks[i].worker < 0;

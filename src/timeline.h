@@ -53,10 +53,17 @@ struct timeline_slice {
 	double busy;
 };
 
-/* A thread whose CPU time is sampled: the loop or a worker's thread. */
+/* The executor's track: its pool's threads, together. */
+#define TIMELINE_EXECUTOR (-2)
+
+/*
+ * Threads whose CPU time is sampled: the loop (worker -1), a worker's
+ * thread, or the executor's pool (TIMELINE_EXECUTOR, read through cpu).
+ */
 struct timeline_track {
 	char *name;
 	int worker;
+	double (*cpu)(void); /* else the thread's clock */
 	clockid_t clock;
 	int live;
 	double cpu0;

@@ -19,6 +19,7 @@ man1=$(find_one man1/asyncdemo.1)
 man5=$(find_one man5/asyncdemo.yaml.5)
 man7=$(find_one man7/asyncdemo-examples.7)
 ex=$(dirname "$(find_one asyncdemo/examples/example_7.yaml)")
+find_one asyncdemo/examples/example_8.yaml > /dev/null
 find_one asyncdemo/examples/textfile1.txt > /dev/null
 find_one asyncdemo/examples/offline/example_6.yaml > /dev/null
 conf=$(find_one etc/asyncdemo/asyncdemo.yaml)

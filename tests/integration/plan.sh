@@ -31,7 +31,7 @@ tasks: 4
 grep -q '^mode: sync$' "$tmp/out2" && grep -q '^workers: 4$' "$tmp/out2" ||
     fail "-n shows overrides: $(cat "$tmp/out2")"
 pass "-n applies -m and -w"
-for n in 1 2 3 4; do
+for n in 1 2 3 4 8; do
 	"$ASYNCDEMO" -n -c "$top_srcdir/conf/example_$n.yaml" > /dev/null ||
 	    fail "example_$n is not valid"
 done

@@ -69,8 +69,8 @@ expect "task 3 ran 0.3 s on Two's track" \
     "2 true"
 
 # The loop-blocked detector names the task that held the loop: a
-# factorial whose slices are a million multiplications each (its big
-# multiplications and conversion go to a helper thread, not the loop).
+# factorial whose slices are a million multiplications each, all on the
+# loop's thread as in asyncio. -v adds how many ready tasks waited.
 cat > "$tmp/block.yaml" <<'YAML'
 mode: async
 workers: 2
@@ -83,10 +83,15 @@ YAML
     2> "$tmp/block.err" || fail "blocking run exit $?"
 grep -Eq '^asyncdemo: event loop blocked [0-9.]+ s by task 2 \(factorial 500000\); [01] ready tasks? waited$' \
     "$tmp/block.err" || fail "no blocked warning: $(cat "$tmp/block.err")"
-pass "a factorial that holds the loop is named with -v"
+pass "a factorial that holds the loop is named, with -v the tasks that waited"
 "$ASYNCDEMO" --block-threshold 1ms -c "$tmp/block.yaml" > /dev/null \
     2> "$tmp/block.err" || fail "blocking run exit $?"
-[ -s "$tmp/block.err" ] && fail "warned without -v: $(cat "$tmp/block.err")"
-pass "without -v it says nothing"
+grep -Eq '^asyncdemo: event loop blocked [0-9.]+ s by task 2 \(factorial 500000\)$' \
+    "$tmp/block.err" || fail "not said without -v: $(cat "$tmp/block.err")"
+pass "without -v it is said too"
+"$ASYNCDEMO" --block-threshold 0 -c "$tmp/block.yaml" > /dev/null \
+    2> "$tmp/block.err" || fail "blocking run exit $?"
+[ -s "$tmp/block.err" ] && fail "warned with threshold 0: $(cat "$tmp/block.err")"
+pass "--block-threshold 0 turns it off"
 "$ASYNCDEMO" --block-threshold 1x -c "$tmp/block.yaml" > /dev/null 2>&1
 expect "a bad threshold is a usage error" "$?" 64

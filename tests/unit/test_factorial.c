@@ -17,12 +17,13 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "executor.h"
 #include "report.h"
 #include "run.h"
 #include "task-factorial.h"
 #include "task.h"
 
-/* Wakes from helper threads, for the thread that waits for them. */
+/* Wakes from the executor's pool, for the thread that waits for them. */
 struct wakes {
 	pthread_mutex_t lock;
 	pthread_cond_t cond;
@@ -43,7 +44,7 @@ wake(void *arg)
 	pthread_mutex_unlock(&w->lock);
 }
 
-/* Wait for the helper to wake us; its work is then done. */
+/* Wait for the pool to wake us; its work is then done. */
 static void
 wait_wake(struct factorial *f, unsigned before)
 {
@@ -66,7 +67,7 @@ wakes_now(void)
 	return n;
 }
 
-/* Abandoned helpers finish and free what they hold (10 s at most). */
+/* Abandoned offloads finish and free what they hold (10 s at most). */
 static void
 wait_helpers(void)
 {
@@ -78,18 +79,15 @@ wait_helpers(void)
 	assert_int_equal(factorial_helpers(), 0);
 }
 
-/* Step to the end, doing big multiplications inline. */
+/* Step to the end on this thread, big multiplications and all. */
 static struct factorial *
 product(unsigned long n)
 {
 	struct factorial *f;
-	int rc;
 
 	f = factorial_new(n);
-	while ((rc = factorial_step(f, 1000000)) != FACTORIAL_DONE) {
-		if (rc == FACTORIAL_BIG)
-			factorial_big(f);
-	}
+	while (factorial_step(f, 1000000) != FACTORIAL_DONE)
+		;
 	return f;
 }
 
@@ -239,68 +237,56 @@ test_digits_at_powers_of_ten(void **state)
 	mpz_clear(x);
 }
 
-/* A conversion split in two halves gives what mpz_get_str gives. */
+/* A long value converts exactly, on the calling thread. */
 static void
-test_split_conversion(void **state)
+test_long_conversion(void **state)
 {
-	static const unsigned long ks[] = {99999, 100000, 100001, 123457};
 	mpz_t x;
-	size_t i, j;
+	size_t d;
 	char *a, *b;
 
 	mpz_init(x);
-	for (i = 0; i < sizeof ks / sizeof ks[0]; i++) {
-		for (j = 0; j < 4; j++) {
-			/* 10^k - 1, 10^k, 10^k + 1, and 10^k + 10^(k/2 - 1). */
-			mpz_ui_pow_ui(x, 10, ks[i]);
-			if (j == 0)
-				mpz_sub_ui(x, x, 1);
-			else if (j == 2)
-				mpz_add_ui(x, x, 1);
-			else if (j == 3) {
-				mpz_t y;
-
-				mpz_init(y);
-				mpz_ui_pow_ui(y, 10, ks[i] / 2 - 1);
-				mpz_add(x, x, y);
-				mpz_clear(y);
-			}
-			a = mpz_get_str(NULL, 10, x);
-			b = factorial_mpz_string(x);
-			assert_string_equal(a, b);
-			free(a);
-			free(b);
-		}
-	}
-	/* Numbers with no pattern, of 100,000 to 400,000 digits. */
-	{
-		gmp_randstate_t rs;
-
-		gmp_randinit_default(rs);
-		gmp_randseed_ui(rs, 2026);
-		for (j = 0; j < 4; j++) {
-			mpz_urandomb(x, rs, 332200 + 332200 * j);
-			a = mpz_get_str(NULL, 10, x);
-			b = factorial_mpz_string(x);
-			assert_string_equal(a, b);
-			free(a);
-			free(b);
-		}
-		gmp_randclear(rs);
-	}
-	a = factorial_compute(100000, &i);
+	a = factorial_compute(100000, &d);
 	mpz_fac_ui(x, 100000);
 	b = mpz_get_str(NULL, 10, x);
 	assert_string_equal(a, b);
-	assert_int_equal(i, strlen(b));
+	assert_int_equal(d, strlen(b));
+	assert_int_equal(d, 456574);
 	free(a);
 	free(b);
 	mpz_clear(x);
 }
 
-/* A helper thread converts to exactly what mpz_get_str gives. */
+/*
+ * Stepping never leaves work behind: any budget, even one, ends the
+ * product on this thread (there is no hand-over to another), and every
+ * step multiplies at most budget times.
+ */
 static void
-test_conversion_on_helper(void **state)
+test_steps_do_all_the_work(void **state)
+{
+	struct factorial *f;
+	unsigned long steps = 0;
+	size_t d1, d2;
+	char *a, *b;
+
+	a = factorial_compute(20000, &d1);
+	f = factorial_new(20000);
+	while (factorial_step(f, 1) != FACTORIAL_DONE)
+		steps++;
+	/* Every odd number up to n is multiplied in once. */
+	assert_true(steps >= 20000 / 2 - 1);
+	assert_int_equal(factorial_helpers(), 0);
+	b = factorial_finish(f, &d2);
+	assert_string_equal(a, b);
+	assert_int_equal(d1, d2);
+	free(a);
+	free(b);
+}
+
+/* The pool computes and converts to exactly what mpz_get_str gives. */
+static void
+test_offload_converts(void **state)
 {
 	static const unsigned long ns[] = {0, 1, 50, 1000, 100000};
 	struct factorial *f;
@@ -310,10 +296,10 @@ test_conversion_on_helper(void **state)
 
 	for (i = 0; i < sizeof ns / sizeof ns[0]; i++) {
 		a = factorial_compute(ns[i], &d1);
-		f = product(ns[i]);
-		assert_false(factorial_converted(f));
+		f = factorial_new(ns[i]);
+		factorial_set_convert(f, 1);
 		before = wakes_now();
-		assert_int_equal(factorial_help(f, wake, &wakes), 0);
+		assert_int_equal(factorial_offload(f, wake, &wakes), 0);
 		wait_wake(f, before);
 		assert_true(factorial_converted(f));
 		b = factorial_finish(f, &d2);
@@ -322,41 +308,31 @@ test_conversion_on_helper(void **state)
 		free(a);
 		free(b);
 	}
+	assert_true(executor_threads() >= 1);
+	assert_true(executor_threads() <= executor_size());
 	wait_helpers();
 }
 
-/*
- * Big multiplications inline leave the rest to the loop; a helper
- * finishes the whole product, and converts it when told to.
- */
+/* A product begun here is finished by the pool, converted or not. */
 static void
-test_big_on_helper(void **state)
+test_offload_midway(void **state)
 {
 	struct factorial *f;
-	unsigned bigs, before;
+	unsigned before;
 	size_t d1, d2;
 	char *a, *b;
-	int rc, convert;
+	int i, convert;
 
 	a = factorial_compute(20000, &d1);
 	for (convert = 0; convert <= 1; convert++) {
 		f = factorial_new(20000);
-		factorial_set_big(f, 8);
+		for (i = 0; i < 50; i++)
+			assert_int_equal(factorial_step(f, 10), FACTORIAL_MORE);
 		factorial_set_convert(f, convert);
-		bigs = 0;
-		while ((rc = factorial_step(f, 10)) != FACTORIAL_DONE) {
-			if (rc != FACTORIAL_BIG)
-				continue;
-			if (++bigs < 4) {
-				factorial_big(f);
-				continue;
-			}
-			before = wakes_now();
-			assert_int_equal(factorial_help(f, wake, &wakes), 0);
-			wait_wake(f, before);
-			assert_int_equal(factorial_step(f, 0), FACTORIAL_DONE);
-		}
-		assert_int_equal(bigs, 4);
+		before = wakes_now();
+		assert_int_equal(factorial_offload(f, wake, &wakes), 0);
+		wait_wake(f, before);
+		assert_int_equal(factorial_step(f, 0), FACTORIAL_DONE);
 		assert_int_equal(factorial_converted(f), convert);
 		b = factorial_finish(f, &d2);
 		assert_string_equal(a, b);
@@ -367,7 +343,7 @@ test_big_on_helper(void **state)
 	wait_helpers();
 }
 
-/* Freed while its helper converts: no wake, and the helper frees it. */
+/* Freed while the pool converts: no wake, and the pool frees it. */
 static void
 test_cancel_during_conversion(void **state)
 {
@@ -375,30 +351,39 @@ test_cancel_during_conversion(void **state)
 	unsigned before;
 
 	f = product(300000);
+	factorial_set_convert(f, 1);
 	before = wakes_now();
-	assert_int_equal(factorial_help(f, wake, &wakes), 0);
+	assert_int_equal(factorial_offload(f, wake, &wakes), 0);
 	assert_true(factorial_helping(f));
 	factorial_free(f);
 	wait_helpers();
 	assert_int_equal(wakes_now(), before);
 }
 
-/* Freed while its helper multiplies (numbers of 20000 limbs): the same. */
+/*
+ * The pool is bounded: one offload more than it has threads waits in its
+ * queue, and freed there it is taken back at once; those at work are
+ * abandoned and stop at their next step. No wake for any.
+ */
 static void
-test_cancel_during_big(void **state)
+test_cancel_queued_and_running(void **state)
 {
-	struct factorial *f;
-	unsigned before;
-	int rc;
+	struct factorial *f[65];
+	unsigned before, i, n = executor_size();
 
-	f = factorial_new(300000);
-	factorial_set_big(f, 20000);
-	while ((rc = factorial_step(f, 1000000)) == FACTORIAL_MORE)
-		;
-	assert_int_equal(rc, FACTORIAL_BIG);
+	assert_true(n >= 1 && n < 65);
 	before = wakes_now();
-	assert_int_equal(factorial_help(f, wake, &wakes), 0);
-	factorial_free(f);
+	for (i = 0; i <= n; i++) {
+		f[i] = factorial_new(1000000);
+		assert_int_equal(factorial_offload(f[i], wake, &wakes), 0);
+	}
+	assert_int_equal(factorial_helpers(), n + 1);
+	assert_true(executor_threads() <= n);
+	/* The last waits: a million's factorial takes its thread a while. */
+	factorial_free(f[n]);
+	assert_int_equal(factorial_helpers(), n);
+	for (i = 0; i < n; i++)
+		factorial_free(f[i]);
 	wait_helpers();
 	assert_int_equal(wakes_now(), before);
 }
@@ -411,6 +396,8 @@ struct stopper {
 	struct run *run;
 	struct event *poll;
 	int cancelled;
+	int stop;
+	unsigned most_helpers;
 	int done;
 	int values;
 	size_t digits;
@@ -435,8 +422,11 @@ stopper_poll(evutil_socket_t fd, short what, void *arg)
 {
 	static const struct timeval ms = {0, 1000};
 	struct stopper *s = arg;
+	unsigned n = factorial_helpers();
 
-	if (factorial_helpers() > 0)
+	if (n > s->most_helpers)
+		s->most_helpers = n;
+	if (s->stop && n > 0)
 		run_stop(s->run, 0);
 	else
 		evtimer_add(s->poll, &ms);
@@ -453,9 +443,10 @@ stopper_done(struct run *run, void *arg)
 }
 
 /*
- * Run yaml to its end. With sink, its task_done events are counted in s
- * (values: whether that sink prints values); with stop, the run is
- * stopped as soon as a helper thread works.
+ * Run yaml to its end, counting in most_helpers the offloads seen at
+ * work. With sink, its task_done events are counted in s (values:
+ * whether that sink prints values); with stop, the run is stopped as
+ * soon as an offload is at work.
  */
 static void
 stopper_run(struct stopper *s, const char *yaml, int sink, int values, int stop)
@@ -474,8 +465,8 @@ stopper_run(struct stopper *s, const char *yaml, int sink, int values, int stop)
 	report_set_values(s->report, values);
 	s->run = run_new(s->base, s->cf, s->report, 1);
 	s->poll = evtimer_new(s->base, stopper_poll, s);
-	if (stop)
-		evtimer_add(s->poll, &ms);
+	s->stop = stop;
+	evtimer_add(s->poll, &ms);
 	run_start(s->run, stopper_done, s);
 	event_base_dispatch(s->base);
 }
@@ -514,37 +505,97 @@ test_no_values_no_conversion(void **state)
 }
 
 /*
- * An async run whose only task waits for helpers (its big multiplications)
- * and no sink: the loop, with nothing else pending, waits for them
- * instead of returning early.
+ * async is one thread: a factorial's work, big multiplications and
+ * conversion included, is done on the loop's own thread. Nothing is
+ * handed to the pool, and the loop thread's CPU time holds the work.
  */
 static void
-test_async_waits_for_helper(void **state)
+test_async_on_the_loop(void **state)
+{
+	struct timespec c0, c1, w0, w1;
+	struct stopper s;
+	double cpu, wall;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
+	clock_gettime(CLOCK_MONOTONIC, &w0);
+	stopper_run(&s,
+	    "mode: async\nworkers: 2\ntasks:\n  - factorial: 200000\n"
+	    "  - factorial: 200000\n",
+	    1, 1, 0);
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
+	clock_gettime(CLOCK_MONOTONIC, &w1);
+	assert_int_equal(s.done, 2);
+	assert_int_equal(s.values, 2);
+	assert_int_equal(s.most_helpers, 0);
+	cpu = (double)(c1.tv_sec - c0.tv_sec) +
+	    (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
+	wall = (double)(w1.tv_sec - w0.tv_sec) +
+	    (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
+	/*
+	 * This thread did the work: its CPU time is most of the wall time
+	 * (a busy machine takes some of it), never a small share of it.
+	 */
+	assert_true(cpu > 0.25 * wall);
+	stopper_free(&s);
+}
+
+/*
+ * An offloaded task and no sink: the loop, with nothing else pending,
+ * waits for the pool instead of returning early.
+ */
+static void
+test_async_waits_for_offload(void **state)
 {
 	struct stopper s;
 
 	stopper_run(&s,
-	    "mode: async\nworkers: 1\ntasks:\n  - factorial: 100000\n", 0, 1,
-	    0);
+	    "mode: async\nworkers: 1\ntasks:\n  - factorial: 100000\n"
+	    "    offload: true\n",
+	    0, 1, 0);
 	assert_int_equal(s.finished, 1);
 	assert_int_equal(run_ok(s.run), 1);
+	assert_true(s.most_helpers <= 1);
 	stopper_free(&s);
 	wait_helpers();
 }
 
-/* An async run stopped while a helper works: a cancelled task. */
+/* An async run stopped while its offloaded task works: cancelled. */
 static void
-test_async_stop_while_helping(void **state)
+test_async_stop_while_offloaded(void **state)
 {
 	struct stopper s;
 
 	stopper_run(&s,
-	    "mode: async\nworkers: 1\ntasks:\n  - factorial: 300000\n", 1, 1,
-	    1);
+	    "mode: async\nworkers: 1\ntasks:\n  - factorial: 300000\n"
+	    "    offload: true\n",
+	    1, 1, 1);
 	assert_int_equal(s.done, 1);
 	assert_int_equal(s.cancelled, 1);
 	stopper_free(&s);
 	wait_helpers();
+}
+
+/* offload outside async mode: the task runs on its worker as any other. */
+static void
+test_offload_ignored_in_blocking_modes(void **state)
+{
+	static const char *const modes[] = {"sync", "cooperative", "threads"};
+	struct stopper s;
+	char yaml[160];
+	size_t m;
+
+	for (m = 0; m < sizeof modes / sizeof modes[0]; m++) {
+		snprintf(yaml, sizeof yaml,
+		    "mode: %s\nworkers: 1\ntasks:\n  - factorial: 100000\n"
+		    "    offload: true\n",
+		    modes[m]);
+		stopper_run(&s, yaml, 1, 1, 0);
+		assert_int_equal(s.done, 1);
+		assert_int_equal(s.values, 1);
+		assert_int_equal(s.digits, 456574);
+		assert_int_equal(s.most_helpers, 0);
+		stopper_free(&s);
+	}
 }
 
 static void
@@ -570,17 +621,20 @@ main(void)
 	    cmocka_unit_test(test_free_unfinished),
 	    cmocka_unit_test(test_digits_without_conversion),
 	    cmocka_unit_test(test_digits_at_powers_of_ten),
-	    cmocka_unit_test(test_split_conversion),
-	    cmocka_unit_test(test_conversion_on_helper),
-	    cmocka_unit_test(test_big_on_helper),
+	    cmocka_unit_test(test_long_conversion),
+	    cmocka_unit_test(test_steps_do_all_the_work),
+	    cmocka_unit_test(test_offload_converts),
+	    cmocka_unit_test(test_offload_midway),
 	    cmocka_unit_test(test_cancel_during_conversion),
-	    cmocka_unit_test(test_cancel_during_big),
-	    cmocka_unit_test(test_async_stop_while_helping),
+	    cmocka_unit_test(test_cancel_queued_and_running),
+	    cmocka_unit_test(test_async_stop_while_offloaded),
 	    cmocka_unit_test(test_no_values_no_conversion),
-	    cmocka_unit_test(test_async_waits_for_helper),
+	    cmocka_unit_test(test_async_on_the_loop),
+	    cmocka_unit_test(test_async_waits_for_offload),
+	    cmocka_unit_test(test_offload_ignored_in_blocking_modes),
 	};
 
-	/* Helpers wake the loop from their own threads. */
+	/* The pool wakes the loop from its own threads. */
 	evthread_use_pthreads();
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

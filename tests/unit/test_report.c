@@ -122,6 +122,29 @@ test_run_events(void **state)
 	config_free(cf);
 }
 
+/* loop_blocked: the worker, the task's number and the seconds held. */
+static void
+test_loop_blocked(void **state)
+{
+	struct config *cf = load("tasks:\n  - delay: 1\n  - delay: 1\n"
+	                         "    blocking: true\n");
+	struct report_event ev;
+	char *line;
+
+	event_init(&ev, REPORT_LOOP_BLOCKED, cf);
+	ev.worker = "One";
+	ev.task = &cf->tasks[1];
+	ev.held = 1.0000004;
+	line = report_json_line(&ev);
+	assert_non_null(strstr(line,
+	    "\"event\":\"loop_blocked\",\"run\":3,\"worker\":\"One\","
+	    "\"task\":2,\"held\":1.0}"));
+	free(line);
+	assert_int_equal(cf->tasks[1].flags & TASK_BLOCKING, TASK_BLOCKING);
+	assert_int_equal(cf->tasks[0].flags & TASK_BLOCKING, 0);
+	config_free(cf);
+}
+
 static void
 test_task_done_fields(void **state)
 {
@@ -452,6 +475,7 @@ main(void)
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_stamp_format),
 	    cmocka_unit_test(test_run_events),
+	    cmocka_unit_test(test_loop_blocked),
 	    cmocka_unit_test(test_task_done_fields),
 	    cmocka_unit_test(test_json_strings_and_numbers),
 	    cmocka_unit_test(test_text_lines),
