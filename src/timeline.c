@@ -29,6 +29,9 @@
 /* Outcome text longer than this is shortened. */
 #define TIMELINE_OUTCOME 60
 
+/* A bar's label longer than this is shortened (its buffer is longer). */
+#define TIMELINE_LABEL 40
+
 struct timeline {
 	int sample;
 	int keep;
@@ -170,6 +173,81 @@ timeline_arg(const struct timeline_task *t, char *buf, size_t len)
 		snprintf(buf, len, "%lu", t->num.n);
 	else
 		return t->str != NULL ? t->str : "";
+	return buf;
+}
+
+/* Is the host (len bytes) this machine: a stand-in for a site? */
+static int
+timeline_loopback(const char *host, size_t len)
+{
+	return (len == 9 && strncmp(host, "localhost", 9) == 0) ||
+	    (len > 4 && strncmp(host, "127.", 4) == 0) ||
+	    (len == 5 && strncmp(host, "[::1]", 5) == 0);
+}
+
+/*
+ * A url's host, never its user or password, port, query or fragment.
+ * A loopback host stands in for a site (the demo server's /page/NAME):
+ * its path says which, whole or (brief) its last part.
+ */
+static const char *
+timeline_host(const char *url, int brief, char *buf, size_t len)
+{
+	const char *p = strstr(url, "://"), *end, *at, *h, *path, *last;
+	size_t hl, pl;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	for (h = p; (at = memchr(h, '@', (size_t)(end - h))) != NULL;)
+		h = at + 1;
+	if (*h == '[' && (at = memchr(h, ']', (size_t)(end - h))) != NULL)
+		hl = (size_t)(at + 1 - h);
+	else
+		hl = strcspn(h, ":/?#");
+	if (hl > (size_t)(end - h))
+		hl = (size_t)(end - h);
+	path = end;
+	pl = *path == '/' ? strcspn(path, "?#") : 0;
+	while (pl > 1 && path[pl - 1] == '/')
+		pl--;
+	if (!timeline_loopback(h, hl) || pl <= 1)
+		snprintf(buf, len, "%.*s", (int)hl, h);
+	else if (!brief)
+		snprintf(buf, len, "%.*s%.*s", (int)hl, h, (int)pl, path);
+	else {
+		for (last = path + pl; last[-1] != '/'; last--)
+			;
+		snprintf(buf, len, "%.*s", (int)(path + pl - last), last);
+	}
+	timeline_cut(buf, TIMELINE_LABEL);
+	return buf;
+}
+
+/*
+ * What a bar says: "delay 4" and "factorial 40" (brief: "4 s", "40!"),
+ * a url's host, a file's base name.
+ */
+const char *
+timeline_label(const struct timeline_task *t, int brief, char *buf, size_t len)
+{
+	const char *s = t->str != NULL ? t->str : "", *slash;
+
+	switch (t->kind) {
+	case TASK_DELAY:
+		snprintf(buf, len, brief ? "%g s" : "delay %g", t->num.seconds);
+		break;
+	case TASK_FACTORIAL:
+		snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->num.n);
+		break;
+	case TASK_URL:
+		return timeline_host(s, brief, buf, len);
+	default:
+		slash = strrchr(s, '/');
+		snprintf(buf, len, "%s",
+		    slash != NULL && slash[1] != '\0' ? slash + 1 : s);
+		timeline_cut(buf, TIMELINE_LABEL);
+		break;
+	}
 	return buf;
 }
 
@@ -347,6 +425,7 @@ timeline_run_start(struct timeline *tl, const struct report_event *ev)
 	tr->number = ev->run;
 	tr->name = xstrdup(ev->cf->name);
 	tr->mode = ev->cf->mode;
+	tr->time_scale = ev->cf->time_scale;
 	tr->nworkers = ev->nworkers;
 	tr->ntasks = ev->ntasks;
 	tr->workers = xcalloc(tr->nworkers, sizeof *tr->workers);

@@ -362,7 +362,7 @@ test_svg(void **state)
 
 	assert_true(fd != -1);
 	close(fd);
-	assert_int_equal(timeline_svg_write(path, &tr, 1, &cause), 0);
+	assert_int_equal(timeline_svg_write(path, &tr, 1, 0, &cause), 0);
 	svg = slurp(path);
 	unlink(path);
 	assert_xml(svg);
@@ -372,8 +372,8 @@ test_svg(void **state)
 	assert_non_null(
 	    strstr(svg, ">t: async mode, 2 workers, 5.50 s</text>"));
 	assert_int_equal(count(svg, "<g class=\"task\">"), 6);
-	assert_non_null(strstr(svg, ">1 delay</text>"));
-	assert_non_null(strstr(svg, ">3 delay</text>"));
+	assert_non_null(strstr(svg, ">1 \xc2\xb7 delay 4</text>"));
+	assert_non_null(strstr(svg, ">3 \xc2\xb7 delay 3</text>"));
 	assert_non_null(strstr(svg, ">One</text>"));
 	assert_non_null(strstr(svg, ">Two</text>"));
 	assert_non_null(strstr(svg, "<g class=\"axis\""));
@@ -381,7 +381,7 @@ test_svg(void **state)
 	assert_non_null(strstr(svg, "<g class=\"legend\""));
 	free(svg);
 	assert_int_equal(
-	    timeline_svg_write("/nonexistent/x.svg", &tr, 1, &cause), -1);
+	    timeline_svg_write("/nonexistent/x.svg", &tr, 1, 0, &cause), -1);
 	assert_string_equal(
 	    cause, "/nonexistent/x.svg: No such file or directory");
 	free(cause);
