@@ -39,7 +39,7 @@
 /* A character's width at most, as a share of the font size. */
 #define TIMELINE_SVG_EM 0.62
 /* How far a band label may move right to clear the one before it. */
-#define TIMELINE_SVG_DRIFT 60
+#define TIMELINE_SVG_DRIFT 160
 
 struct timeline_svg {
 	FILE *f;

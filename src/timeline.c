@@ -186,15 +186,15 @@ timeline_loopback(const char *host, size_t len)
 }
 
 /*
- * A url's host, never its user or password, port, query or fragment.
- * A loopback host stands in for a site (the demo server's /page/NAME):
- * its path says which, whole or (brief) its last part.
+ * A url's host, never its user or password, port, path, query or
+ * fragment. A page of the demo server standing in for a site (on this
+ * machine, /page/NAME: conf/offline/) is the site's NAME.
  */
 static const char *
-timeline_host(const char *url, int brief, char *buf, size_t len)
+timeline_host(const char *url, char *buf, size_t len)
 {
-	const char *p = strstr(url, "://"), *end, *at, *h, *path, *last;
-	size_t hl, pl;
+	const char *p = strstr(url, "://"), *end, *at, *h;
+	size_t hl, nl;
 
 	p = p != NULL ? p + 3 : url;
 	end = p + strcspn(p, "/?#");
@@ -206,19 +206,11 @@ timeline_host(const char *url, int brief, char *buf, size_t len)
 		hl = strcspn(h, ":/?#");
 	if (hl > (size_t)(end - h))
 		hl = (size_t)(end - h);
-	path = end;
-	pl = *path == '/' ? strcspn(path, "?#") : 0;
-	while (pl > 1 && path[pl - 1] == '/')
-		pl--;
-	if (!timeline_loopback(h, hl) || pl <= 1)
+	nl = strncmp(end, "/page/", 6) == 0 ? strcspn(end + 6, "/?#") : 0;
+	if (timeline_loopback(h, hl) && nl > 0)
+		snprintf(buf, len, "%.*s", (int)nl, end + 6);
+	else
 		snprintf(buf, len, "%.*s", (int)hl, h);
-	else if (!brief)
-		snprintf(buf, len, "%.*s%.*s", (int)hl, h, (int)pl, path);
-	else {
-		for (last = path + pl; last[-1] != '/'; last--)
-			;
-		snprintf(buf, len, "%.*s", (int)(path + pl - last), last);
-	}
 	timeline_cut(buf, TIMELINE_LABEL);
 	return buf;
 }
@@ -240,7 +232,7 @@ timeline_label(const struct timeline_task *t, int brief, char *buf, size_t len)
 		snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->num.n);
 		break;
 	case TASK_URL:
-		return timeline_host(s, brief, buf, len);
+		return timeline_host(s, buf, len);
 	default:
 		slash = strrchr(s, '/');
 		snprintf(buf, len, "%s",
