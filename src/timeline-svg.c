@@ -36,8 +36,6 @@
 #define TIMELINE_SVG_FONT_BAND 14
 #define TIMELINE_SVG_FONT_ROW 17
 #define TIMELINE_SVG_FONT_AXIS 15
-/* A character's width at most, as a share of the font size. */
-#define TIMELINE_SVG_EM 0.62
 /* How far a band label may move right to clear the one before it. */
 #define TIMELINE_SVG_DRIFT 160
 
@@ -118,16 +116,31 @@ timeline_svg_x(const struct timeline_svg *s, double t)
 	return TIMELINE_SVG_LEFT + t / s->span * s->width;
 }
 
-/* Pixels that text of this size takes at most. */
+/*
+ * Pixels that text of this size takes at most, in the widest of the
+ * fonts named (DejaVu Sans): narrow, wide and other characters in ems.
+ */
 static double
 timeline_svg_text_width(const char *text, int size)
 {
-	size_t n = 0;
+	const unsigned char *p = (const unsigned char *)text;
+	double em = 0;
 
-	/* Characters, not bytes: UTF-8 continuation bytes do not count. */
-	for (; *text != '\0'; text++)
-		n += ((unsigned char)*text & 0xc0) != 0x80;
-	return (double)n * size * TIMELINE_SVG_EM;
+	for (; *p != '\0'; p++) {
+		if ((*p & 0xc0) == 0x80)
+			continue; /* a UTF-8 continuation byte */
+		if (*p == 0xc2 && p[1] == 0xb7)
+			em += 0.34; /* the middle dot */
+		else if (strchr(" .,:;!|'()[]/-ijlrtf", *p) != NULL)
+			em += 0.34;
+		else if (strchr("MWmw@%", *p) != NULL || *p >= 0x80)
+			em += 1.0;
+		else if (*p >= 'A' && *p <= 'Z')
+			em += 0.78;
+		else
+			em += 0.64;
+	}
+	return em * size;
 }
 
 /* A row's label on the left, centred on a band of height h from y. */
@@ -169,10 +182,10 @@ timeline_svg_place(const struct timeline_svg *s, const struct timeline_task *t,
 		if (p->x + p->w > right)
 			p->x = right - p->w;
 	}
-	p->lx = p->x + 6;
+	p->lx = p->x + 5;
 	if (after > p->x && after < p->x + p->w)
-		p->lx = after + 4;
-	room = p->x + p->w - 6 - p->lx;
+		p->lx = after + 3;
+	room = p->x + p->w - 3 - p->lx;
 	for (form = 0; form < 3; form++) {
 		if (form == 0)
 			snprintf(p->label, sizeof p->label, "%u \xc2\xb7 %s",
