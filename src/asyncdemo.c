@@ -37,7 +37,12 @@ enum {
 	OPT_TRACE,
 	OPT_COMPARE,
 	OPT_BLOCK_THRESHOLD,
+	OPT_TIME_SCALE,
+	OPT_TIME_AXIS,
 };
+
+/* --time-scale at most: 1000 times slower is already a frozen demo. */
+#define MAIN_TIME_SCALE_MAX 1000
 
 static const struct option main_longopts[] = {
     {"config", required_argument, NULL, 'c'},
@@ -61,6 +66,8 @@ static const struct option main_longopts[] = {
     {"trace", required_argument, NULL, OPT_TRACE},
     {"compare", no_argument, NULL, OPT_COMPARE},
     {"block-threshold", required_argument, NULL, OPT_BLOCK_THRESHOLD},
+    {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
+    {"time-axis", required_argument, NULL, OPT_TIME_AXIS},
     {"serve", required_argument, NULL, OPT_SERVE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
@@ -99,6 +106,11 @@ main_usage(FILE *f)
 	    "      --shard K/N      run only tasks i with (i-1) mod N = K\n"
 	    "      --timeline       chart each run: workers, tasks, CPU busy\n"
 	    "      --timeline-svg FILE  the same chart as an SVG picture\n"
+	    "      --time-axis SECONDS  charts span this long, whatever the "
+	    "run's\n"
+	    "                       length (pictures of runs share a scale)\n"
+	    "      --time-scale F   multiply every delay and retry wait by F\n"
+	    "                       (0.1: ten times faster, for live demos)\n"
 	    "      --trace FILE     Chrome trace JSON (Perfetto, "
 	    "chrome://tracing)\n"
 	    "      --compare        run in all four modes and compare them\n"
@@ -266,6 +278,25 @@ main_parse(int argc, char **argv, struct main_opts *o)
 				    "duration such as 100ms or 1s, got '%s'",
 				    optarg);
 			break;
+		case OPT_TIME_SCALE:
+			if (number_real(optarg, &o->d.time_scale, &why) != 0 ||
+			    o->d.time_scale <= 0 ||
+			    o->d.time_scale > MAIN_TIME_SCALE_MAX)
+				return main_usage_error(
+				    "--time-scale: expected a factor greater "
+				    "than 0 and at most %d, such as 0.1, got "
+				    "'%s'",
+				    MAIN_TIME_SCALE_MAX, optarg);
+			break;
+		case OPT_TIME_AXIS:
+			if (number_duration(optarg, &o->d.time_axis, &why) !=
+			        0 ||
+			    o->d.time_axis <= 0)
+				return main_usage_error(
+				    "--time-axis: expected a duration greater "
+				    "than 0, such as 10 or 10s, got '%s'",
+				    optarg);
+			break;
 		case OPT_SERVE:
 			o->serve = optarg;
 			break;
@@ -331,6 +362,9 @@ main_plan(const struct config *cf, const struct daemon_opts *o)
 		printf(
 		    " (shard %u/%u runs those below)", o->shard_k, o->shard_n);
 	putchar('\n');
+	if (cf->time_scale != 1)
+		printf("time scale: %g (the delays below are scaled)\n",
+		    cf->time_scale);
 	for (i = 0; i < cf->ntasks; i++) {
 		if (o->shard_n > 0 && i % o->shard_n != o->shard_k)
 			continue;

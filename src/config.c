@@ -1931,6 +1931,7 @@ config_new(const char *path)
 	cf->mode = MODE_ASYNC;
 	cf->nworkers = 1;
 	cf->shutdown_timeout = 10;
+	cf->time_scale = 1;
 	cf->defaults.timeout = 30;
 	cf->defaults.retries = 0;
 	cf->defaults.retry_delay = 1;
@@ -1938,6 +1939,7 @@ config_new(const char *path)
 	cf->defaults.yield_every = 10;
 	cf->defaults.retry_max_delay = 60;
 	cf->defaults.max_bytes = 1ULL << 30;
+	cf->defaults.time_scale = 1;
 	return cf;
 }
 
@@ -2100,6 +2102,40 @@ config_free(struct config *cf)
 	free(cf->name);
 	free(cf->description);
 	free(cf);
+}
+
+static void
+config_scale_opts(struct task_opts *o, double f)
+{
+	o->retry_delay *= f;
+	o->retry_max_delay *= f;
+	o->time_scale *= f;
+}
+
+/*
+ * --time-scale: multiply every delay and delay-like wait (a url's backoff
+ * and a server's Retry-After) by f, once, after the file is loaded. The
+ * interval, jitter, rate and timeouts stay: they are the schedule and the
+ * limits, not the lesson's waits.
+ */
+void
+config_scale_time(struct config *cf, double f)
+{
+	struct task *t;
+	size_t i;
+
+	if (f == 1)
+		return;
+	cf->time_scale *= f;
+	config_scale_opts(&cf->defaults, f);
+	for (i = 0; i < cf->ntasks; i++) {
+		t = &cf->tasks[i];
+		if (t->kind == TASK_DELAY)
+			t->num.seconds *= f;
+		/* Each task's own options are its own copy (never shared). */
+		if (t->opts != &cf->defaults)
+			config_scale_opts((struct task_opts *)t->opts, f);
+	}
 }
 
 /* A task's path made absolute against the task file's folder. */

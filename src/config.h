@@ -34,6 +34,7 @@ struct task_opts {
 	unsigned retries;
 	unsigned preview;
 	unsigned yield_every;
+	double time_scale; /* a server's Retry-After is scaled too */
 };
 
 /* The task's str is a URL shown with its password as ***; the one to
@@ -72,6 +73,7 @@ struct config {
 	double jitter;
 	double shutdown_timeout;
 	double rate;
+	double time_scale; /* --time-scale: delays already multiplied */
 	struct task_opts defaults;
 	struct task_opts file_defaults; /* no timeout unless the file's */
 	struct task *tasks;
@@ -86,6 +88,7 @@ int config_load_buffer(
     const char *, const char *, size_t, struct config **, char **);
 void config_free(struct config *);
 int config_set_workers(struct config *, const char *, char **);
+void config_scale_time(struct config *, double);
 const char *config_url(const struct task *);
 char *config_mask_url(const char *);
 const char *config_name_error(const char *);

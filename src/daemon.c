@@ -166,6 +166,9 @@ daemon_load(const struct daemon_opts *o, struct config **out)
 	}
 	if (o->interval > 0)
 		cf->interval = o->interval;
+	/* Here, so that a reloaded file is scaled as the first was. */
+	if (o->time_scale > 0)
+		config_scale_time(cf, o->time_scale);
 	if (o->compare)
 		cf->interval = cf->jitter = 0;
 	*out = cf;
@@ -240,7 +243,7 @@ daemon_report(struct daemon *d)
 		report_json_add(d->report, d->stream);
 	else if (!o->quiet) {
 		summary_add(d->report, d->stream, d->timeline,
-		    o->timeline && !o->compare, daemon_color());
+		    o->timeline && !o->compare, o->time_axis, daemon_color());
 		report_text_add(
 		    d->report, d->stream, o->verbose, daemon_color());
 	}
@@ -311,13 +314,15 @@ daemon_timelines(struct daemon *d)
 		for (i = 0; o->timeline && !o->quiet && i < n; i++) {
 			fputc('\n', d->stream);
 			timeline_text_print(d->stream, runs[i],
-			    summary_span(d->timeline), timeline_text_width(),
-			    daemon_color());
+			    o->time_axis > 0 ? o->time_axis
+			                     : summary_span(d->timeline),
+			    timeline_text_width(), daemon_color());
 		}
 		fflush(d->stream);
 	}
 	if ((o->timeline_svg != NULL &&
-	        timeline_svg_write(o->timeline_svg, runs, n, &cause) != 0) ||
+	        timeline_svg_write(
+	            o->timeline_svg, runs, n, o->time_axis, &cause) != 0) ||
 	    (o->trace != NULL &&
 	        timeline_trace_write(o->trace, runs, n, &cause) != 0)) {
 		log_warnx("cannot write %s", cause);

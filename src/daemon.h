@@ -18,6 +18,8 @@ struct daemon_opts {
 	const char *trace;
 	double interval;
 	double block_threshold;
+	double time_scale; /* --time-scale, 0: not given */
+	double time_axis; /* --time-axis, 0: each chart its run's length */
 	unsigned runs;
 	unsigned shard_k;
 	unsigned shard_n;

@@ -337,6 +337,10 @@ report_json_write(struct jbuf *b, const struct report_event *ev)
 		jb_key_str(b, "mode", ev->mode);
 		jb_key_int(b, "workers", ev->nworkers);
 		jb_key_int(b, "tasks", (long long)ev->ntasks);
+		if (ev->cf->time_scale != 1) {
+			jb_key(b, "time_scale");
+			jb_real(b, ev->cf->time_scale);
+		}
 		break;
 	case REPORT_WORKER_START:
 		jb_key_str(b, "worker", ev->worker);

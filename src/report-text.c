@@ -94,6 +94,8 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 			    config_worker_name(cf, i, buf, sizeof buf));
 		fputc(')', rt->f);
 	}
+	if (cf->time_scale != 1)
+		fprintf(rt->f, ", time scale %g", cf->time_scale);
 	if (ev->run > 1)
 		fprintf(rt->f, ", run %u", ev->run);
 	fputc('\n', rt->f);

@@ -25,6 +25,7 @@ struct summary {
 	struct timeline *tl;
 	int chart;
 	int color;
+	double axis;
 };
 
 /* A duration for people: "4.00 s", "12.3 ms". */
@@ -178,17 +179,18 @@ summary_emit(const struct report_event *ev, void *arg)
 		return;
 	if (s->chart)
 		timeline_text_print(
-		    s->f, tr, 0, timeline_text_width(), s->color);
+		    s->f, tr, s->axis, timeline_text_width(), s->color);
 	summary_print(s->f, tr, s->color);
 }
 
 /*
- * Print the summary, and the chart when asked, when a run is done. Add
- * it after tl's recorder and before the text report's total line.
+ * Print the summary, and the chart when asked (axis: the time it spans,
+ * 0 the run's), when a run is done. Add it after tl's recorder and before
+ * the text report's total line.
  */
 void
-summary_add(
-    struct report *r, FILE *f, struct timeline *tl, int chart, int color)
+summary_add(struct report *r, FILE *f, struct timeline *tl, int chart,
+    double axis, int color)
 {
 	struct summary *s;
 
@@ -196,6 +198,7 @@ summary_add(
 	s->f = f;
 	s->tl = tl;
 	s->chart = chart;
+	s->axis = axis;
 	s->color = color;
 	report_add(r, summary_emit, NULL, free, s);
 }

@@ -45,7 +45,8 @@ task_url_opts(struct job *job, struct fetch_opts *fo, int blocking)
 
 /*
  * Seconds to wait before the next attempt, or -1 for no more: the
- * server's Retry-After, else retry_delay doubling, at most retry_max_delay.
+ * server's Retry-After (times --time-scale), else retry_delay doubling,
+ * at most retry_max_delay.
  */
 static double
 task_url_backoff(const struct job *job, const struct fetch_result *fr)
@@ -56,7 +57,7 @@ task_url_backoff(const struct job *job, const struct fetch_result *fr)
 	if (fr->ok || !fr->retryable || job->result.attempt > o->retries)
 		return -1;
 	if (fr->retry_after >= 0)
-		wait = fr->retry_after;
+		wait = fr->retry_after * o->time_scale;
 	else
 		wait = o->retry_delay * pow(2, job->result.attempt - 1);
 	return wait > o->retry_max_delay ? o->retry_max_delay : wait;

@@ -1,7 +1,7 @@
 /*
  * The timeline as a terminal chart: a row per worker with each task a
  * bar "[5 factorial--]", a CPU row from idle ' ' to busy '#', a row of
- * '!' where the loop was blocked, and a time axis with ticks.
+ * '!' where the loop was blocked, a time axis with ticks and a legend.
  */
 #include "autoconf.h"
 
@@ -89,7 +89,9 @@ timeline_text_bar(struct timeline_text_row *row, const struct timeline_task *t,
 		row->cells[c0 + i] = i >= 1 && i - 1 < n ? label[i - 1] : '-';
 	}
 	row->cells[c0] = w == 1 ? '|' : '[';
-	if (w > 1)
+	if (t->end > span)
+		row->cells[c1] = '>';
+	else if (w > 1)
 		row->cells[c1] = t->done && !t->ok ? '!' : ']';
 }
 
@@ -106,6 +108,9 @@ timeline_text_bars(struct timeline_text_row *rows, unsigned nrows,
 		for (k = 0; k < tr->ntask; k++) {
 			t = &tr->tasks[k];
 			thin = (t->end - t->start) / span * cols < 1;
+			/* Past a fixed time axis: clipped. */
+			if (t->start >= span)
+				continue;
 			if (t->worker < nrows && thin == pass)
 				timeline_text_bar(
 				    &rows[t->worker], t, span, cols);
@@ -228,6 +233,8 @@ timeline_text_blocks(FILE *f, const struct timeline_run *tr, int lw,
 		return;
 	timeline_text_row_init(&row, cols);
 	for (i = 0; i < tr->nblocks; i++) {
+		if (tr->blocks[i].start >= span)
+			continue;
 		c = timeline_text_col(tr->blocks[i].start, span, cols);
 		c1 = timeline_text_col(tr->blocks[i].end, span, cols);
 		for (; c <= c1; c++)
@@ -240,9 +247,34 @@ timeline_text_blocks(FILE *f, const struct timeline_run *tr, int lw,
 		fputs("\033[0m", f);
 }
 
+/* What the characters mean: what this chart can show. */
+static void
+timeline_text_legend(FILE *f, const struct timeline_run *tr, double span)
+{
+	fputs("Legend: [3 delay--] task 3 from start to end, | a task shorter "
+	      "than a column\n",
+	    f);
+	if (tr->failed > 0)
+		fputs("        [6 url---! a task that failed\n", f);
+	if (tr->elapsed > span)
+		fputs("        [1 delay-->| a task that goes on past the time "
+		      "axis\n",
+		    f);
+	if (tr->ntracks > 0)
+		fputs(
+		    "        CPU busy: ' ' under 5%, . under 30%, - under 60%,"
+		    " = under 85%, # more\n",
+		    f);
+	if (tr->nblocks > 0)
+		fputs("        blocked: ! one task held the event loop, "
+		      "every other task waited\n",
+		    f);
+}
+
 /*
  * Print the chart of a run in width columns; span is the time the chart
- * covers (0: the run's), the same for every mode of a comparison.
+ * covers (0: the run's), the same for every mode of a comparison or, with
+ * --time-axis, for every run; a run longer is clipped, and says so.
  */
 void
 timeline_text_print(
@@ -261,9 +293,16 @@ timeline_text_print(
 		cols = 20;
 	if (span <= 0)
 		span = tr->elapsed > 0 ? tr->elapsed : 1;
-	fprintf(f, "Timeline of %s: %s mode, %u worker%s, %.2f s\n", tr->name,
+	fprintf(f, "Timeline of %s: %s mode, %u worker%s, %.2f s", tr->name,
 	    config_mode_name(tr->mode), tr->nworkers,
 	    tr->nworkers == 1 ? "" : "s", tr->elapsed);
+	if (tr->time_scale != 1)
+		fprintf(f, ", time scale %g", tr->time_scale);
+	fputc('\n', f);
+	if (tr->elapsed > span)
+		fprintf(f,
+		    "(clipped at the %g s time axis: the run took %.2f s)\n",
+		    span, tr->elapsed);
 	rows = xcalloc(nrows, sizeof *rows);
 	for (i = 0; i < nrows; i++)
 		timeline_text_row_init(&rows[i], cols);
@@ -285,4 +324,5 @@ timeline_text_print(
 		timeline_text_busy(f, "executor", lw, t, span, cols);
 	timeline_text_blocks(f, tr, lw, span, cols, color);
 	timeline_text_axis(f, lw, span, cols);
+	timeline_text_legend(f, tr, span);
 }

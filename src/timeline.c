@@ -30,6 +30,9 @@
 /* Outcome text longer than this is shortened. */
 #define TIMELINE_OUTCOME 60
 
+/* A bar's label longer than this is shortened (its buffer is longer). */
+#define TIMELINE_LABEL 40
+
 struct timeline {
 	int sample;
 	int keep;
@@ -171,6 +174,73 @@ timeline_arg(const struct timeline_task *t, char *buf, size_t len)
 		snprintf(buf, len, "%lu", t->num.n);
 	else
 		return t->str != NULL ? t->str : "";
+	return buf;
+}
+
+/* Is the host (len bytes) this machine: a stand-in for a site? */
+static int
+timeline_loopback(const char *host, size_t len)
+{
+	return (len == 9 && strncmp(host, "localhost", 9) == 0) ||
+	    (len > 4 && strncmp(host, "127.", 4) == 0) ||
+	    (len == 5 && strncmp(host, "[::1]", 5) == 0);
+}
+
+/*
+ * A url's host, never its user or password, port, path, query or
+ * fragment. A page of the demo server standing in for a site (on this
+ * machine, /page/NAME: conf/offline/) is the site's NAME.
+ */
+static const char *
+timeline_host(const char *url, char *buf, size_t len)
+{
+	const char *p = strstr(url, "://"), *end, *at, *h;
+	size_t hl, nl;
+
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	for (h = p; (at = memchr(h, '@', (size_t)(end - h))) != NULL;)
+		h = at + 1;
+	if (*h == '[' && (at = memchr(h, ']', (size_t)(end - h))) != NULL)
+		hl = (size_t)(at + 1 - h);
+	else
+		hl = strcspn(h, ":/?#");
+	if (hl > (size_t)(end - h))
+		hl = (size_t)(end - h);
+	nl = strncmp(end, "/page/", 6) == 0 ? strcspn(end + 6, "/?#") : 0;
+	if (timeline_loopback(h, hl) && nl > 0)
+		snprintf(buf, len, "%.*s", (int)nl, end + 6);
+	else
+		snprintf(buf, len, "%.*s", (int)hl, h);
+	timeline_cut(buf, TIMELINE_LABEL);
+	return buf;
+}
+
+/*
+ * What a bar says: "delay 4" and "factorial 40" (brief: "4 s", "40!"),
+ * a url's host, a file's base name.
+ */
+const char *
+timeline_label(const struct timeline_task *t, int brief, char *buf, size_t len)
+{
+	const char *s = t->str != NULL ? t->str : "", *slash;
+
+	switch (t->kind) {
+	case TASK_DELAY:
+		snprintf(buf, len, brief ? "%g s" : "delay %g", t->num.seconds);
+		break;
+	case TASK_FACTORIAL:
+		snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->num.n);
+		break;
+	case TASK_URL:
+		return timeline_host(s, buf, len);
+	default:
+		slash = strrchr(s, '/');
+		snprintf(buf, len, "%s",
+		    slash != NULL && slash[1] != '\0' ? slash + 1 : s);
+		timeline_cut(buf, TIMELINE_LABEL);
+		break;
+	}
 	return buf;
 }
 
@@ -366,6 +436,7 @@ timeline_run_start(struct timeline *tl, const struct report_event *ev)
 	tr->number = ev->run;
 	tr->name = xstrdup(ev->cf->name);
 	tr->mode = ev->cf->mode;
+	tr->time_scale = ev->cf->time_scale;
 	tr->nworkers = ev->nworkers;
 	tr->ntasks = ev->ntasks;
 	tr->workers = xcalloc(tr->nworkers, sizeof *tr->workers);

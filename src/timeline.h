@@ -90,6 +90,7 @@ struct timeline_run {
 	unsigned number;
 	char *name;
 	enum mode mode;
+	double time_scale; /* the delays were multiplied by this */
 	unsigned nworkers;
 	char **workers;
 	size_t ntasks;
@@ -126,12 +127,15 @@ int timeline_track_shown(const struct timeline_run *, unsigned);
 char *timeline_task_arg(const struct task *);
 const char *timeline_arg(const struct timeline_task *, char *, size_t);
 const char *timeline_outcome(const struct timeline_task *, char *, size_t);
+const char *timeline_label(const struct timeline_task *, int, char *, size_t);
 
-/* Drawing. */
+/* Drawing. A task bar in an SVG is this many pixels wide at least. */
+#define TIMELINE_SVG_MIN_BAR 6
+
 void timeline_text_print(FILE *, const struct timeline_run *, double, int, int);
 int timeline_text_width(void);
 int timeline_svg_write(
-    const char *, const struct timeline_run *const *, size_t, char **);
+    const char *, const struct timeline_run *const *, size_t, double, char **);
 int timeline_trace_write(
     const char *, const struct timeline_run *const *, size_t, char **);
 

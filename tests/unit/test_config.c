@@ -594,6 +594,38 @@ test_file_timeout(void **state)
 	config_free(cf);
 }
 
+/*
+ * --time-scale: delays and the waits between url attempts scale, each
+ * task's own options once; the schedule and the limits do not.
+ */
+static void
+test_scale_time(void **state)
+{
+	struct config *cf;
+
+	cf = load("interval: 1m\nrate: 10/s\ndefaults:\n  retry_delay: 2s\n"
+	          "tasks:\n  - delay: 4.0\n  - factorial: 40\n"
+	          "  - url: http://a/\n  - url: http://b/\n"
+	          "    retry_max_delay: 8s\n    timeout: 5s\n");
+	assert_true(cf->time_scale == 1);
+	config_scale_time(cf, 0.5);
+	assert_true(cf->time_scale == 0.5);
+	assert_true(cf->tasks[0].num.seconds == 2.0);
+	assert_int_equal(cf->tasks[1].num.n, 40);
+	assert_true(cf->tasks[2].opts->retry_delay == 1);
+	assert_true(cf->tasks[2].opts->retry_max_delay == 30);
+	assert_true(cf->tasks[2].opts->time_scale == 0.5);
+	assert_true(cf->tasks[3].opts != &cf->defaults);
+	assert_true(cf->tasks[3].opts->retry_delay == 1);
+	assert_true(cf->tasks[3].opts->retry_max_delay == 4);
+	assert_true(cf->tasks[3].opts->time_scale == 0.5);
+	assert_true(cf->tasks[3].opts->timeout == 5);
+	assert_true(cf->defaults.timeout == 30);
+	assert_true(cf->interval == 60);
+	assert_true(cf->rate == 10);
+	config_free(cf);
+}
+
 static void
 test_task_size(void **state)
 {
@@ -619,6 +651,7 @@ main(void)
 	    cmocka_unit_test(test_kind_counts),
 	    cmocka_unit_test(test_mode_names),
 	    cmocka_unit_test(test_file_timeout),
+	    cmocka_unit_test(test_scale_time),
 	    cmocka_unit_test(test_task_size),
 	};
 

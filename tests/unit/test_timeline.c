@@ -362,7 +362,7 @@ test_svg(void **state)
 
 	assert_true(fd != -1);
 	close(fd);
-	assert_int_equal(timeline_svg_write(path, &tr, 1, &cause), 0);
+	assert_int_equal(timeline_svg_write(path, &tr, 1, 0, &cause), 0);
 	svg = slurp(path);
 	unlink(path);
 	assert_xml(svg);
@@ -372,8 +372,8 @@ test_svg(void **state)
 	assert_non_null(
 	    strstr(svg, ">t: async mode, 2 workers, 5.50 s</text>"));
 	assert_int_equal(count(svg, "<g class=\"task\">"), 6);
-	assert_non_null(strstr(svg, ">1 delay</text>"));
-	assert_non_null(strstr(svg, ">3 delay</text>"));
+	assert_non_null(strstr(svg, ">1 \xc2\xb7 delay 4</text>"));
+	assert_non_null(strstr(svg, ">3 \xc2\xb7 delay 3</text>"));
 	assert_non_null(strstr(svg, ">One</text>"));
 	assert_non_null(strstr(svg, ">Two</text>"));
 	assert_non_null(strstr(svg, "<g class=\"axis\""));
@@ -381,10 +381,98 @@ test_svg(void **state)
 	assert_non_null(strstr(svg, "<g class=\"legend\""));
 	free(svg);
 	assert_int_equal(
-	    timeline_svg_write("/nonexistent/x.svg", &tr, 1, &cause), -1);
+	    timeline_svg_write("/nonexistent/x.svg", &tr, 1, 0, &cause), -1);
 	assert_string_equal(
 	    cause, "/nonexistent/x.svg: No such file or directory");
 	free(cause);
+	timeline_free(tl);
+	config_free(cf);
+}
+
+/* Bar labels: a url's host only, a demo page's site, a file's name. */
+static void
+test_labels(void **state)
+{
+	static const struct {
+		const char *url;
+		const char *label;
+	} urls[] = {
+	    {"https://weather.com/", "weather.com"},
+	    {"https://user:***@www.yahoo.com:8443/a/b?token=x#f",
+	        "www.yahoo.com"},
+	    {"http://[2001:db8::1]:80/x", "[2001:db8::1]"},
+	    {"http://127.0.0.1:8000/page/weather", "weather"},
+	    {"http://[::1]:8000/page/target?x=1", "target"},
+	    {"http://127.0.0.1:8000/delay/1", "127.0.0.1"},
+	    {"http://example.com/page/weather", "example.com"},
+	    {"http://a@b@host.example", "host.example"},
+	};
+	struct timeline_task t;
+	char buf[TIMELINE_TEXT];
+	size_t i;
+
+	memset(&t, 0, sizeof t);
+	t.kind = TASK_URL;
+	for (i = 0; i < sizeof urls / sizeof urls[0]; i++) {
+		t.str = (char *)urls[i].url;
+		assert_string_equal(
+		    timeline_label(&t, 0, buf, sizeof buf), urls[i].label);
+	}
+	t.kind = TASK_FILE;
+	t.str = (char *)"/srv/data/textfile1.txt";
+	assert_string_equal(
+	    timeline_label(&t, 0, buf, sizeof buf), "textfile1.txt");
+	t.str = NULL;
+	t.kind = TASK_DELAY;
+	t.num.seconds = 0.4;
+	assert_string_equal(
+	    timeline_label(&t, 0, buf, sizeof buf), "delay 0.4");
+	assert_string_equal(timeline_label(&t, 1, buf, sizeof buf), "0.4 s");
+	t.kind = TASK_FACTORIAL;
+	t.num.n = 40;
+	assert_string_equal(
+	    timeline_label(&t, 0, buf, sizeof buf), "factorial 40");
+	assert_string_equal(timeline_label(&t, 1, buf, sizeof buf), "40!");
+}
+
+/* --time-axis: a run longer than the axis is clipped and says so. */
+static void
+test_fixed_axis(void **state)
+{
+	struct config *cf = load(TALK);
+	struct timeline *tl = timeline_new(0);
+	const struct timeline_run *tr = record_talk(tl, cf);
+	char path[] = "/tmp/test_timeline.XXXXXX", *svg, *cause, *out = NULL;
+	int fd = mkstemp(path);
+	size_t len;
+	FILE *f;
+
+	assert_true(fd != -1);
+	close(fd);
+	assert_int_equal(timeline_svg_write(path, &tr, 1, 11, &cause), 0);
+	svg = slurp(path);
+	assert_non_null(strstr(svg, "data-time-axis=\"11\""));
+	assert_non_null(strstr(svg, ">10 s</text>"));
+	assert_null(strstr(svg, "clipped"));
+	free(svg);
+	assert_int_equal(timeline_svg_write(path, &tr, 1, 4, &cause), 0);
+	svg = slurp(path);
+	unlink(path);
+	assert_non_null(
+	    strstr(svg, "clipped at the 4 s time axis: the run took 5.50 s"));
+	/* Tasks 5 and 6 start at 4 s or later: not drawn. */
+	assert_int_equal(count(svg, "<rect class=\"bar\""), 4);
+	assert_null(strstr(svg, "data-task=\"5\""));
+	free(svg);
+	f = open_memstream(&out, &len);
+	timeline_text_print(f, tr, 4, 80, 0);
+	fclose(f);
+	assert_non_null(
+	    strstr(out, "(clipped at the 4 s time axis: the run took 5.50 s)"));
+	assert_non_null(strstr(out, ">|\n"));
+	assert_null(strstr(out, "[5 "));
+	assert_non_null(strstr(out, "Legend: [3 delay--] task 3"));
+	free(out);
 	timeline_free(tl);
 	config_free(cf);
 }
@@ -531,6 +619,8 @@ main(void)
 	    cmocka_unit_test(test_chart_many_workers),
 	    cmocka_unit_test(test_summary),
 	    cmocka_unit_test(test_svg),
+	    cmocka_unit_test(test_labels),
+	    cmocka_unit_test(test_fixed_axis),
 	    cmocka_unit_test(test_trace),
 	    cmocka_unit_test(test_blocked),
 	    cmocka_unit_test(test_sampler_busy_then_idle),
