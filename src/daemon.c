@@ -453,8 +453,9 @@ daemon_stop(struct daemon *d, const char *why, int sig)
 	status_set_stopping(d->status);
 	if (d->run == NULL) {
 		log_info("%s: stopping", why);
+		/* Between runs nothing is left to finish: end this turn. */
 		evtimer_del(d->tick);
-		event_base_loopexit(d->base, NULL);
+		event_base_loopbreak(d->base);
 		return;
 	}
 	if (d->stopping > 1) {
