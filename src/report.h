@@ -2,6 +2,7 @@
 #ifndef REPORT_H
 #define REPORT_H
 
+#include <pthread.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -35,6 +36,7 @@ struct report_event {
 	size_t ntasks;
 	const char *worker;
 	unsigned worker_index;
+	const pthread_t *thread; /* threads mode: the worker's own thread */
 	unsigned shard_k;
 	unsigned shard_n;
 	const struct task *task;

@@ -448,6 +448,8 @@ run_event(struct run *r, struct report_event *ev, enum report_type type,
 		ev->worker = w->name;
 		ev->worker_index = (unsigned)(w - r->workers);
 		ev->worker_tasks = w->ntasks;
+		if (w->has_thread)
+			ev->thread = &w->thread;
 	}
 	if (job != NULL) {
 		ev->task = job->task;

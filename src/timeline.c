@@ -290,12 +290,12 @@ timeline_track_cpu(const struct timeline_track *t, double *out)
 }
 
 /*
- * Start sampling a new track: the calling thread's CPU time, or what
- * fn says (the executor's pool).
+ * Start sampling a new track: thread's CPU time (the calling thread's if
+ * NULL), or what fn says (the executor's pool).
  */
 static void
-timeline_track_add(
-    struct timeline *tl, const char *name, int worker, double (*fn)(void))
+timeline_track_add(struct timeline *tl, const char *name, int worker,
+    const pthread_t *thread, double (*fn)(void))
 {
 	struct timeline_run *tr = tl->cur;
 	struct timeline_track *t;
@@ -304,7 +304,8 @@ timeline_track_add(
 
 	if (fn != NULL)
 		cpu = fn();
-	else if (pthread_getcpuclockid(pthread_self(), &clock) != 0 ||
+	else if (pthread_getcpuclockid(
+	             thread != NULL ? *thread : pthread_self(), &clock) != 0 ||
 	    timeline_cpu_now(clock, &cpu) != 0)
 		return;
 	pthread_mutex_lock(&tl->lock);
@@ -455,11 +456,11 @@ timeline_run_start(struct timeline *tl, const struct report_event *ev)
 	tl->loop = pthread_self();
 	if (!tl->sample)
 		return;
-	timeline_track_add(tl, "loop", -1, NULL);
+	timeline_track_add(tl, "loop", -1, NULL, NULL);
 	/* Offloaded factorials run on the executor's pool: its own row. */
 	if (tr->mode == MODE_ASYNC && ev->cf->noffload > 0)
 		timeline_track_add(
-		    tl, "executor", TIMELINE_EXECUTOR, executor_cpu);
+		    tl, "executor", TIMELINE_EXECUTOR, NULL, executor_cpu);
 	timeline_sampler_start(tl);
 }
 
@@ -520,17 +521,14 @@ timeline_task_done(struct timeline_run *tr, const struct report_event *ev)
 	t->bytes = r->bytes;
 }
 
-/*
- * In threads mode worker_start is emitted on the worker's own thread:
- * that thread becomes the worker's busy track.
- */
+/* In threads mode the worker's own thread becomes its busy track. */
 static void
 timeline_worker_start(struct timeline *tl, const struct report_event *ev)
 {
-	if (!tl->sample || tl->cur->mode != MODE_THREADS ||
-	    pthread_equal(pthread_self(), tl->loop))
+	if (!tl->sample || tl->cur->mode != MODE_THREADS || ev->thread == NULL)
 		return;
-	timeline_track_add(tl, ev->worker, (int)ev->worker_index, NULL);
+	timeline_track_add(
+	    tl, ev->worker, (int)ev->worker_index, ev->thread, NULL);
 }
 
 static void

@@ -63,6 +63,16 @@ expect "async: one thread did the work" "$(busy_threads "$tmp/async.samples" 0.1
     fail "threads: $(busy_threads "$tmp/threads.samples" 0.1) threads did the work"
 pass "threads: two threads did the work"
 
+# The chart measures each worker's own thread in threads mode: a busy cpu
+# row under each worker (the rows went blank when the loop, not the
+# worker's thread, announced the worker).
+"$ASYNCDEMO" -m threads --timeline -c "$tmp/cpu.yaml" > "$tmp/threads.chart" ||
+    fail "threads --timeline: exit $?"
+rows=$(grep -c '^ *cpu *|.*[-=#]' "$tmp/threads.chart")
+[ "$rows" -ge 2 ] ||
+    fail "threads --timeline: $rows busy cpu rows, not 2: $(cat "$tmp/threads.chart")"
+pass "threads --timeline: a busy cpu row for each worker's thread"
+
 # --compare of CPU-bound factorials: async gains nothing over sync, and
 # its CPU row holds the work. A busy machine makes one comparison noisy:
 # three tries, where the model's fault would fail every one.
