@@ -75,7 +75,7 @@ done
 # open descriptors, idle between runs, stay where they were after the first
 # run. Slow cases get a short timeout. The blocking modes, one fetch at a
 # time, get two of each fast case (about 0.5 s, where 40 fetches took 2 s)
-# so that a run ends well within the 1 s interval and leaves the daemon
+# so that a run ends well within the 2 s interval and leaves the daemon
 # idle before the next.
 fd_file() { # fd_file TASKS [SLOW PATHS]
 	echo "workers: 40"
@@ -120,7 +120,7 @@ missing() {
 	    awk -v n="$2" '{ seen[$1] = 1 } END { for (i = 1; i <= n; i++) if (!seen[i]) printf "%d ", i }'
 }
 
-# Runs go on, one a second, until the daemon was seen idle after two runs
+# Runs go on, one every 2 s, until the daemon was seen idle after two runs
 # five apart (runs 1 and 6 unless a run overran), then SIGTERM; on a
 # loaded machine that may take more runs, up to 40.
 for m in async threads sync cooperative; do
@@ -129,7 +129,7 @@ for m in async threads sync cooperative; do
 	*) f=fd-fast.yaml n=14 ;;
 	esac
 	rm -f "$tmp/fd.jsonl" "$tmp/fd.out"
-	"$ASYNCDEMO" -j -m $m -c "$tmp/$f" --interval 1s \
+	"$ASYNCDEMO" -j -m $m -c "$tmp/$f" --interval 2s \
 	    -o "$tmp/fd.jsonl" > "$tmp/fd.out" 2> "$tmp/fd.err" &
 	pid=$!
 	first= last= first_run= last_run=
@@ -149,7 +149,7 @@ for m in async threads sync cooperative; do
 		fi
 		[ $r -lt 40 ] || {
 			kill $pid
-			fail "$m: 40 runs and not idle after two of them five apart (first: ${first_run:-none}): they overran the 1 s interval"
+			fail "$m: 40 runs and not idle after two of them five apart (first: ${first_run:-none}): they overran the 2 s interval"
 		}
 		r=$((r + 1))
 	done
