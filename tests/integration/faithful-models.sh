@@ -68,7 +68,7 @@ pass "threads: two threads did the work"
 # worker's thread, announced the worker).
 "$ASYNCDEMO" -m threads --timeline -c "$tmp/cpu.yaml" > "$tmp/threads.chart" ||
     fail "threads --timeline: exit $?"
-rows=$(grep -c '^ *cpu *|.*[-=#]' "$tmp/threads.chart")
+rows=$(grep -c '^ *cpu *|.*[-.=#]' "$tmp/threads.chart")
 [ "$rows" -ge 2 ] ||
     fail "threads --timeline: $rows busy cpu rows, not 2: $(cat "$tmp/threads.chart")"
 pass "threads --timeline: a busy cpu row for each worker's thread"

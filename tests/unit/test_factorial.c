@@ -512,30 +512,32 @@ test_no_values_no_conversion(void **state)
 static void
 test_async_on_the_loop(void **state)
 {
-	struct timespec c0, c1, w0, w1;
+	struct timespec c0, c1, p0, p1;
 	struct stopper s;
-	double cpu, wall;
+	double cpu, all;
 
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c0);
-	clock_gettime(CLOCK_MONOTONIC, &w0);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p0);
 	stopper_run(&s,
 	    "mode: async\nworkers: 2\ntasks:\n  - factorial: 200000\n"
 	    "  - factorial: 200000\n",
 	    1, 1, 0);
 	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &c1);
-	clock_gettime(CLOCK_MONOTONIC, &w1);
+	clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &p1);
 	assert_int_equal(s.done, 2);
 	assert_int_equal(s.values, 2);
 	assert_int_equal(s.most_helpers, 0);
 	cpu = (double)(c1.tv_sec - c0.tv_sec) +
 	    (double)(c1.tv_nsec - c0.tv_nsec) / 1e9;
-	wall = (double)(w1.tv_sec - w0.tv_sec) +
-	    (double)(w1.tv_nsec - w0.tv_nsec) / 1e9;
+	all = (double)(p1.tv_sec - p0.tv_sec) +
+	    (double)(p1.tv_nsec - p0.tv_nsec) / 1e9;
 	/*
-	 * This thread did the work: its CPU time is most of the wall time
-	 * (a busy machine takes some of it), never a small share of it.
+	 * This thread did the work: nearly all the CPU the process used
+	 * meanwhile (however busy the machine; a sanitizer's own thread
+	 * may take a little), where a helper thread would have taken half.
 	 */
-	assert_true(cpu > 0.25 * wall);
+	assert_true(all > 0);
+	assert_true(cpu > 0.8 * all);
 	stopper_free(&s);
 }
 
