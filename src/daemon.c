@@ -5,8 +5,6 @@
  */
 #include "autoconf.h"
 
-#include <sys/resource.h>
-
 #include <errno.h>
 #include <fcntl.h>
 #include <math.h>
@@ -26,19 +24,15 @@
 #include "executor.h"
 #include "fetch.h"
 #include "log.h"
-#include "outfile.h"
+#include "loop.h"
+#include "output.h"
 #include "pidfile.h"
-#include "report.h"
 #include "run.h"
 #include "signals.h"
 #include "status.h"
-#include "summary.h"
 #include "task-factorial.h"
-#include "timeline.h"
 #include "xmalloc.h"
 
-/* Seconds the outputs get to take what waits, at the end. */
-#define DAEMON_DRAIN 5.0
 /* After a second stop signal, seconds before giving up on tasks that
  * cannot be cancelled (a factorial on a worker thread). */
 #define DAEMON_HARD_STOP 1.0
@@ -62,18 +56,11 @@ struct daemon {
 	struct config *cf;
 	struct config *next_cf;
 	struct daemon_opts *opts;
-	struct report *report;
+	struct output *output;
 	struct run *run;
 	struct run *old_run;
-	struct config *old_cf;
-	struct config *mode_cf;
-	struct timeline *timeline;
-	struct outfile *out; /* stdout, unless quiet */
-	struct outfile *results;
-	FILE *stream; /* onto out */
 	struct event *tick;
 	struct event *reloaded;
-	struct event *gone; /* stdout's reader went away */
 	struct event *hard;
 	struct daemon_reload *reload;
 	int reload_again;
@@ -83,11 +70,9 @@ struct daemon {
 	unsigned runs;
 	double due;
 	size_t failed;
-	unsigned long long lost;
 	int stopping;
 	int ready_fd;
-	int unwritten; /* a picture or trace could not be written */
-	int hinted; /* the offline hint was given */
+	int output_rc; /* EX_IOERR: output was lost */
 	int abandoned; /* a reload thread was left running */
 };
 
@@ -96,40 +81,6 @@ static struct daemon *daemon_current;
 
 static void daemon_start_run(struct daemon *);
 static void daemon_exit_now(struct daemon *, int) __attribute__((noreturn));
-
-/*
- * As many descriptors as the hard limit allows: a thousand url workers
- * and the status endpoint's clients need more than the usual 1,024.
- */
-void
-daemon_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
-/* A loop with precise timers: libevent's default clock is coarse (ms). */
-struct event_base *
-daemon_base_new(void)
-{
-	struct event_config *ec;
-	struct event_base *base;
-
-	if ((ec = event_config_new()) == NULL)
-		fatalx("event_config_new failed");
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	if (base == NULL)
-		fatalx("event_base_new failed");
-	/* Signals (priority 0) go before any task's next step (1). */
-	event_base_priority_init(base, 2);
-	return base;
-}
 
 /* Load the task file and lay the command line over it; log any error. */
 int
@@ -188,82 +139,6 @@ daemon_tv(double s)
 	return tv;
 }
 
-/* Colour only on a terminal, and never with NO_COLOR set. */
-static int
-daemon_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	if (nc != NULL && *nc != '\0')
-		return 0;
-	if (term != NULL && strcmp(term, "dumb") == 0)
-		return 0;
-	return isatty(STDOUT_FILENO);
-}
-
-/* stdout's reader went away (any thread): stop, on the loop. */
-static void
-daemon_gone(struct outfile *o, void *arg)
-{
-	struct daemon *d = arg;
-
-	event_active(d->gone, EV_TIMEOUT, 0);
-}
-
-/*
- * stdout gets text or JSON Lines unless quiet; -o gets results. Both are
- * outputs that never block the loop.
- */
-static int
-daemon_report(struct daemon *d)
-{
-	const struct daemon_opts *o = d->opts;
-	char *cause;
-	int draw;
-
-	d->report = report_new();
-	/* Quiet, --compare still prints its table: the answer asked for. */
-	if (!o->quiet || (o->compare && !o->json)) {
-		d->out = outfile_stdout(d->base, o->stdout_closed);
-		outfile_set_gone(d->out, daemon_gone, d);
-		d->stream = outfile_stream(d->out);
-	}
-	/*
-	 * The recorder first: the summary reads it when a run is done. Quiet
-	 * or JSON runs that draw nothing do without it (it costs per task).
-	 */
-	draw = o->timeline || o->timeline_svg != NULL || o->trace != NULL ||
-	    o->compare;
-	if (draw || (!o->quiet && !o->json)) {
-		d->timeline = timeline_new(draw);
-		timeline_keep(d->timeline, o->compare);
-		timeline_add(d->report, d->timeline);
-	}
-	if (!o->quiet && o->json)
-		report_json_add(d->report, d->stream);
-	else if (!o->quiet) {
-		summary_add(d->report, d->stream, d->timeline,
-		    o->timeline && !o->compare, o->time_axis, daemon_color());
-		report_text_add(
-		    d->report, d->stream, o->verbose, daemon_color());
-	}
-	if (o->json && o->timeline)
-		log_warnx("--timeline draws no chart with --json; "
-		          "--timeline-svg and --trace do");
-	if (o->results != NULL) {
-		if ((d->results = outfile_open(d->base, o->results, &cause)) ==
-		    NULL) {
-			log_warnx("cannot open results file %s", cause);
-			free(cause);
-			return -1;
-		}
-		report_results_add(d->report, d->results);
-	}
-	/* The timeline and the summary need no values, only counts. */
-	report_set_values(d->report, !o->quiet || o->results != NULL);
-	return 0;
-}
-
 /* How many runs: --runs, else one, or no end with an interval. */
 static unsigned
 daemon_max_runs(const struct daemon *d)
@@ -294,63 +169,6 @@ daemon_tick(evutil_socket_t fd, short what, void *arg)
 		daemon_start_run(d);
 }
 
-/* After a run, or the last of --compare: the table, charts and files. */
-static void
-daemon_timelines(struct daemon *d)
-{
-	const struct daemon_opts *o = d->opts;
-	const struct timeline_run *runs[MODE_COUNT];
-	size_t i, n = 0;
-	char *cause;
-
-	if (d->timeline == NULL)
-		return;
-	while (n < MODE_COUNT && (runs[n] = timeline_get(d->timeline, n)))
-		n++;
-	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))
-		return;
-	if (o->compare && !o->json) {
-		summary_compare(d->stream, d->timeline);
-		for (i = 0; o->timeline && !o->quiet && i < n; i++) {
-			fputc('\n', d->stream);
-			timeline_text_print(d->stream, runs[i],
-			    o->time_axis > 0 ? o->time_axis
-			                     : summary_span(d->timeline),
-			    timeline_text_width(), daemon_color());
-		}
-		fflush(d->stream);
-	}
-	if ((o->timeline_svg != NULL &&
-	        timeline_svg_write(
-	            o->timeline_svg, runs, n, o->time_axis, &cause) != 0) ||
-	    (o->trace != NULL &&
-	        timeline_trace_write(o->trace, runs, n, &cause) != 0)) {
-		log_warnx("cannot write %s", cause);
-		free(cause);
-		d->unwritten = 1;
-	}
-}
-
-/*
- * Url tasks failed as their host did not resolve: no network, most
- * likely. Say once where the examples that need none are.
- */
-static void
-daemon_offline_hint(struct daemon *d, const struct run *run)
-{
-	size_t n = run_unresolved(run);
-
-	if (n == 0 || d->hinted)
-		return;
-	d->hinted = 1;
-	log_warnx("hint: %zu url task%s failed as no host could be resolved "
-	          "(no network?); conf/offline/ (installed: %s/examples/"
-	          "offline/) has the same examples for the built-in demo "
-	          "server: asyncdemo --serve 127.0.0.1:8000 & asyncdemo -c "
-	          "conf/offline/example_6.yaml",
-	    n, n == 1 ? "" : "s", PKGDATADIR);
-}
-
 /* A run ended: stop, or schedule the next at a fixed rate. */
 static void
 daemon_run_done(struct run *run, void *arg)
@@ -361,10 +179,9 @@ daemon_run_done(struct run *run, void *arg)
 	unsigned max = daemon_max_runs(d);
 
 	d->failed += run_failed(run);
-	daemon_offline_hint(d, run);
 	d->old_run = run;
 	d->run = NULL;
-	daemon_timelines(d);
+	output_run_done(d->output, run, d->stopping);
 	if (d->stopping || (max > 0 && d->runs >= max)) {
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -385,29 +202,23 @@ daemon_run_done(struct run *run, void *arg)
 	status_set_next(d->status, clock_wall() + wait);
 }
 
-/* The list as the next run takes it: with --compare, in the next mode. */
-static const struct config *
-daemon_run_config(struct daemon *d)
+/* The mode the next run takes: with --compare, each in turn. */
+static enum mode
+daemon_run_mode(const struct daemon *d)
 {
 	static const enum mode modes[MODE_COUNT] = {
 	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
 
-	free(d->mode_cf);
-	d->mode_cf = NULL;
 	if (!d->opts->compare || d->runs >= MODE_COUNT)
-		return d->cf;
-	/* A shallow copy: it shares the tasks, and only it is freed. */
-	d->mode_cf = xmalloc(sizeof *d->mode_cf);
-	*d->mode_cf = *d->cf;
-	d->mode_cf->mode = modes[d->runs];
-	return d->mode_cf;
+		return d->cf->mode;
+	return modes[d->runs];
 }
 
 /* Start the next run, with a reloaded task list if there is one. */
 static void
 daemon_start_run(struct daemon *d)
 {
-	const struct config *cf;
+	enum mode mode;
 
 	run_free(d->old_run);
 	d->old_run = NULL;
@@ -417,10 +228,10 @@ daemon_start_run(struct daemon *d)
 		d->next_cf = NULL;
 		status_set_config(d->status, d->cf);
 	}
-	cf = daemon_run_config(d);
-	d->run = run_new(d->base, cf, d->report, ++d->runs);
-	run_set_block(
-	    d->run, d->opts->block_threshold, timeline_blocked, d->timeline);
+	mode = daemon_run_mode(d);
+	d->run = run_new(
+	    d->base, d->cf, mode, output_report(d->output), ++d->runs);
+	output_run_start(d->output, d->run);
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
 	run_set_fetch_loop(d->run, &d->fetch);
@@ -462,6 +273,8 @@ daemon_stop(struct daemon *d, const char *why, int sig)
 		log_warnx("%s again: cancelling what still runs", why);
 		if (d->hard == NULL) {
 			d->hard = evtimer_new(d->base, daemon_hard_stop, d);
+			if (d->hard == NULL)
+				fatalx("evtimer_new failed");
 			evtimer_add(d->hard, &tv);
 		}
 	} else
@@ -472,7 +285,7 @@ daemon_stop(struct daemon *d, const char *why, int sig)
 
 /* stdout's reader went away (EPIPE): the rest of the run is for nobody. */
 static void
-daemon_gone_now(evutil_socket_t fd, short what, void *arg)
+daemon_gone(void *arg)
 {
 	struct daemon *d = arg;
 
@@ -640,10 +453,8 @@ daemon_reopen(struct daemon *d)
 		log_warnx("cannot reopen log file %s", cause);
 		free(cause);
 	}
-	if (d->results != NULL && outfile_reopen(d->results, &cause) != 0) {
-		log_warnx("cannot reopen results file %s", cause);
-		free(cause);
-	}
+	if (d->output != NULL)
+		output_reopen(d->output);
 }
 
 static void
@@ -761,28 +572,12 @@ daemon_ready(struct daemon *d, int status)
 	d->ready_fd = -1;
 }
 
-/* An output takes what waits (a few seconds at most); count what not. */
-static void
-daemon_output_close(struct daemon *d, struct outfile *o)
-{
-	if (o == NULL)
-		return;
-	outfile_drain(o, DAEMON_DRAIN);
-	d->lost += outfile_lost(o);
-	outfile_close(o, 0);
-}
-
 /* Free it all; the outputs take what waits first, and count what not. */
 static void
 daemon_free(struct daemon *d)
 {
-	/* A reader found gone in the last drain has nobody left to tell. */
-	if (d->out != NULL)
-		outfile_set_gone(d->out, NULL, NULL);
 	if (d->tick != NULL)
 		event_free(d->tick);
-	if (d->gone != NULL)
-		event_free(d->gone);
 	if (d->hard != NULL)
 		event_free(d->hard);
 	d->abandoned = daemon_reload_abandon(d);
@@ -793,10 +588,7 @@ daemon_free(struct daemon *d)
 	run_free(d->run);
 	run_free(d->old_run);
 	fetch_loop_free(d->fetch);
-	free(d->mode_cf);
-	report_free(d->report);
-	daemon_output_close(d, d->results);
-	daemon_output_close(d, d->out);
+	d->output_rc = output_free(d->output);
 	config_free(d->next_cf);
 	pidfile_remove(d->pidfile);
 	if (d->base != NULL)
@@ -813,10 +605,7 @@ static void
 daemon_exit_now(struct daemon *d, int status)
 {
 	if (d != NULL) {
-		report_flush_within(d->report, 1.0);
-		outfile_emergency(1.0);
-		if ((d->out != NULL && outfile_lost(d->out) > 0) ||
-		    (d->results != NULL && outfile_lost(d->results) > 0))
+		if (output_emergency(d->output))
 			status = EX_IOERR;
 		pidfile_remove(d->pidfile);
 		d->pidfile = NULL;
@@ -843,24 +632,6 @@ daemon_oom(const char *what, size_t size)
 	daemon_exit_now(daemon_current, EX_SOFTWARE);
 }
 
-/* The pictures written when a run ends can be written: 0, or -1 said. */
-static int
-daemon_outputs_check(struct daemon *d)
-{
-	const char *paths[2] = {d->opts->timeline_svg, d->opts->trace};
-	char *cause;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (paths[i] == NULL || outfile_check(paths[i], &cause) == 0)
-			continue;
-		log_warnx("cannot start: cannot write %s", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /* Everything that can fail before the first run: 0 or an exit status. */
 static int
 daemon_setup(struct daemon *d)
@@ -872,10 +643,11 @@ daemon_setup(struct daemon *d)
 	 * Signals first: whoever sees the pidfile may signal at once, and a
 	 * signal waits in the pipe until the loop runs.
 	 */
-	d->base = daemon_base_new();
-	d->gone = event_new(d->base, -1, 0, daemon_gone_now, d);
+	d->base = loop_base_new();
 	d->reloaded = event_new(d->base, -1, 0, daemon_reloaded, d);
 	d->tick = evtimer_new(d->base, daemon_tick, d);
+	if (d->reloaded == NULL || d->tick == NULL)
+		fatalx("event_new failed");
 	if (signals_init(d->base, daemon_signal, d) != 0)
 		fatal("signals");
 	if (d->opts->pidfile != NULL) {
@@ -886,14 +658,15 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
-	if (daemon_can_run(d->cf) != 0 || daemon_outputs_check(d) != 0)
+	if (daemon_can_run(d->cf) != 0 || output_check(d->opts) != 0)
 		return EX_TEMPFAIL;
-	daemon_raise_nofile();
-	if (daemon_report(d) != 0)
+	loop_raise_nofile();
+	d->output = output_new(d->base, d->opts, daemon_gone, d);
+	if (d->output == NULL)
 		return EX_TEMPFAIL;
 	if (d->opts->status != NULL) {
-		rc = status_new(
-		    d->base, d->report, d->opts->status, &d->status, &cause);
+		rc = status_new(d->base, output_report(d->output),
+		    d->opts->status, &d->status, &cause);
 		if (rc != 0) {
 			log_warnx("--status: %s", cause);
 			free(cause);
@@ -957,13 +730,8 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 	/* A factorial abandoned by a stop may still be on the pool. */
 	factorial_helpers_wait(DAEMON_HARD_STOP);
 	executor_shutdown();
-	if (d.lost > 0) {
-		log_warnx("%llu line%s of output could not be written: exit %d",
-		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);
-		rc = EX_IOERR;
-	}
-	if (d.unwritten)
-		rc = EX_IOERR;
+	if (d.output_rc != 0)
+		rc = d.output_rc;
 	if (d.abandoned) {
 		log_warnx("a reload of %s is still being read: exiting "
 		          "without it",
