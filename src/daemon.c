@@ -229,8 +229,8 @@ daemon_start_run(struct daemon *d)
 		status_set_config(d->status, d->cf);
 	}
 	mode = daemon_run_mode(d);
-	d->run = run_new(
-	    d->base, d->cf, mode, output_report(d->output), ++d->runs);
+	d->run =
+	    run_new(d->base, d->cf, mode, output_report(d->output), ++d->runs);
 	output_run_start(d->output, d->run);
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);

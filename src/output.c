@@ -237,8 +237,8 @@ output_run_done(struct output *o, const struct run *run, int stopping)
 	if (opts->compare && !opts->json)
 		output_compare(o, runs, n);
 	if ((opts->timeline_svg != NULL &&
-	        timeline_svg_write(opts->timeline_svg, runs, n,
-	            opts->time_axis, &cause) != 0) ||
+	        timeline_svg_write(opts->timeline_svg, runs, n, opts->time_axis,
+	            &cause) != 0) ||
 	    (opts->trace != NULL &&
 	        timeline_trace_write(opts->trace, runs, n, &cause) != 0)) {
 		log_warnx("cannot write %s", cause);

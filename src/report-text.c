@@ -87,8 +87,7 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 	report_text_widths(rt, ev);
 	fprintf(rt->f, "Running %s: %zu task%s, %s mode, %u worker%s", cf->name,
 	    ev->ntasks, ev->ntasks == 1 ? "" : "s", config_mode_name(ev->mode),
-	    ev->nworkers,
-	    ev->nworkers == 1 ? "" : "s");
+	    ev->nworkers, ev->nworkers == 1 ? "" : "s");
 	if (cf->workers != NULL && ev->nworkers <= 8) {
 		for (i = 0; i < ev->nworkers; i++)
 			fprintf(rt->f, "%s%s", i == 0 ? " (" : ", ",
