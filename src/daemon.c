@@ -5,10 +5,6 @@
  */
 #include "autoconf.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,12 +17,15 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "detach.h"
 #include "executor.h"
 #include "fetch.h"
+#include "load.h"
 #include "log.h"
 #include "loop.h"
 #include "output.h"
 #include "pidfile.h"
+#include "reload.h"
 #include "run.h"
 #include "signals.h"
 #include "status.h"
@@ -36,20 +35,6 @@
 /* After a second stop signal, seconds before giving up on tasks that
  * cannot be cancelled (a factorial on a worker thread). */
 #define DAEMON_HARD_STOP 1.0
-
-/*
- * A reload read off the loop's thread, with its own copy of what it reads:
- * stuck on a slow file system, it may outlive the daemon.
- */
-struct daemon_reload {
-	pthread_mutex_t lock;
-	struct daemon_opts opts; /* its strings are copies, freed with it */
-	struct event *done; /* made active when the thread is done */
-	struct config *cf;
-	int finished;
-	int abandoned; /* the daemon is gone: the thread frees this */
-	pthread_t thread;
-};
 
 struct daemon {
 	struct event_base *base;
@@ -62,7 +47,7 @@ struct daemon {
 	struct event *tick;
 	struct event *reloaded;
 	struct event *hard;
-	struct daemon_reload *reload;
+	struct reload *reload;
 	int reload_again;
 	struct pidfile *pidfile;
 	struct status *status;
@@ -71,7 +56,7 @@ struct daemon {
 	double due;
 	size_t failed;
 	int stopping;
-	int ready_fd;
+	struct detach *detach; /* -d */
 	int output_rc; /* EX_IOERR: output was lost */
 	int abandoned; /* a reload thread was left running */
 };
@@ -79,63 +64,16 @@ struct daemon {
 /* The daemon that runs, for the out-of-memory hook. */
 static struct daemon *daemon_current;
 
-static void daemon_start_run(struct daemon *);
-static void daemon_exit_now(struct daemon *, int) __attribute__((noreturn));
-
-/* Load the task file and lay the command line over it; log any error. */
-int
-daemon_load(const struct daemon_opts *o, struct config **out)
-{
-	struct config *cf;
-	const char *near;
-	char *cause;
-	int rc;
-
-	if ((rc = config_load(o->file, &cf, &cause)) != 0) {
-		log_raw("%s", cause);
-		free(cause);
-		return rc;
-	}
-	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
-		if ((near = config_mode_suggest(o->mode)) != NULL)
-			log_warnx("--mode: unknown mode '%s' (did you mean "
-			          "'%s'?)",
-			    o->mode, near);
-		else
-			log_warnx("--mode: expected sync, cooperative, "
-			          "threads or async, got '%s'",
-			    o->mode);
-		config_free(cf);
-		return EX_USAGE;
-	}
-	if (o->workers != NULL &&
-	    config_set_workers(cf, o->workers, &cause) != 0) {
-		log_warnx("--workers: %s", cause);
-		free(cause);
-		config_free(cf);
-		return EX_USAGE;
-	}
-	if (o->interval > 0)
-		cf->interval = o->interval;
-	/* Here, so that a reloaded file is scaled as the first was. */
-	if (o->time_scale > 0)
-		config_scale_time(cf, o->time_scale);
-	if (o->compare)
-		cf->interval = cf->jitter = 0;
-	*out = cf;
-	return 0;
-}
-
+/* A timer's wait for s seconds, none if s is not positive. */
 static struct timeval
 daemon_tv(double s)
 {
-	struct timeval tv;
-	double whole;
+	struct timeval tv = {0, 0};
 
-	if (s < 0)
-		s = 0;
-	tv.tv_usec = (suseconds_t)(modf(s, &whole) * 1e6);
-	tv.tv_sec = (time_t)whole;
+	if (s > 0) {
+		tv.tv_sec = (time_t)s;
+		tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	}
 	return tv;
 }
 
@@ -159,14 +97,16 @@ daemon_jitter(const struct daemon *d)
 	return d->cf->jitter * ((double)random() / (double)RAND_MAX);
 }
 
-static void
-daemon_tick(evutil_socket_t fd, short what, void *arg)
+/* The mode the next run takes: with --compare, each in turn. */
+static enum mode
+daemon_run_mode(const struct daemon *d)
 {
-	struct daemon *d = arg;
+	static const enum mode modes[MODE_COUNT] = {
+	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
 
-	/* A stop between runs may come in the loop turn the tick fires in. */
-	if (!d->stopping)
-		daemon_start_run(d);
+	if (!d->opts->compare || d->runs >= MODE_COUNT)
+		return d->cf->mode;
+	return modes[d->runs];
 }
 
 /* A run ended: stop, or schedule the next at a fixed rate. */
@@ -202,18 +142,6 @@ daemon_run_done(struct run *run, void *arg)
 	status_set_next(d->status, clock_wall() + wait);
 }
 
-/* The mode the next run takes: with --compare, each in turn. */
-static enum mode
-daemon_run_mode(const struct daemon *d)
-{
-	static const enum mode modes[MODE_COUNT] = {
-	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
-
-	if (!d->opts->compare || d->runs >= MODE_COUNT)
-		return d->cf->mode;
-	return modes[d->runs];
-}
-
 /* Start the next run, with a reloaded task list if there is one. */
 static void
 daemon_start_run(struct daemon *d)
@@ -237,6 +165,34 @@ daemon_start_run(struct daemon *d)
 	run_set_fetch_loop(d->run, &d->fetch);
 	status_set_run(d->status, d->runs);
 	run_start(d->run, daemon_run_done, d);
+}
+
+static void
+daemon_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	/* A stop between runs may come in the loop turn the tick fires in. */
+	if (!d->stopping)
+		daemon_start_run(d);
+}
+
+/*
+ * End now (a second stop with tasks that cannot be cancelled, or out of
+ * memory): what finished is written, each output given a moment, the
+ * pidfile removed; then _exit, for other threads may still run.
+ */
+static __attribute__((noreturn)) void
+daemon_exit_now(struct daemon *d, int status)
+{
+	if (d != NULL) {
+		if (output_emergency(d->output))
+			status = EX_IOERR;
+		pidfile_remove(d->pidfile);
+		d->pidfile = NULL;
+	}
+	log_close();
+	_exit(status);
 }
 
 /* A second stop's moment is over: end without what still runs. */
@@ -293,95 +249,16 @@ daemon_gone(void *arg)
 		daemon_stop(d, "stdout closed by its reader", 0);
 }
 
-/*
- * A task list with url tasks needs libcurl, which loads on first use: load
- * it before the list is taken, so that a missing one is said at once.
- */
-static int
-daemon_can_run(const struct config *cf)
-{
-	char *cause;
-	size_t i;
-
-	if (cf->nkind[TASK_URL] == 0 || fetch_available(&cause) == 0)
-		return 0;
-	/* Name the first url task, where the need comes from. */
-	for (i = 0; cf->tasks[i].kind != TASK_URL; i++)
-		;
-	log_warnx("%s:%u: %s", cf->path, cf->tasks[i].line, cause);
-	free(cause);
-	return -1;
-}
-
-/* Free a reload and its copies of the options. */
-static void
-daemon_reload_free(struct daemon_reload *rl)
-{
-	pthread_mutex_destroy(&rl->lock);
-	free((char *)rl->opts.file);
-	free((char *)rl->opts.mode);
-	free((char *)rl->opts.workers);
-	free(rl);
-}
-
-/*
- * SIGHUP's work, on a thread of its own: a large task file or a slow file
- * system must not hold the loop, whose status endpoint and timers go on.
- */
-static void *
-daemon_reload_thread(void *arg)
-{
-	struct daemon_reload *rl = arg;
-	struct config *cf = NULL;
-	int abandoned;
-
-	if (daemon_load(&rl->opts, &cf) != 0)
-		cf = NULL;
-	else if (daemon_can_run(cf) != 0) {
-		config_free(cf);
-		cf = NULL;
-	}
-	pthread_mutex_lock(&rl->lock);
-	rl->cf = cf;
-	rl->finished = 1;
-	if (!(abandoned = rl->abandoned))
-		event_active(rl->done, EV_TIMEOUT, 0);
-	pthread_mutex_unlock(&rl->lock);
-	if (abandoned) {
-		config_free(cf);
-		daemon_reload_free(rl);
-	}
-	return NULL;
-}
-
 /* SIGHUP: read the file again; keep the running list if it is bad. */
 static void
 daemon_reload(struct daemon *d)
 {
-	struct daemon_reload *rl;
-
 	if (d->reload != NULL) {
 		/* One is being read: read once more when it is done. */
 		d->reload_again = 1;
 		return;
 	}
-	rl = xcalloc(1, sizeof *rl);
-	pthread_mutex_init(&rl->lock, NULL);
-	rl->opts = *d->opts;
-	rl->opts.file = xstrdup(d->opts->file);
-	if (d->opts->mode != NULL)
-		rl->opts.mode = xstrdup(d->opts->mode);
-	if (d->opts->workers != NULL)
-		rl->opts.workers = xstrdup(d->opts->workers);
-	rl->done = d->reloaded;
-	if (pthread_create(&rl->thread, NULL, daemon_reload_thread, rl) != 0) {
-		log_warn("reload of %s: cannot start a thread; keeping the "
-		         "running task list",
-		    d->opts->file);
-		daemon_reload_free(rl);
-		return;
-	}
-	d->reload = rl;
+	d->reload = reload_start(d->opts, d->reloaded);
 }
 
 /* The reload thread is done: take its list, or keep the running one. */
@@ -389,14 +266,11 @@ static void
 daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct daemon_reload *rl = d->reload;
 	struct config *cf;
 
-	if (rl == NULL)
+	if (d->reload == NULL)
 		return;
-	pthread_join(rl->thread, NULL);
-	cf = rl->cf;
-	daemon_reload_free(rl);
+	cf = reload_finish(d->reload);
 	d->reload = NULL;
 	if (cf == NULL)
 		log_warnx("reload of %s failed: keeping the running task list",
@@ -415,161 +289,18 @@ daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/*
- * A reload still being read when the daemon ends is left to itself: 1
- * then, and the program must end without its global clean-up (libcurl's,
- * the log's), which the thread may still use.
- */
-static int
-daemon_reload_abandon(struct daemon *d)
-{
-	struct daemon_reload *rl = d->reload;
-	int finished;
-
-	if (rl == NULL)
-		return 0;
-	pthread_mutex_lock(&rl->lock);
-	finished = rl->finished;
-	rl->abandoned = !finished;
-	pthread_mutex_unlock(&rl->lock);
-	d->reload = NULL;
-	if (!finished) {
-		pthread_detach(rl->thread);
-		return 1;
-	}
-	pthread_join(rl->thread, NULL);
-	config_free(rl->cf);
-	daemon_reload_free(rl);
-	return 0;
-}
-
-/* SIGUSR1: the log file and the results file again, after a rotation. */
-static void
-daemon_reopen(struct daemon *d)
-{
-	char *cause;
-
-	if (log_reopen(&cause) != 0) {
-		log_warnx("cannot reopen log file %s", cause);
-		free(cause);
-	}
-	if (d->output != NULL)
-		output_reopen(d->output);
-}
-
+/* SIGHUP reloads, SIGUSR1 reopens after a rotation, the others stop. */
 static void
 daemon_signal(int sig, void *arg)
 {
 	struct daemon *d = arg;
 
-	switch (sig) {
-	case SIGHUP:
+	if (sig == SIGHUP)
 		daemon_reload(d);
-		break;
-	case SIGUSR1:
-		daemon_reopen(d);
-		break;
-	default:
+	else if (sig == SIGUSR1)
+		output_reopen(d->output);
+	else
 		daemon_stop(d, strsignal(sig), 1);
-		break;
-	}
-}
-
-/* Paths made absolute before the daemon leaves its folder. */
-static char *
-daemon_abs(const char *path)
-{
-	char cwd[4096];
-
-	if (path == NULL || *path == '/')
-		return NULL;
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		fatal("getcwd");
-	return xprintf("%s/%s", cwd, path);
-}
-
-/*
- * Fork into the background. The parent waits until the child says it
- * is running (a byte on a pipe: its exit status), so that a held pidfile
- * or a busy port still fails the command that started it.
- */
-static int
-daemon_detach(struct daemon *d, int keep_stderr)
-{
-	int fds[2], null;
-	unsigned char status = EX_SOFTWARE;
-	pid_t pid;
-
-	if (pipe(fds) == -1)
-		fatal("pipe");
-	fflush(NULL);
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid > 0) {
-		close(fds[1]);
-		if (read(fds[0], &status, 1) != 1)
-			status = EX_SOFTWARE;
-		_exit(status);
-	}
-	close(fds[0]);
-	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	d->ready_fd = fds[1];
-	if (setsid() == -1)
-		fatal("setsid");
-	if (chdir("/") == -1)
-		fatal("chdir /");
-	if ((null = open("/dev/null", O_RDWR)) != -1) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		if (!keep_stderr)
-			dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
-	if (keep_stderr)
-		return 0;
-	log_stderr(0);
-	if (d->opts->log == NULL)
-		log_syslog(1);
-	return 0;
-}
-
-/*
- * Before detaching, say where diagnostics will go: the log file, syslog,
- * or, where no syslog daemon listens (a container), stderr as it is.
- * Whether stderr is kept.
- */
-static int
-daemon_say_where(const struct daemon_opts *o)
-{
-	if (!o->quiet && o->results == NULL)
-		log_warnx("detached: the report goes to /dev/null; "
-		          "use -o FILE to keep the results");
-	if (o->log != NULL) {
-		log_info("detached: diagnostics go to %s", o->log);
-		return 0;
-	}
-	if (log_syslog_works()) {
-		log_info("detached: diagnostics go to syslog");
-		return 0;
-	}
-	log_warnx("detached: no syslog listens on /dev/log, so diagnostics "
-	          "stay on this stderr (-l FILE keeps them in a file)");
-	return 1;
-}
-
-/* Tell whoever waits for us (the parent of -d) how the start went. */
-static void
-daemon_ready(struct daemon *d, int status)
-{
-	unsigned char c = (unsigned char)status;
-
-	if (d->ready_fd <= 0)
-		return;
-	if (write(d->ready_fd, &c, 1) != 1)
-		log_warn("readiness pipe");
-	close(d->ready_fd);
-	d->ready_fd = -1;
 }
 
 /* Free it all; the outputs take what waits first, and count what not. */
@@ -580,7 +311,8 @@ daemon_free(struct daemon *d)
 		event_free(d->tick);
 	if (d->hard != NULL)
 		event_free(d->hard);
-	d->abandoned = daemon_reload_abandon(d);
+	d->abandoned = reload_abandon(d->reload);
+	d->reload = NULL;
 	if (d->reloaded != NULL)
 		event_free(d->reloaded);
 	signals_free();
@@ -593,25 +325,8 @@ daemon_free(struct daemon *d)
 	pidfile_remove(d->pidfile);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	config_free(d->cf);
 	daemon_current = NULL;
-}
-
-/*
- * End now (a second stop with tasks that cannot be cancelled, or out of
- * memory): what finished is written, each output given a moment, the
- * pidfile removed; then _exit, for other threads may still run.
- */
-static void
-daemon_exit_now(struct daemon *d, int status)
-{
-	if (d != NULL) {
-		if (output_emergency(d->output))
-			status = EX_IOERR;
-		pidfile_remove(d->pidfile);
-		d->pidfile = NULL;
-	}
-	log_close();
-	_exit(status);
 }
 
 /* Memory ran out: say so, write what finished, and end with 70. */
@@ -658,7 +373,7 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
-	if (daemon_can_run(d->cf) != 0 || output_check(d->opts) != 0)
+	if (load_can_run(d->cf) != 0 || output_check(d->opts) != 0)
 		return EX_TEMPFAIL;
 	loop_raise_nofile();
 	d->output = output_new(d->base, d->opts, daemon_gone, d);
@@ -677,60 +392,47 @@ daemon_setup(struct daemon *d)
 	return 0;
 }
 
+/* The first run: now, or after a random moment up to the jitter. */
+static void
+daemon_first_run(struct daemon *d)
+{
+	struct timeval tv = daemon_tv(daemon_jitter(d));
+
+	d->due = clock_now();
+	if (d->cf->jitter > 0)
+		evtimer_add(d->tick, &tv);
+	else
+		daemon_start_run(d);
+}
+
 /* Run the task list; the exit status: 0 all ok, 1 a task failed. */
 int
 daemon_main(struct config *cf, struct daemon_opts *opts)
 {
 	struct daemon d;
-	char *abs[6];
-	int rc, i;
+	int rc;
 
 	memset(&d, 0, sizeof d);
 	d.cf = cf;
 	d.opts = opts;
-	d.ready_fd = -1;
-	memset(abs, 0, sizeof abs);
-	if (opts->detach) {
-		const char **paths[6] = {&opts->file, &opts->results,
-		    &opts->pidfile, &opts->log, &opts->timeline_svg,
-		    &opts->trace};
-
-		for (i = 0; i < 6; i++) {
-			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
-				*paths[i] = abs[i];
-		}
-		daemon_detach(&d, daemon_say_where(opts));
-		opts->stdout_closed = 0; /* /dev/null now, by design */
-	}
+	if (opts->detach)
+		d.detach = detach_start(opts);
 	log_stderr_nonblock();
 	daemon_current = &d;
 	xmalloc_on_oom(daemon_oom);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
-	if ((rc = daemon_setup(&d)) != 0) {
-		daemon_ready(&d, rc);
-		daemon_free(&d);
-		config_free(d.cf);
-		for (i = 0; i < 6; i++)
-			free(abs[i]);
-		return rc;
+	rc = daemon_setup(&d);
+	detach_ready(d.detach, rc);
+	if (rc == 0) {
+		daemon_first_run(&d);
+		event_base_dispatch(d.base);
+		rc = d.failed > 0 ? 1 : 0;
 	}
-	daemon_ready(&d, 0);
-	d.due = clock_now();
-	if (cf->jitter > 0) {
-		struct timeval tv = daemon_tv(daemon_jitter(&d));
-
-		evtimer_add(d.tick, &tv);
-	} else
-		daemon_start_run(&d);
-	event_base_dispatch(d.base);
-	rc = d.failed > 0 ? 1 : 0;
-	cf = d.cf;
 	daemon_free(&d);
-	config_free(cf);
 	/* A factorial abandoned by a stop may still be on the pool. */
 	factorial_helpers_wait(DAEMON_HARD_STOP);
 	executor_shutdown();
-	if (d.output_rc != 0)
+	if (rc <= 1 && d.output_rc != 0)
 		rc = d.output_rc;
 	if (d.abandoned) {
 		log_warnx("a reload of %s is still being read: exiting "
@@ -738,7 +440,6 @@ daemon_main(struct config *cf, struct daemon_opts *opts)
 		    opts->file);
 		_exit(rc);
 	}
-	for (i = 0; i < 6; i++)
-		free(abs[i]);
+	detach_free(d.detach);
 	return rc;
 }

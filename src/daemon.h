@@ -32,7 +32,6 @@ struct daemon_opts {
 	int stdout_closed; /* descriptor 1 was closed at start */
 };
 
-int daemon_load(const struct daemon_opts *, struct config **);
 int daemon_main(struct config *, struct daemon_opts *);
 
 #endif

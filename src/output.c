@@ -247,13 +247,18 @@ output_run_done(struct output *o, const struct run *run, int stopping)
 	}
 }
 
-/* SIGUSR1: the results file again, after a rotation. */
+/* SIGUSR1: the log file and the results file again, after a rotation. */
 void
 output_reopen(struct output *o)
 {
 	char *cause;
 
-	if (o->results != NULL && outfile_reopen(o->results, &cause) != 0) {
+	if (log_reopen(&cause) != 0) {
+		log_warnx("cannot reopen log file %s", cause);
+		free(cause);
+	}
+	if (o != NULL && o->results != NULL &&
+	    outfile_reopen(o->results, &cause) != 0) {
 		log_warnx("cannot reopen results file %s", cause);
 		free(cause);
 	}
