@@ -19,6 +19,7 @@
 #include "daemon.h"
 #include "escape.h"
 #include "fetch.h"
+#include "load.h"
 #include "log.h"
 #include "number.h"
 #include "serve.h"
@@ -443,7 +444,7 @@ main(int argc, char **argv)
 	log_syslog(o.d.syslog);
 	if (o.serve != NULL)
 		return serve_main(o.serve);
-	if ((rc = daemon_load(&o.d, &cf)) != 0)
+	if ((rc = load_file(&o.d, &cf)) != 0)
 		return rc;
 	if (o.check) {
 		main_plan(cf, &o.d);

@@ -5,12 +5,6 @@
  */
 #include "autoconf.h"
 
-#include <sys/resource.h>
-
-#include <errno.h>
-#include <fcntl.h>
-#include <math.h>
-#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,59 +17,37 @@
 #include "clock.h"
 #include "config.h"
 #include "daemon.h"
+#include "detach.h"
 #include "executor.h"
 #include "fetch.h"
+#include "load.h"
 #include "log.h"
-#include "outfile.h"
+#include "loop.h"
+#include "output.h"
 #include "pidfile.h"
-#include "report.h"
+#include "reload.h"
 #include "run.h"
 #include "signals.h"
 #include "status.h"
-#include "summary.h"
 #include "task-factorial.h"
-#include "timeline.h"
 #include "xmalloc.h"
 
-/* Seconds the outputs get to take what waits, at the end. */
-#define DAEMON_DRAIN 5.0
 /* After a second stop signal, seconds before giving up on tasks that
  * cannot be cancelled (a factorial on a worker thread). */
 #define DAEMON_HARD_STOP 1.0
-
-/*
- * A reload read off the loop's thread, with its own copy of what it reads:
- * stuck on a slow file system, it may outlive the daemon.
- */
-struct daemon_reload {
-	pthread_mutex_t lock;
-	struct daemon_opts opts; /* its strings are copies, freed with it */
-	struct event *done; /* made active when the thread is done */
-	struct config *cf;
-	int finished;
-	int abandoned; /* the daemon is gone: the thread frees this */
-	pthread_t thread;
-};
 
 struct daemon {
 	struct event_base *base;
 	struct config *cf;
 	struct config *next_cf;
 	struct daemon_opts *opts;
-	struct report *report;
+	struct output *output;
 	struct run *run;
 	struct run *old_run;
-	struct config *old_cf;
-	struct config *mode_cf;
-	struct timeline *timeline;
-	struct outfile *out; /* stdout, unless quiet */
-	struct outfile *results;
-	FILE *stream; /* onto out */
 	struct event *tick;
 	struct event *reloaded;
-	struct event *gone; /* stdout's reader went away */
 	struct event *hard;
-	struct daemon_reload *reload;
+	struct reload *reload;
 	int reload_again;
 	struct pidfile *pidfile;
 	struct status *status;
@@ -83,185 +55,26 @@ struct daemon {
 	unsigned runs;
 	double due;
 	size_t failed;
-	unsigned long long lost;
 	int stopping;
-	int ready_fd;
-	int unwritten; /* a picture or trace could not be written */
-	int hinted; /* the offline hint was given */
+	struct detach *detach; /* -d */
+	int output_rc; /* EX_IOERR: output was lost */
 	int abandoned; /* a reload thread was left running */
 };
 
 /* The daemon that runs, for the out-of-memory hook. */
 static struct daemon *daemon_current;
 
-static void daemon_start_run(struct daemon *);
-static void daemon_exit_now(struct daemon *, int) __attribute__((noreturn));
-
-/*
- * As many descriptors as the hard limit allows: a thousand url workers
- * and the status endpoint's clients need more than the usual 1,024.
- */
-void
-daemon_raise_nofile(void)
-{
-	struct rlimit rl;
-
-	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-		rl.rlim_cur = rl.rlim_max;
-		(void)setrlimit(RLIMIT_NOFILE, &rl);
-	}
-}
-
-/* A loop with precise timers: libevent's default clock is coarse (ms). */
-struct event_base *
-daemon_base_new(void)
-{
-	struct event_config *ec;
-	struct event_base *base;
-
-	if ((ec = event_config_new()) == NULL)
-		fatalx("event_config_new failed");
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER);
-	base = event_base_new_with_config(ec);
-	event_config_free(ec);
-	if (base == NULL)
-		fatalx("event_base_new failed");
-	/* Signals (priority 0) go before any task's next step (1). */
-	event_base_priority_init(base, 2);
-	return base;
-}
-
-/* Load the task file and lay the command line over it; log any error. */
-int
-daemon_load(const struct daemon_opts *o, struct config **out)
-{
-	struct config *cf;
-	const char *near;
-	char *cause;
-	int rc;
-
-	if ((rc = config_load(o->file, &cf, &cause)) != 0) {
-		log_raw("%s", cause);
-		free(cause);
-		return rc;
-	}
-	if (o->mode != NULL && config_mode_parse(o->mode, &cf->mode) != 0) {
-		if ((near = config_mode_suggest(o->mode)) != NULL)
-			log_warnx("--mode: unknown mode '%s' (did you mean "
-			          "'%s'?)",
-			    o->mode, near);
-		else
-			log_warnx("--mode: expected sync, cooperative, "
-			          "threads or async, got '%s'",
-			    o->mode);
-		config_free(cf);
-		return EX_USAGE;
-	}
-	if (o->workers != NULL &&
-	    config_set_workers(cf, o->workers, &cause) != 0) {
-		log_warnx("--workers: %s", cause);
-		free(cause);
-		config_free(cf);
-		return EX_USAGE;
-	}
-	if (o->interval > 0)
-		cf->interval = o->interval;
-	/* Here, so that a reloaded file is scaled as the first was. */
-	if (o->time_scale > 0)
-		config_scale_time(cf, o->time_scale);
-	if (o->compare)
-		cf->interval = cf->jitter = 0;
-	*out = cf;
-	return 0;
-}
-
+/* A timer's wait for s seconds, none if s is not positive. */
 static struct timeval
 daemon_tv(double s)
 {
-	struct timeval tv;
-	double whole;
+	struct timeval tv = {0, 0};
 
-	if (s < 0)
-		s = 0;
-	tv.tv_usec = (suseconds_t)(modf(s, &whole) * 1e6);
-	tv.tv_sec = (time_t)whole;
+	if (s > 0) {
+		tv.tv_sec = (time_t)s;
+		tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
+	}
 	return tv;
-}
-
-/* Colour only on a terminal, and never with NO_COLOR set. */
-static int
-daemon_color(void)
-{
-	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");
-
-	if (nc != NULL && *nc != '\0')
-		return 0;
-	if (term != NULL && strcmp(term, "dumb") == 0)
-		return 0;
-	return isatty(STDOUT_FILENO);
-}
-
-/* stdout's reader went away (any thread): stop, on the loop. */
-static void
-daemon_gone(struct outfile *o, void *arg)
-{
-	struct daemon *d = arg;
-
-	event_active(d->gone, EV_TIMEOUT, 0);
-}
-
-/*
- * stdout gets text or JSON Lines unless quiet; -o gets results. Both are
- * outputs that never block the loop.
- */
-static int
-daemon_report(struct daemon *d)
-{
-	const struct daemon_opts *o = d->opts;
-	char *cause;
-	int draw;
-
-	d->report = report_new();
-	/* Quiet, --compare still prints its table: the answer asked for. */
-	if (!o->quiet || (o->compare && !o->json)) {
-		d->out = outfile_stdout(d->base, o->stdout_closed);
-		outfile_set_gone(d->out, daemon_gone, d);
-		d->stream = outfile_stream(d->out);
-	}
-	/*
-	 * The recorder first: the summary reads it when a run is done. Quiet
-	 * or JSON runs that draw nothing do without it (it costs per task).
-	 */
-	draw = o->timeline || o->timeline_svg != NULL || o->trace != NULL ||
-	    o->compare;
-	if (draw || (!o->quiet && !o->json)) {
-		d->timeline = timeline_new(draw);
-		timeline_keep(d->timeline, o->compare);
-		timeline_add(d->report, d->timeline);
-	}
-	if (!o->quiet && o->json)
-		report_json_add(d->report, d->stream);
-	else if (!o->quiet) {
-		summary_add(d->report, d->stream, d->timeline,
-		    o->timeline && !o->compare, o->time_axis, daemon_color());
-		report_text_add(
-		    d->report, d->stream, o->verbose, daemon_color());
-	}
-	if (o->json && o->timeline)
-		log_warnx("--timeline draws no chart with --json; "
-		          "--timeline-svg and --trace do");
-	if (o->results != NULL) {
-		if ((d->results = outfile_open(d->base, o->results, &cause)) ==
-		    NULL) {
-			log_warnx("cannot open results file %s", cause);
-			free(cause);
-			return -1;
-		}
-		report_results_add(d->report, d->results);
-	}
-	/* The timeline and the summary need no values, only counts. */
-	report_set_values(d->report, !o->quiet || o->results != NULL);
-	return 0;
 }
 
 /* How many runs: --runs, else one, or no end with an interval. */
@@ -284,71 +97,16 @@ daemon_jitter(const struct daemon *d)
 	return d->cf->jitter * ((double)random() / (double)RAND_MAX);
 }
 
-static void
-daemon_tick(evutil_socket_t fd, short what, void *arg)
+/* The mode the next run takes: with --compare, each in turn. */
+static enum mode
+daemon_run_mode(const struct daemon *d)
 {
-	struct daemon *d = arg;
+	static const enum mode modes[MODE_COUNT] = {
+	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
 
-	/* A stop between runs may come in the loop turn the tick fires in. */
-	if (!d->stopping)
-		daemon_start_run(d);
-}
-
-/* After a run, or the last of --compare: the table, charts and files. */
-static void
-daemon_timelines(struct daemon *d)
-{
-	const struct daemon_opts *o = d->opts;
-	const struct timeline_run *runs[MODE_COUNT];
-	size_t i, n = 0;
-	char *cause;
-
-	if (d->timeline == NULL)
-		return;
-	while (n < MODE_COUNT && (runs[n] = timeline_get(d->timeline, n)))
-		n++;
-	if (n == 0 || (o->compare && n < MODE_COUNT && !d->stopping))
-		return;
-	if (o->compare && !o->json) {
-		summary_compare(d->stream, d->timeline);
-		for (i = 0; o->timeline && !o->quiet && i < n; i++) {
-			fputc('\n', d->stream);
-			timeline_text_print(d->stream, runs[i],
-			    o->time_axis > 0 ? o->time_axis
-			                     : summary_span(d->timeline),
-			    timeline_text_width(), daemon_color());
-		}
-		fflush(d->stream);
-	}
-	if ((o->timeline_svg != NULL &&
-	        timeline_svg_write(
-	            o->timeline_svg, runs, n, o->time_axis, &cause) != 0) ||
-	    (o->trace != NULL &&
-	        timeline_trace_write(o->trace, runs, n, &cause) != 0)) {
-		log_warnx("cannot write %s", cause);
-		free(cause);
-		d->unwritten = 1;
-	}
-}
-
-/*
- * Url tasks failed as their host did not resolve: no network, most
- * likely. Say once where the examples that need none are.
- */
-static void
-daemon_offline_hint(struct daemon *d, const struct run *run)
-{
-	size_t n = run_unresolved(run);
-
-	if (n == 0 || d->hinted)
-		return;
-	d->hinted = 1;
-	log_warnx("hint: %zu url task%s failed as no host could be resolved "
-	          "(no network?); conf/offline/ (installed: %s/examples/"
-	          "offline/) has the same examples for the built-in demo "
-	          "server: asyncdemo --serve 127.0.0.1:8000 & asyncdemo -c "
-	          "conf/offline/example_6.yaml",
-	    n, n == 1 ? "" : "s", PKGDATADIR);
+	if (!d->opts->compare || d->runs >= MODE_COUNT)
+		return d->cf->mode;
+	return modes[d->runs];
 }
 
 /* A run ended: stop, or schedule the next at a fixed rate. */
@@ -361,10 +119,9 @@ daemon_run_done(struct run *run, void *arg)
 	unsigned max = daemon_max_runs(d);
 
 	d->failed += run_failed(run);
-	daemon_offline_hint(d, run);
 	d->old_run = run;
 	d->run = NULL;
-	daemon_timelines(d);
+	output_run_done(d->output, run, d->stopping);
 	if (d->stopping || (max > 0 && d->runs >= max)) {
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -385,29 +142,11 @@ daemon_run_done(struct run *run, void *arg)
 	status_set_next(d->status, clock_wall() + wait);
 }
 
-/* The list as the next run takes it: with --compare, in the next mode. */
-static const struct config *
-daemon_run_config(struct daemon *d)
-{
-	static const enum mode modes[MODE_COUNT] = {
-	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
-
-	free(d->mode_cf);
-	d->mode_cf = NULL;
-	if (!d->opts->compare || d->runs >= MODE_COUNT)
-		return d->cf;
-	/* A shallow copy: it shares the tasks, and only it is freed. */
-	d->mode_cf = xmalloc(sizeof *d->mode_cf);
-	*d->mode_cf = *d->cf;
-	d->mode_cf->mode = modes[d->runs];
-	return d->mode_cf;
-}
-
 /* Start the next run, with a reloaded task list if there is one. */
 static void
 daemon_start_run(struct daemon *d)
 {
-	const struct config *cf;
+	enum mode mode;
 
 	run_free(d->old_run);
 	d->old_run = NULL;
@@ -417,15 +156,43 @@ daemon_start_run(struct daemon *d)
 		d->next_cf = NULL;
 		status_set_config(d->status, d->cf);
 	}
-	cf = daemon_run_config(d);
-	d->run = run_new(d->base, cf, d->report, ++d->runs);
-	run_set_block(
-	    d->run, d->opts->block_threshold, timeline_blocked, d->timeline);
+	mode = daemon_run_mode(d);
+	d->run =
+	    run_new(d->base, d->cf, mode, output_report(d->output), ++d->runs);
+	output_run_start(d->output, d->run);
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
 	run_set_fetch_loop(d->run, &d->fetch);
 	status_set_run(d->status, d->runs);
 	run_start(d->run, daemon_run_done, d);
+}
+
+static void
+daemon_tick(evutil_socket_t fd, short what, void *arg)
+{
+	struct daemon *d = arg;
+
+	/* A stop between runs may come in the loop turn the tick fires in. */
+	if (!d->stopping)
+		daemon_start_run(d);
+}
+
+/*
+ * End now (a second stop with tasks that cannot be cancelled, or out of
+ * memory): what finished is written, each output given a moment, the
+ * pidfile removed; then _exit, for other threads may still run.
+ */
+static __attribute__((noreturn)) void
+daemon_exit_now(struct daemon *d, int status)
+{
+	if (d != NULL) {
+		if (output_emergency(d->output))
+			status = EX_IOERR;
+		pidfile_remove(d->pidfile);
+		d->pidfile = NULL;
+	}
+	log_close();
+	_exit(status);
 }
 
 /* A second stop's moment is over: end without what still runs. */
@@ -462,6 +229,8 @@ daemon_stop(struct daemon *d, const char *why, int sig)
 		log_warnx("%s again: cancelling what still runs", why);
 		if (d->hard == NULL) {
 			d->hard = evtimer_new(d->base, daemon_hard_stop, d);
+			if (d->hard == NULL)
+				fatalx("evtimer_new failed");
 			evtimer_add(d->hard, &tv);
 		}
 	} else
@@ -472,7 +241,7 @@ daemon_stop(struct daemon *d, const char *why, int sig)
 
 /* stdout's reader went away (EPIPE): the rest of the run is for nobody. */
 static void
-daemon_gone_now(evutil_socket_t fd, short what, void *arg)
+daemon_gone(void *arg)
 {
 	struct daemon *d = arg;
 
@@ -480,95 +249,16 @@ daemon_gone_now(evutil_socket_t fd, short what, void *arg)
 		daemon_stop(d, "stdout closed by its reader", 0);
 }
 
-/*
- * A task list with url tasks needs libcurl, which loads on first use: load
- * it before the list is taken, so that a missing one is said at once.
- */
-static int
-daemon_can_run(const struct config *cf)
-{
-	char *cause;
-	size_t i;
-
-	if (cf->nkind[TASK_URL] == 0 || fetch_available(&cause) == 0)
-		return 0;
-	/* Name the first url task, where the need comes from. */
-	for (i = 0; cf->tasks[i].kind != TASK_URL; i++)
-		;
-	log_warnx("%s:%u: %s", cf->path, cf->tasks[i].line, cause);
-	free(cause);
-	return -1;
-}
-
-/* Free a reload and its copies of the options. */
-static void
-daemon_reload_free(struct daemon_reload *rl)
-{
-	pthread_mutex_destroy(&rl->lock);
-	free((char *)rl->opts.file);
-	free((char *)rl->opts.mode);
-	free((char *)rl->opts.workers);
-	free(rl);
-}
-
-/*
- * SIGHUP's work, on a thread of its own: a large task file or a slow file
- * system must not hold the loop, whose status endpoint and timers go on.
- */
-static void *
-daemon_reload_thread(void *arg)
-{
-	struct daemon_reload *rl = arg;
-	struct config *cf = NULL;
-	int abandoned;
-
-	if (daemon_load(&rl->opts, &cf) != 0)
-		cf = NULL;
-	else if (daemon_can_run(cf) != 0) {
-		config_free(cf);
-		cf = NULL;
-	}
-	pthread_mutex_lock(&rl->lock);
-	rl->cf = cf;
-	rl->finished = 1;
-	if (!(abandoned = rl->abandoned))
-		event_active(rl->done, EV_TIMEOUT, 0);
-	pthread_mutex_unlock(&rl->lock);
-	if (abandoned) {
-		config_free(cf);
-		daemon_reload_free(rl);
-	}
-	return NULL;
-}
-
 /* SIGHUP: read the file again; keep the running list if it is bad. */
 static void
 daemon_reload(struct daemon *d)
 {
-	struct daemon_reload *rl;
-
 	if (d->reload != NULL) {
 		/* One is being read: read once more when it is done. */
 		d->reload_again = 1;
 		return;
 	}
-	rl = xcalloc(1, sizeof *rl);
-	pthread_mutex_init(&rl->lock, NULL);
-	rl->opts = *d->opts;
-	rl->opts.file = xstrdup(d->opts->file);
-	if (d->opts->mode != NULL)
-		rl->opts.mode = xstrdup(d->opts->mode);
-	if (d->opts->workers != NULL)
-		rl->opts.workers = xstrdup(d->opts->workers);
-	rl->done = d->reloaded;
-	if (pthread_create(&rl->thread, NULL, daemon_reload_thread, rl) != 0) {
-		log_warn("reload of %s: cannot start a thread; keeping the "
-		         "running task list",
-		    d->opts->file);
-		daemon_reload_free(rl);
-		return;
-	}
-	d->reload = rl;
+	d->reload = reload_start(d->opts, d->reloaded);
 }
 
 /* The reload thread is done: take its list, or keep the running one. */
@@ -576,14 +266,11 @@ static void
 daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 {
 	struct daemon *d = arg;
-	struct daemon_reload *rl = d->reload;
 	struct config *cf;
 
-	if (rl == NULL)
+	if (d->reload == NULL)
 		return;
-	pthread_join(rl->thread, NULL);
-	cf = rl->cf;
-	daemon_reload_free(rl);
+	cf = reload_finish(d->reload);
 	d->reload = NULL;
 	if (cf == NULL)
 		log_warnx("reload of %s failed: keeping the running task list",
@@ -602,190 +289,30 @@ daemon_reloaded(evutil_socket_t fd, short what, void *arg)
 	}
 }
 
-/*
- * A reload still being read when the daemon ends is left to itself: 1
- * then, and the program must end without its global clean-up (libcurl's,
- * the log's), which the thread may still use.
- */
-static int
-daemon_reload_abandon(struct daemon *d)
-{
-	struct daemon_reload *rl = d->reload;
-	int finished;
-
-	if (rl == NULL)
-		return 0;
-	pthread_mutex_lock(&rl->lock);
-	finished = rl->finished;
-	rl->abandoned = !finished;
-	pthread_mutex_unlock(&rl->lock);
-	d->reload = NULL;
-	if (!finished) {
-		pthread_detach(rl->thread);
-		return 1;
-	}
-	pthread_join(rl->thread, NULL);
-	config_free(rl->cf);
-	daemon_reload_free(rl);
-	return 0;
-}
-
-/* SIGUSR1: the log file and the results file again, after a rotation. */
-static void
-daemon_reopen(struct daemon *d)
-{
-	char *cause;
-
-	if (log_reopen(&cause) != 0) {
-		log_warnx("cannot reopen log file %s", cause);
-		free(cause);
-	}
-	if (d->results != NULL && outfile_reopen(d->results, &cause) != 0) {
-		log_warnx("cannot reopen results file %s", cause);
-		free(cause);
-	}
-}
-
+/* SIGHUP reloads, SIGUSR1 reopens after a rotation, the others stop. */
 static void
 daemon_signal(int sig, void *arg)
 {
 	struct daemon *d = arg;
 
-	switch (sig) {
-	case SIGHUP:
+	if (sig == SIGHUP)
 		daemon_reload(d);
-		break;
-	case SIGUSR1:
-		daemon_reopen(d);
-		break;
-	default:
+	else if (sig == SIGUSR1)
+		output_reopen(d->output);
+	else
 		daemon_stop(d, strsignal(sig), 1);
-		break;
-	}
-}
-
-/* Paths made absolute before the daemon leaves its folder. */
-static char *
-daemon_abs(const char *path)
-{
-	char cwd[4096];
-
-	if (path == NULL || *path == '/')
-		return NULL;
-	if (getcwd(cwd, sizeof cwd) == NULL)
-		fatal("getcwd");
-	return xprintf("%s/%s", cwd, path);
-}
-
-/*
- * Fork into the background. The parent waits until the child says it
- * is running (a byte on a pipe: its exit status), so that a held pidfile
- * or a busy port still fails the command that started it.
- */
-static int
-daemon_detach(struct daemon *d, int keep_stderr)
-{
-	int fds[2], null;
-	unsigned char status = EX_SOFTWARE;
-	pid_t pid;
-
-	if (pipe(fds) == -1)
-		fatal("pipe");
-	fflush(NULL);
-	if ((pid = fork()) == -1)
-		fatal("fork");
-	if (pid > 0) {
-		close(fds[1]);
-		if (read(fds[0], &status, 1) != 1)
-			status = EX_SOFTWARE;
-		_exit(status);
-	}
-	close(fds[0]);
-	(void)fcntl(fds[1], F_SETFD, FD_CLOEXEC);
-	d->ready_fd = fds[1];
-	if (setsid() == -1)
-		fatal("setsid");
-	if (chdir("/") == -1)
-		fatal("chdir /");
-	if ((null = open("/dev/null", O_RDWR)) != -1) {
-		dup2(null, STDIN_FILENO);
-		dup2(null, STDOUT_FILENO);
-		if (!keep_stderr)
-			dup2(null, STDERR_FILENO);
-		if (null > STDERR_FILENO)
-			close(null);
-	}
-	if (keep_stderr)
-		return 0;
-	log_stderr(0);
-	if (d->opts->log == NULL)
-		log_syslog(1);
-	return 0;
-}
-
-/*
- * Before detaching, say where diagnostics will go: the log file, syslog,
- * or, where no syslog daemon listens (a container), stderr as it is.
- * Whether stderr is kept.
- */
-static int
-daemon_say_where(const struct daemon_opts *o)
-{
-	if (!o->quiet && o->results == NULL)
-		log_warnx("detached: the report goes to /dev/null; "
-		          "use -o FILE to keep the results");
-	if (o->log != NULL) {
-		log_info("detached: diagnostics go to %s", o->log);
-		return 0;
-	}
-	if (log_syslog_works()) {
-		log_info("detached: diagnostics go to syslog");
-		return 0;
-	}
-	log_warnx("detached: no syslog listens on /dev/log, so diagnostics "
-	          "stay on this stderr (-l FILE keeps them in a file)");
-	return 1;
-}
-
-/* Tell whoever waits for us (the parent of -d) how the start went. */
-static void
-daemon_ready(struct daemon *d, int status)
-{
-	unsigned char c = (unsigned char)status;
-
-	if (d->ready_fd <= 0)
-		return;
-	if (write(d->ready_fd, &c, 1) != 1)
-		log_warn("readiness pipe");
-	close(d->ready_fd);
-	d->ready_fd = -1;
-}
-
-/* An output takes what waits (a few seconds at most); count what not. */
-static void
-daemon_output_close(struct daemon *d, struct outfile *o)
-{
-	if (o == NULL)
-		return;
-	outfile_drain(o, DAEMON_DRAIN);
-	d->lost += outfile_lost(o);
-	outfile_close(o, 0);
 }
 
 /* Free it all; the outputs take what waits first, and count what not. */
 static void
 daemon_free(struct daemon *d)
 {
-	/* A reader found gone in the last drain has nobody left to tell. */
-	if (d->out != NULL)
-		outfile_set_gone(d->out, NULL, NULL);
 	if (d->tick != NULL)
 		event_free(d->tick);
-	if (d->gone != NULL)
-		event_free(d->gone);
 	if (d->hard != NULL)
 		event_free(d->hard);
-	d->abandoned = daemon_reload_abandon(d);
+	d->abandoned = reload_abandon(d->reload);
+	d->reload = NULL;
 	if (d->reloaded != NULL)
 		event_free(d->reloaded);
 	signals_free();
@@ -793,36 +320,13 @@ daemon_free(struct daemon *d)
 	run_free(d->run);
 	run_free(d->old_run);
 	fetch_loop_free(d->fetch);
-	free(d->mode_cf);
-	report_free(d->report);
-	daemon_output_close(d, d->results);
-	daemon_output_close(d, d->out);
+	d->output_rc = output_free(d->output);
 	config_free(d->next_cf);
 	pidfile_remove(d->pidfile);
 	if (d->base != NULL)
 		event_base_free(d->base);
+	config_free(d->cf);
 	daemon_current = NULL;
-}
-
-/*
- * End now (a second stop with tasks that cannot be cancelled, or out of
- * memory): what finished is written, each output given a moment, the
- * pidfile removed; then _exit, for other threads may still run.
- */
-static void
-daemon_exit_now(struct daemon *d, int status)
-{
-	if (d != NULL) {
-		report_flush_within(d->report, 1.0);
-		outfile_emergency(1.0);
-		if ((d->out != NULL && outfile_lost(d->out) > 0) ||
-		    (d->results != NULL && outfile_lost(d->results) > 0))
-			status = EX_IOERR;
-		pidfile_remove(d->pidfile);
-		d->pidfile = NULL;
-	}
-	log_close();
-	_exit(status);
 }
 
 /* Memory ran out: say so, write what finished, and end with 70. */
@@ -843,24 +347,6 @@ daemon_oom(const char *what, size_t size)
 	daemon_exit_now(daemon_current, EX_SOFTWARE);
 }
 
-/* The pictures written when a run ends can be written: 0, or -1 said. */
-static int
-daemon_outputs_check(struct daemon *d)
-{
-	const char *paths[2] = {d->opts->timeline_svg, d->opts->trace};
-	char *cause;
-	int i;
-
-	for (i = 0; i < 2; i++) {
-		if (paths[i] == NULL || outfile_check(paths[i], &cause) == 0)
-			continue;
-		log_warnx("cannot start: cannot write %s", cause);
-		free(cause);
-		return -1;
-	}
-	return 0;
-}
-
 /* Everything that can fail before the first run: 0 or an exit status. */
 static int
 daemon_setup(struct daemon *d)
@@ -872,10 +358,11 @@ daemon_setup(struct daemon *d)
 	 * Signals first: whoever sees the pidfile may signal at once, and a
 	 * signal waits in the pipe until the loop runs.
 	 */
-	d->base = daemon_base_new();
-	d->gone = event_new(d->base, -1, 0, daemon_gone_now, d);
+	d->base = loop_base_new();
 	d->reloaded = event_new(d->base, -1, 0, daemon_reloaded, d);
 	d->tick = evtimer_new(d->base, daemon_tick, d);
+	if (d->reloaded == NULL || d->tick == NULL)
+		fatalx("event_new failed");
 	if (signals_init(d->base, daemon_signal, d) != 0)
 		fatal("signals");
 	if (d->opts->pidfile != NULL) {
@@ -886,14 +373,15 @@ daemon_setup(struct daemon *d)
 			return EX_TEMPFAIL;
 		}
 	}
-	if (daemon_can_run(d->cf) != 0 || daemon_outputs_check(d) != 0)
+	if (load_can_run(d->cf) != 0 || output_check(d->opts) != 0)
 		return EX_TEMPFAIL;
-	daemon_raise_nofile();
-	if (daemon_report(d) != 0)
+	loop_raise_nofile();
+	d->output = output_new(d->base, d->opts, daemon_gone, d);
+	if (d->output == NULL)
 		return EX_TEMPFAIL;
 	if (d->opts->status != NULL) {
-		rc = status_new(
-		    d->base, d->report, d->opts->status, &d->status, &cause);
+		rc = status_new(d->base, output_report(d->output),
+		    d->opts->status, &d->status, &cause);
 		if (rc != 0) {
 			log_warnx("--status: %s", cause);
 			free(cause);
@@ -904,73 +392,54 @@ daemon_setup(struct daemon *d)
 	return 0;
 }
 
+/* The first run: now, or after a random moment up to the jitter. */
+static void
+daemon_first_run(struct daemon *d)
+{
+	struct timeval tv = daemon_tv(daemon_jitter(d));
+
+	d->due = clock_now();
+	if (d->cf->jitter > 0)
+		evtimer_add(d->tick, &tv);
+	else
+		daemon_start_run(d);
+}
+
 /* Run the task list; the exit status: 0 all ok, 1 a task failed. */
 int
 daemon_main(struct config *cf, struct daemon_opts *opts)
 {
 	struct daemon d;
-	char *abs[6];
-	int rc, i;
+	int rc;
 
 	memset(&d, 0, sizeof d);
 	d.cf = cf;
 	d.opts = opts;
-	d.ready_fd = -1;
-	memset(abs, 0, sizeof abs);
-	if (opts->detach) {
-		const char **paths[6] = {&opts->file, &opts->results,
-		    &opts->pidfile, &opts->log, &opts->timeline_svg,
-		    &opts->trace};
-
-		for (i = 0; i < 6; i++) {
-			if ((abs[i] = daemon_abs(*paths[i])) != NULL)
-				*paths[i] = abs[i];
-		}
-		daemon_detach(&d, daemon_say_where(opts));
-		opts->stdout_closed = 0; /* /dev/null now, by design */
-	}
+	if (opts->detach)
+		d.detach = detach_start(opts);
 	log_stderr_nonblock();
 	daemon_current = &d;
 	xmalloc_on_oom(daemon_oom);
 	srandom((unsigned)getpid() ^ (unsigned)time(NULL));
-	if ((rc = daemon_setup(&d)) != 0) {
-		daemon_ready(&d, rc);
-		daemon_free(&d);
-		config_free(d.cf);
-		for (i = 0; i < 6; i++)
-			free(abs[i]);
-		return rc;
+	rc = daemon_setup(&d);
+	detach_ready(d.detach, rc);
+	if (rc == 0) {
+		daemon_first_run(&d);
+		event_base_dispatch(d.base);
+		rc = d.failed > 0 ? 1 : 0;
 	}
-	daemon_ready(&d, 0);
-	d.due = clock_now();
-	if (cf->jitter > 0) {
-		struct timeval tv = daemon_tv(daemon_jitter(&d));
-
-		evtimer_add(d.tick, &tv);
-	} else
-		daemon_start_run(&d);
-	event_base_dispatch(d.base);
-	rc = d.failed > 0 ? 1 : 0;
-	cf = d.cf;
 	daemon_free(&d);
-	config_free(cf);
 	/* A factorial abandoned by a stop may still be on the pool. */
 	factorial_helpers_wait(DAEMON_HARD_STOP);
 	executor_shutdown();
-	if (d.lost > 0) {
-		log_warnx("%llu line%s of output could not be written: exit %d",
-		    d.lost, d.lost == 1 ? "" : "s", EX_IOERR);
-		rc = EX_IOERR;
-	}
-	if (d.unwritten)
-		rc = EX_IOERR;
+	if (rc <= 1 && d.output_rc != 0)
+		rc = d.output_rc;
 	if (d.abandoned) {
 		log_warnx("a reload of %s is still being read: exiting "
 		          "without it",
 		    opts->file);
 		_exit(rc);
 	}
-	for (i = 0; i < 6; i++)
-		free(abs[i]);
+	detach_free(d.detach);
 	return rc;
 }

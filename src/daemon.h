@@ -3,7 +3,6 @@
 #define DAEMON_H
 
 struct config;
-struct event_base;
 
 /* What the command line asked for. */
 struct daemon_opts {
@@ -33,9 +32,6 @@ struct daemon_opts {
 	int stdout_closed; /* descriptor 1 was closed at start */
 };
 
-struct event_base *daemon_base_new(void);
-void daemon_raise_nofile(void);
-int daemon_load(const struct daemon_opts *, struct config **);
 int daemon_main(struct config *, struct daemon_opts *);
 
 #endif

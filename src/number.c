@@ -13,7 +13,6 @@
 #include <string.h>
 
 #include "number.h"
-#include "xmalloc.h"
 
 /* An unsigned decimal integer in [min, max]. */
 int
@@ -233,11 +232,4 @@ number_bytes(const char *s, unsigned long long *out, const char **why)
 		return -1;
 	*out = v * units[i].scale;
 	return 0;
-}
-
-/* Seconds for people: "4", "0.25", "1.5": no trailing zeros. */
-char *
-number_format_seconds(double v)
-{
-	return xprintf("%.15g", v);
 }

@@ -11,6 +11,5 @@ int number_real(const char *, double *, const char **);
 int number_duration(const char *, double *, const char **);
 int number_bytes(const char *, unsigned long long *, const char **);
 int number_rate(const char *, double *, const char **);
-char *number_format_seconds(double);
 
 #endif

@@ -334,7 +334,7 @@ report_json_write(struct jbuf *b, const struct report_event *ev)
 	switch (ev->type) {
 	case REPORT_RUN_START:
 		jb_key_str(b, "name", ev->cf->name);
-		jb_key_str(b, "mode", ev->mode);
+		jb_key_str(b, "mode", config_mode_name(ev->mode));
 		jb_key_int(b, "workers", ev->nworkers);
 		jb_key_int(b, "tasks", (long long)ev->ntasks);
 		if (ev->cf->time_scale != 1) {

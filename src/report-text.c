@@ -62,12 +62,12 @@ report_text_widths(struct report_text *rt, const struct report_event *ev)
  * description was written for another model.
  */
 static void
-report_text_story(struct report_text *rt, const struct config *cf)
+report_text_story(struct report_text *rt, const struct report_event *ev)
 {
-	const char *story = cf->description;
+	const char *story = ev->cf->description;
 
-	if (cf->mode != cf->file_mode) {
-		fprintf(rt->f, "%s\n", config_mode_story(cf->mode));
+	if (ev->mode != ev->cf->file_mode) {
+		fprintf(rt->f, "%s\n", config_mode_story(ev->mode));
 		return;
 	}
 	if (story == NULL || *story == '\0')
@@ -86,8 +86,8 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 
 	report_text_widths(rt, ev);
 	fprintf(rt->f, "Running %s: %zu task%s, %s mode, %u worker%s", cf->name,
-	    ev->ntasks, ev->ntasks == 1 ? "" : "s", ev->mode, ev->nworkers,
-	    ev->nworkers == 1 ? "" : "s");
+	    ev->ntasks, ev->ntasks == 1 ? "" : "s", config_mode_name(ev->mode),
+	    ev->nworkers, ev->nworkers == 1 ? "" : "s");
 	if (cf->workers != NULL && ev->nworkers <= 8) {
 		for (i = 0; i < ev->nworkers; i++)
 			fprintf(rt->f, "%s%s", i == 0 ? " (" : ", ",
@@ -99,7 +99,7 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 	if (ev->run > 1)
 		fprintf(rt->f, ", run %u", ev->run);
 	fputc('\n', rt->f);
-	report_text_story(rt, cf);
+	report_text_story(rt, ev);
 }
 
 /* "delay 4", "factorial 40", "url https://...". */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 
 #include "clock.h"
+#include "config.h"
 
 struct config;
 struct outfile;
@@ -31,7 +32,7 @@ struct report_event {
 	unsigned run;
 	double at;
 	const struct config *cf;
-	const char *mode;
+	enum mode mode; /* the run's, not always the file's */
 	unsigned nworkers;
 	size_t ntasks;
 	const char *worker;

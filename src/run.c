@@ -59,6 +59,7 @@ TAILQ_HEAD(workers, worker);
 struct run {
 	struct event_base *base;
 	const struct config *cf;
+	enum mode mode; /* the run's own: --compare runs one list in each */
 	struct report *report;
 	unsigned number;
 	unsigned nworkers;
@@ -106,8 +107,8 @@ static const struct timeval run_now = {0, 0};
 static void run_async_next(struct worker *);
 
 struct run *
-run_new(struct event_base *base, const struct config *cf, struct report *report,
-    unsigned number)
+run_new(struct event_base *base, const struct config *cf, enum mode mode,
+    struct report *report, unsigned number)
 {
 	struct run *r;
 	unsigned i;
@@ -115,6 +116,7 @@ run_new(struct event_base *base, const struct config *cf, struct report *report,
 	r = xcalloc(1, sizeof *r);
 	r->base = base;
 	r->cf = cf;
+	r->mode = mode;
 	r->report = report;
 	r->number = number;
 	r->nworkers = cf->nworkers;
@@ -261,7 +263,7 @@ run_wait(struct run *r, int fd, short events, double seconds)
 {
 	struct pollfd pfd[3];
 	double now, end, until, stop_by;
-	int n, ms, sig = r->cf->mode != MODE_THREADS && signals_fd() >= 0;
+	int n, ms, sig = r->mode != MODE_THREADS && signals_fd() >= 0;
 
 	end = clock_now() + seconds;
 	for (;;) {
@@ -308,7 +310,7 @@ job_wait(struct job *job, int fd, short events, double seconds)
 	int rc;
 
 	/* Async: it holds the loop a while, so what happened is out first. */
-	if (r->cf->mode == MODE_ASYNC)
+	if (r->mode == MODE_ASYNC)
 		report_flush(r->report);
 	/* A stop dispatched meanwhile must not finish the job under us. */
 	r->sleeping = job;
@@ -400,7 +402,7 @@ job_leave(struct job *job)
 	struct run_block b;
 	double now = clock_now();
 
-	if (r->cf->mode != MODE_ASYNC || r->block_threshold <= 0 ||
+	if (r->mode != MODE_ASYNC || r->block_threshold <= 0 ||
 	    now - r->entered < r->block_threshold)
 		return;
 	b.at = r->entered - r->start;
@@ -439,7 +441,7 @@ run_event(struct run *r, struct report_event *ev, enum report_type type,
 	ev->run = r->number;
 	ev->at = clock_now() - r->start;
 	ev->cf = r->cf;
-	ev->mode = config_mode_name(r->cf->mode);
+	ev->mode = r->mode;
 	ev->nworkers = r->nworkers;
 	ev->ntasks = r->ntasks;
 	ev->shard_k = (unsigned)r->first;
@@ -467,7 +469,7 @@ static void
 run_send(struct run *r, struct report_event *ev)
 {
 	report_emit(r->report, ev);
-	if (r->cf->mode != MODE_THREADS && !evtimer_pending(r->flush, NULL))
+	if (r->mode != MODE_THREADS && !evtimer_pending(r->flush, NULL))
 		evtimer_add(r->flush, &run_now);
 }
 
@@ -600,7 +602,7 @@ run_blocking(struct run *r, struct worker *w, const struct task *t)
 		return;
 	job = run_job_new(r, w, t);
 	/* It may hold the loop's thread a while: what happened is out first. */
-	if (r->cf->mode != MODE_THREADS)
+	if (r->mode != MODE_THREADS)
 		report_flush(r->report);
 	task_ops(t->kind)->run(job);
 	run_job_end(job);
@@ -687,7 +689,7 @@ run_step(evutil_socket_t fd, short what, void *arg)
 {
 	struct run *r = arg;
 
-	if (r->cf->mode == MODE_SYNC)
+	if (r->mode == MODE_SYNC)
 		run_sync_step(r);
 	else
 		run_cooperative_step(r);
@@ -892,9 +894,9 @@ run_start(struct run *r, run_done_cb done, void *arg)
 	r->flush = evtimer_new(r->base, run_flush, r);
 	r->active = r->nworkers;
 	r->start = clock_now();
-	report_set_autoflush(r->report, r->cf->mode == MODE_THREADS);
+	report_set_autoflush(r->report, r->mode == MODE_THREADS);
 	run_emit(r, REPORT_RUN_START, NULL, NULL);
-	switch (r->cf->mode) {
+	switch (r->mode) {
 	case MODE_SYNC:
 		run_emit(r, REPORT_WORKER_START, &r->workers[0], NULL);
 		evtimer_add(r->step, &run_now);
@@ -934,7 +936,7 @@ run_cancel_all(struct run *r)
 	/* Blocking tasks wait on it, and end as cancelled. */
 	if (write(r->cancel_fd, &one, sizeof one) != sizeof one)
 		log_warn("eventfd");
-	if (r->cf->mode != MODE_ASYNC)
+	if (r->mode != MODE_ASYNC)
 		return;
 	for (i = 0; i < r->nworkers; i++) {
 		if (r->workers[i].pending != NULL) {

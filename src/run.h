@@ -23,8 +23,8 @@ struct run_block {
 };
 typedef void (*run_block_cb)(const struct run_block *, void *);
 
-struct run *run_new(
-    struct event_base *, const struct config *, struct report *, unsigned);
+struct run *run_new(struct event_base *, const struct config *, enum mode,
+    struct report *, unsigned);
 void run_set_shard(struct run *, unsigned, unsigned);
 void run_set_fetch_loop(struct run *, struct fetch_loop **);
 void run_set_block(struct run *, double, run_block_cb, void *);

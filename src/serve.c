@@ -28,9 +28,9 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 
-#include "daemon.h"
 #include "listen.h"
 #include "log.h"
+#include "loop.h"
 #include "number.h"
 #include "serve.h"
 #include "xmalloc.h"
@@ -825,7 +825,7 @@ serve_new(void)
 
 	srv = xcalloc(1, sizeof *srv);
 	/* Precise timers: /delay/S must not answer a few ms early. */
-	srv->base = daemon_base_new();
+	srv->base = loop_base_new();
 	if ((srv->http = evhttp_new(srv->base)) == NULL)
 		fatalx("evhttp_new failed");
 	/* Every method reaches serve_request, which answers 405 itself. */
@@ -867,8 +867,8 @@ serve_main(const char *addrport)
 	struct serve *srv;
 	int status;
 
-	signal(SIGPIPE, SIG_IGN);
-	daemon_raise_nofile();
+	loop_ignore_sigpipe();
+	loop_raise_nofile();
 	srv = serve_new();
 	if ((status = serve_listen(srv, addrport)) == 0) {
 		srv->sigint = serve_signal_add(srv, SIGINT);

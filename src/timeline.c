@@ -436,7 +436,7 @@ timeline_run_start(struct timeline *tl, const struct report_event *ev)
 	tr = xcalloc(1, sizeof *tr);
 	tr->number = ev->run;
 	tr->name = xstrdup(ev->cf->name);
-	tr->mode = ev->cf->mode;
+	tr->mode = ev->mode;
 	tr->time_scale = ev->cf->time_scale;
 	tr->nworkers = ev->nworkers;
 	tr->ntasks = ev->ntasks;

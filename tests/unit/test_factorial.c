@@ -16,8 +16,8 @@
 #include <time.h>
 
 #include "config.h"
-#include "daemon.h"
 #include "executor.h"
+#include "loop.h"
 #include "report.h"
 #include "run.h"
 #include "task-factorial.h"
@@ -458,12 +458,12 @@ stopper_run(struct stopper *s, const char *yaml, int sink, int values, int stop)
 	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &s->cf, &cause) !=
 	    0)
 		fail_msg("%s", cause);
-	s->base = daemon_base_new();
+	s->base = loop_base_new();
 	s->report = report_new();
 	if (sink)
 		report_add(s->report, stopper_emit, NULL, NULL, s);
 	report_set_values(s->report, values);
-	s->run = run_new(s->base, s->cf, s->report, 1);
+	s->run = run_new(s->base, s->cf, s->cf->mode, s->report, 1);
 	s->poll = evtimer_new(s->base, stopper_poll, s);
 	s->stop = stop;
 	evtimer_add(s->poll, &ms);

@@ -55,7 +55,7 @@ event_init(
 	ev->type = type;
 	ev->run = 3;
 	ev->cf = cf;
-	ev->mode = "async";
+	ev->mode = MODE_ASYNC;
 	ev->nworkers = 2;
 	ev->ntasks = cf->ntasks;
 	ev->wall = 1764100000.25;

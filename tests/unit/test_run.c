@@ -15,7 +15,7 @@
 
 #include "clock.h"
 #include "config.h"
-#include "daemon.h"
+#include "loop.h"
 #include "report.h"
 #include "run.h"
 #include "task.h"
@@ -99,10 +99,10 @@ run_yaml(const char *yaml)
 	if (config_load_buffer("t.yaml", yaml, strlen(yaml), &fx->cf, &cause) !=
 	    0)
 		fail_msg("%s", cause);
-	fx->base = daemon_base_new();
+	fx->base = loop_base_new();
 	fx->report = report_new();
 	report_add(fx->report, capture_emit, NULL, NULL, &fx->cap);
-	fx->run = run_new(fx->base, fx->cf, fx->report, 1);
+	fx->run = run_new(fx->base, fx->cf, fx->cf->mode, fx->report, 1);
 	return fx;
 }
 

@@ -50,7 +50,7 @@ emit(struct timeline *tl, const struct config *cf, enum report_type type,
 	ev.run = 1;
 	ev.at = at;
 	ev.cf = cf;
-	ev.mode = config_mode_name(cf->mode);
+	ev.mode = cf->mode;
 	ev.nworkers = cf->nworkers;
 	ev.ntasks = cf->ntasks;
 	if (worker >= 0) {
