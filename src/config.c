@@ -1,12 +1,8 @@
 /*
- * The task file loader: libyaml events, read as a stream (a file may hold
- * a million tasks), checked against a table of keys per mapping. Every
- * problem is collected as "file:line:col: message" before the load fails;
- * nothing runs unless the whole file is valid.
- *
- * Aliases are supported by recording the events of each anchored node and
- * replaying them where an alias stands, with a budget against alias bombs.
- * Nesting is bounded too: libyaml slows down with depth and merges recurse.
+ * The task file loader: the events of yaml-reader.c, checked against a
+ * table of keys per mapping. Every problem is collected as
+ * "file:line:col: message" before the load fails; nothing runs unless the
+ * whole file is valid.
  */
 #include "autoconf.h"
 
@@ -22,8 +18,6 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
-#include <search.h>
-#include <yaml.h>
 
 #include "config.h"
 #include "escape.h"
@@ -31,40 +25,7 @@
 #include "log.h"
 #include "number.h"
 #include "xmalloc.h"
-
-/* Events replayed for aliases, at most: an alias bomb stops here. */
-#define CONFIG_MAX_EXPANSION 1000000
-/* Text copied for anchors and aliases, at most. */
-#define CONFIG_MAX_EXPANSION_MIB 64
-/* Mappings and lists inside one another, at most. */
-#define CONFIG_MAX_DEPTH 100
-
-/* One parser event, with its position (1-based) and scalar text. */
-struct pev {
-	yaml_event_type_t type;
-	char *value;
-	char *anchor;
-	unsigned line;
-	unsigned col;
-	int plain;
-};
-
-/* The recorded events of an anchored node. */
-struct anchor {
-	char *name;
-	struct pev *evs;
-	size_t n;
-	size_t cap;
-	size_t bytes;
-	int depth;
-	int open;
-	struct anchor *next;
-};
-
-struct replay {
-	struct anchor *anchor;
-	size_t pos;
-};
+#include "yaml-reader.h"
 
 /* Keys seen in one mapping, for duplicates and merges. */
 struct seen {
@@ -82,28 +43,11 @@ struct override {
 };
 
 struct cfgparse {
-	yaml_parser_t yp;
-	FILE *fp;
+	struct yaml_reader *yr;
 	const char *file;
-	const char *buf;
-	size_t len;
 	struct config *cf;
 	char **errors;
 	size_t nerrors;
-	int broken;
-	struct anchor *anchors;
-	void *names;
-	struct anchor **open;
-	size_t nopen;
-	size_t opencap;
-	struct replay *stack;
-	size_t depth;
-	size_t stackcap;
-	size_t expanded;
-	size_t expanded_bytes;
-	size_t recorded;
-	size_t recorded_bytes;
-	size_t level;
 	size_t taskcap;
 	struct override *overrides;
 	size_t noverrides;
@@ -116,7 +60,7 @@ struct cfgparse {
 	const struct key *extensible;
 };
 
-typedef void (*key_fn)(struct cfgparse *, struct pev *, void *);
+typedef void (*key_fn)(struct cfgparse *, struct yaml_reader_event *, void *);
 
 struct key {
 	const char *name;
@@ -154,10 +98,8 @@ static const unsigned config_kind_opts[TASK_NKINDS] = {
     [TASK_FILE] = OPT_TIMEOUT,
 };
 
-static int config_next(struct cfgparse *, struct pev *);
-static void config_skip(struct cfgparse *, struct pev *);
-static void config_mapping(
-    struct cfgparse *, struct pev *, const struct key *, void *, struct seen *);
+static void config_mapping(struct cfgparse *, struct yaml_reader_event *,
+    const struct key *, void *, struct seen *);
 
 const char *
 config_mode_name(enum mode mode)
@@ -327,51 +269,13 @@ config_error(
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+		fatal("vasprintf");
 	va_end(ap);
 	p->errors = xreallocarray(p->errors, p->nerrors, sizeof *p->errors);
 	xasprintf(&p->errors[p->nerrors - 1], "%s:%u:%u: %s", p->file, line,
 	    col, msg);
 	free(msg);
 }
-
-static void
-config_pev_clear(struct pev *ev)
-{
-	free(ev->value);
-	free(ev->anchor);
-	ev->value = ev->anchor = NULL;
-	ev->type = YAML_NO_EVENT;
-}
-
-/* What a node is, for messages. */
-static const char *
-config_what(const struct pev *ev)
-{
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_SCALAR_EVENT:
-		return "a value";
-	default:
-		return "nothing";
-	}
-}
-
-/* Is this scalar YAML's null (empty, ~ or null)? */
-static int
-config_is_null(const struct pev *ev)
-{
-	const char *v = ev->value;
-
-	if (ev->type != YAML_SCALAR_EVENT || !ev->plain)
-		return 0;
-	return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
-}
-
 /* A scalar shortened for a message. */
 static char *
 config_quote(const char *v)
@@ -382,403 +286,25 @@ config_quote(const char *v)
 		return xstrdup(v);
 	return xprintf("%.37s...", v);
 }
-
-/* The text of one line of the source, for looking at an error's spot. */
-static int
-config_char_at(struct cfgparse *p, unsigned line, unsigned col)
-{
-	char *text = NULL;
-	size_t cap = 0, i, start;
-	unsigned n = 1;
-	ssize_t got;
-	FILE *f;
-	int c = -1;
-
-	if (p->buf != NULL) {
-		for (i = 0; i < p->len && n < line; i++) {
-			if (p->buf[i] == '\n')
-				n++;
-		}
-		start = i;
-		if (start + col - 1 < p->len)
-			c = (unsigned char)p->buf[start + col - 1];
-		return c;
-	}
-	if ((f = fopen(p->file, "r")) == NULL)
-		return -1;
-	while ((got = getline(&text, &cap, f)) != -1) {
-		if (n++ == line) {
-			if (col >= 1 && (size_t)got >= col)
-				c = (unsigned char)text[col - 1];
-			break;
-		}
-	}
-	free(text);
-	fclose(f);
-	return c;
-}
-
-/* Line and column of a byte offset: libyaml's reader gives only that. */
+/* An error of the YAML reader: one list with ours, in order. */
 static void
-config_offset_position(
-    struct cfgparse *p, size_t offset, unsigned *line, unsigned *col)
+config_reader_error(void *arg, unsigned line, unsigned col, const char *msg)
 {
-	size_t i;
-	FILE *f;
-	int c;
-
-	*line = *col = 1;
-	f = p->buf == NULL ? fopen(p->file, "rb") : NULL;
-	if (p->buf == NULL && f == NULL)
-		return;
-	for (i = 0; i < offset; i++) {
-		if (f != NULL)
-			c = getc(f);
-		else
-			c = i < p->len ? (unsigned char)p->buf[i] : EOF;
-		if (c == EOF)
-			break;
-		if (c == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if ((c & 0xc0) != 0x80)
-			(*col)++;
-	}
-	if (f != NULL)
-		fclose(f);
-}
-
-/* Report libyaml's own error, in our words where we can. */
-static void
-config_syntax_error(struct cfgparse *p)
-{
-	yaml_parser_t *yp = &p->yp;
-	unsigned line = (unsigned)yp->problem_mark.line + 1;
-	unsigned col = (unsigned)yp->problem_mark.column + 1;
-
-	p->broken = 1;
-	if (yp->error == YAML_READER_ERROR) {
-		config_offset_position(p, yp->problem_offset, &line, &col);
-		config_error(p, line, col, "%s (the file must be UTF-8 text)",
-		    yp->problem);
-		return;
-	}
-	if (yp->error == YAML_MEMORY_ERROR) {
-		config_error(p, line, col, "out of memory");
-		return;
-	}
-	if (config_char_at(p, line, col) == '\t') {
-		config_error(p, line, col,
-		    "tab character: YAML indents with spaces only");
-		return;
-	}
-	if (yp->context != NULL)
-		config_error(p, line, col,
-		    "YAML syntax error: %s %s (which starts at line %zu)",
-		    yp->problem, yp->context, yp->context_mark.line + 1);
-	else
-		config_error(p, line, col, "YAML syntax error: %s",
-		    yp->problem != NULL ? yp->problem : "unknown");
-}
-
-/* Append a copy of an event to an anchor's recording. */
-static void
-config_record(struct anchor *a, const struct pev *ev)
-{
-	struct pev *copy;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap == 0 ? 8 : a->cap * 2;
-		a->evs = xreallocarray(a->evs, a->cap, sizeof *a->evs);
-	}
-	copy = &a->evs[a->n++];
-	*copy = *ev;
-	copy->anchor = NULL;
-	if (ev->value != NULL) {
-		copy->value = xstrdup(ev->value);
-		a->bytes += strlen(ev->value);
-	}
-	if (ev->type == YAML_SEQUENCE_START_EVENT ||
-	    ev->type == YAML_MAPPING_START_EVENT)
-		a->depth++;
-	else if (ev->type == YAML_SEQUENCE_END_EVENT ||
-	    ev->type == YAML_MAPPING_END_EVENT)
-		a->depth--;
-	if (a->depth == 0)
-		a->open = 0;
-}
-
-static int
-config_anchor_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const struct anchor *)a)->name, ((const struct anchor *)b)->name);
-}
-
-/* The newest anchor of a name: a tree, as a file may hold many. */
-static struct anchor *
-config_anchor_find(struct cfgparse *p, const char *name)
-{
-	struct anchor key;
-	void *node;
-
-	key.name = (char *)name;
-	node = tfind(&key, &p->names, config_anchor_cmp);
-	return node != NULL ? *(struct anchor **)node : NULL;
-}
-
-/* Start recording a newly anchored node; a redefinition replaces. */
-static void
-config_anchor_start(struct cfgparse *p, struct pev *ev)
-{
-	struct anchor *a;
-	void *node;
-
-	a = xcalloc(1, sizeof *a);
-	a->name = ev->anchor;
-	ev->anchor = NULL;
-	a->open = 1;
-	a->next = p->anchors;
-	p->anchors = a;
-	if ((node = tsearch(a, &p->names, config_anchor_cmp)) == NULL)
-		fatalx("tsearch: out of memory");
-	*(struct anchor **)node = a;
-	config_record(a, ev);
-	if (!a->open)
-		return;
-	if (p->nopen == p->opencap) {
-		p->opencap = p->opencap == 0 ? 8 : p->opencap * 2;
-		p->open = xreallocarray(p->open, p->opencap, sizeof *p->open);
-	}
-	p->open[p->nopen++] = a;
-}
-
-/* Start replaying an anchor where an alias stands. */
-static int
-config_alias(struct cfgparse *p, struct pev *ev)
-{
-	struct anchor *a;
-
-	a = config_anchor_find(p, ev->anchor);
-	if (a == NULL) {
-		config_error(
-		    p, ev->line, ev->col, "unknown alias '*%s'", ev->anchor);
-		return -1;
-	}
-	if (a->open) {
-		config_error(p, ev->line, ev->col,
-		    "alias '*%s' refers to a node that contains it",
-		    ev->anchor);
-		return -1;
-	}
-	p->expanded += a->n;
-	p->expanded_bytes += a->bytes;
-	if (p->expanded > CONFIG_MAX_EXPANSION) {
-		config_error(p, ev->line, ev->col,
-		    "aliases expand to more than %d nodes",
-		    CONFIG_MAX_EXPANSION);
-		p->broken = 1;
-		return -1;
-	}
-	if (p->expanded_bytes > (size_t)CONFIG_MAX_EXPANSION_MIB << 20) {
-		config_error(p, ev->line, ev->col,
-		    "aliases expand to more than %d MiB of text",
-		    CONFIG_MAX_EXPANSION_MIB);
-		p->broken = 1;
-		return -1;
-	}
-	if (p->depth == p->stackcap) {
-		p->stackcap = p->stackcap == 0 ? 8 : p->stackcap * 2;
-		p->stack =
-		    xreallocarray(p->stack, p->stackcap, sizeof *p->stack);
-	}
-	p->stack[p->depth].anchor = a;
-	p->stack[p->depth].pos = 0;
-	p->depth++;
-	return 0;
-}
-
-/* The next event from a replayed alias, or 0 when none is pending. */
-static int
-config_next_replayed(struct cfgparse *p, struct pev *out)
-{
-	struct replay *r;
-	struct pev *ev;
-
-	while (p->depth > 0) {
-		r = &p->stack[p->depth - 1];
-		if (r->pos < r->anchor->n) {
-			ev = &r->anchor->evs[r->pos++];
-			*out = *ev;
-			out->anchor = NULL;
-			if (ev->value != NULL)
-				out->value = xstrdup(ev->value);
-			return 1;
-		}
-		p->depth--;
-	}
-	return 0;
-}
-
-/* The next event from libyaml, converted; -1 on a syntax error. */
-static int
-config_next_parsed(struct cfgparse *p, struct pev *out)
-{
-	yaml_event_t ev;
-	yaml_char_t **anchor = NULL;
-
-	if (!yaml_parser_parse(&p->yp, &ev)) {
-		config_syntax_error(p);
-		return -1;
-	}
-	memset(out, 0, sizeof *out);
-	out->type = ev.type;
-	out->line = (unsigned)ev.start_mark.line + 1;
-	out->col = (unsigned)ev.start_mark.column + 1;
-	switch (ev.type) {
-	case YAML_SCALAR_EVENT:
-		anchor = &ev.data.scalar.anchor;
-		out->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		/* "a\0b" would silently read as "a". */
-		if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length))
-			config_error(p, out->line, out->col,
-			    "a NUL character (\\0) is not allowed in a value");
-		/* libyaml's copy, NUL-terminated, is ours: it frees with free. */
-		out->value = (char *)ev.data.scalar.value;
-		ev.data.scalar.value = NULL;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = &ev.data.sequence_start.anchor;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = &ev.data.mapping_start.anchor;
-		break;
-	case YAML_ALIAS_EVENT:
-		anchor = &ev.data.alias.anchor;
-		break;
-	default:
-		break;
-	}
-	if (anchor != NULL && *anchor != NULL) {
-		out->anchor = (char *)*anchor;
-		*anchor = NULL;
-	}
-	yaml_event_delete(&ev);
-	return 0;
-}
-
-/*
- * Bound the work an event costs: nesting, and the copies that anchors
- * around it keep (nested anchors would copy each event many times).
- */
-static int
-config_limits(struct cfgparse *p, struct pev *ev)
-{
-	size_t len = ev->value != NULL ? strlen(ev->value) : 0;
-
-	if (ev->type == YAML_SEQUENCE_END_EVENT ||
-	    ev->type == YAML_MAPPING_END_EVENT)
-		p->level--;
-	else if ((ev->type == YAML_SEQUENCE_START_EVENT ||
-	             ev->type == YAML_MAPPING_START_EVENT) &&
-	    ++p->level > CONFIG_MAX_DEPTH) {
-		config_error(p, ev->line, ev->col,
-		    "lists and mappings nest more than %d deep",
-		    CONFIG_MAX_DEPTH);
-		p->broken = 1;
-		return -1;
-	}
-	p->recorded += p->nopen + (ev->anchor != NULL);
-	p->recorded_bytes += (p->nopen + (ev->anchor != NULL)) * len;
-	if (p->recorded > CONFIG_MAX_EXPANSION ||
-	    p->recorded_bytes > (size_t)CONFIG_MAX_EXPANSION_MIB << 20) {
-		config_error(p, ev->line, ev->col,
-		    "anchored nodes hold more than %d nodes or %d MiB of text",
-		    CONFIG_MAX_EXPANSION, CONFIG_MAX_EXPANSION_MIB);
-		p->broken = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* The next event, aliases resolved, anchored nodes recorded. */
-static int
-config_next(struct cfgparse *p, struct pev *out)
-{
-	size_t i;
-
-	memset(out, 0, sizeof *out);
-	if (p->broken)
-		return -1;
-	for (;;) {
-		if (config_next_replayed(p, out))
-			break;
-		if (config_next_parsed(p, out) != 0)
-			return -1;
-		if (out->type != YAML_ALIAS_EVENT)
-			break;
-		if (config_alias(p, out) != 0) {
-			/* Stand in a null so that parsing goes on. */
-			free(out->anchor);
-			out->anchor = NULL;
-			out->type = YAML_SCALAR_EVENT;
-			out->value = xstrdup("");
-			out->plain = 0;
-			if (p->broken) {
-				config_pev_clear(out);
-				return -1;
-			}
-			break;
-		}
-		config_pev_clear(out);
-	}
-	if (config_limits(p, out) != 0) {
-		config_pev_clear(out);
-		return -1;
-	}
-	for (i = 0; i < p->nopen; i++)
-		config_record(p->open[i], out);
-	while (p->nopen > 0 && !p->open[p->nopen - 1]->open)
-		p->nopen--;
-	if (out->anchor != NULL)
-		config_anchor_start(p, out);
-	return 0;
-}
-
-/* Consume the rest of a node whose first event is ev. */
-static void
-config_skip(struct cfgparse *p, struct pev *ev)
-{
-	struct pev e;
-	int depth = 0;
-
-	if (ev->type != YAML_SEQUENCE_START_EVENT &&
-	    ev->type != YAML_MAPPING_START_EVENT)
-		return;
-	depth = 1;
-	while (depth > 0 && config_next(p, &e) == 0) {
-		if (e.type == YAML_SEQUENCE_START_EVENT ||
-		    e.type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (e.type == YAML_SEQUENCE_END_EVENT ||
-		    e.type == YAML_MAPPING_END_EVENT)
-			depth--;
-		config_pev_clear(&e);
-	}
+	config_error(arg, line, col, "%s", msg);
 }
 
 /* The scalar text of a value, or NULL (and an error) for anything else. */
 static const char *
-config_scalar(
-    struct cfgparse *p, struct pev *v, const char *key, const char *expected)
+config_scalar(struct cfgparse *p, struct yaml_reader_event *v, const char *key,
+    const char *expected)
 {
 	if (v->type != YAML_SCALAR_EVENT) {
 		config_error(p, v->line, v->col, "%s: expected %s, got %s", key,
-		    expected, config_what(v));
-		config_skip(p, v);
+		    expected, yaml_reader_what(v));
+		yaml_reader_skip(p->yr, v);
 		return NULL;
 	}
-	if (config_is_null(v)) {
+	if (yaml_reader_is_null(v)) {
 		config_error(p, v->line, v->col,
 		    "%s: missing value (expected %s)", key, expected);
 		return NULL;
@@ -788,8 +314,8 @@ config_scalar(
 
 /* One error for a value that did not parse. */
 static void
-config_bad_value(struct cfgparse *p, struct pev *v, const char *key,
-    const char *what, const char *why)
+config_bad_value(struct cfgparse *p, struct yaml_reader_event *v,
+    const char *key, const char *what, const char *why)
 {
 	char *q = config_quote(v->value);
 
@@ -800,8 +326,8 @@ config_bad_value(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A duration value of at least min seconds (min > 0 means "more than 0"). */
 static int
-config_duration(struct cfgparse *p, struct pev *v, const char *key,
-    int positive, double *out)
+config_duration(struct cfgparse *p, struct yaml_reader_event *v,
+    const char *key, int positive, double *out)
 {
 	const char *s, *why;
 	double d;
@@ -823,7 +349,7 @@ config_duration(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A whole number in [min, max]. */
 static int
-config_uint(struct cfgparse *p, struct pev *v, const char *key,
+config_uint(struct cfgparse *p, struct yaml_reader_event *v, const char *key,
     unsigned long long min, unsigned long long max, unsigned long long *out)
 {
 	const char *s, *why;
@@ -849,7 +375,7 @@ config_uint(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A non-empty string. */
 static char *
-config_string(struct cfgparse *p, struct pev *v, const char *key)
+config_string(struct cfgparse *p, struct yaml_reader_event *v, const char *key)
 {
 	const char *s;
 
@@ -875,7 +401,8 @@ config_key_names(const struct key *keys, const char **names, size_t max)
 }
 
 static void
-config_unknown_key(struct cfgparse *p, struct pev *k, const struct key *keys)
+config_unknown_key(
+    struct cfgparse *p, struct yaml_reader_event *k, const struct key *keys)
 {
 	const char *names[33], *near;
 	char *q = config_quote(k->value);
@@ -894,8 +421,9 @@ config_unknown_key(struct cfgparse *p, struct pev *k, const struct key *keys)
 
 /* Take one key's value: a handler, a duplicate, or a merged key. */
 static void
-config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
-    const struct key *keys, void *ctx, struct seen *seen, int merging)
+config_pair(struct cfgparse *p, struct yaml_reader_event *k,
+    struct yaml_reader_event *v, const struct key *keys, void *ctx,
+    struct seen *seen, int merging)
 {
 	uint32_t bit;
 	int i;
@@ -906,24 +434,25 @@ config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
 	}
 	if (keys[i].name == NULL && keys == p->extensible &&
 	    strncmp(k->value, "x-", 2) == 0) {
-		config_skip(p, v); /* an extension field, for anchors */
+		yaml_reader_skip(
+		    p->yr, v); /* an extension field, for anchors */
 		return;
 	}
 	if (keys[i].name == NULL) {
 		config_unknown_key(p, k, keys);
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	bit = 1U << i;
 	if ((seen->mask & bit) && merging) {
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	if ((seen->mask & bit) && !(seen->merged & bit)) {
 		config_error(p, k->line, k->col,
 		    "duplicate key '%s' (first at line %u, column %u)",
 		    k->value, seen->line[i], seen->col[i]);
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	seen->mask |= bit;
@@ -938,10 +467,10 @@ config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
 
 /* A merge key's value: a mapping, or a list of mappings. */
 static void
-config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
-    void *ctx, struct seen *seen)
+config_merge(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct key *keys, void *ctx, struct seen *seen)
 {
-	struct pev item;
+	struct yaml_reader_event item;
 
 	if (v->type == YAML_MAPPING_START_EVENT) {
 		config_mapping(p, v, keys, ctx, seen);
@@ -952,19 +481,19 @@ config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
 		    "<<: expected a mapping or a list of mappings to merge");
 		return;
 	}
-	while (config_next(p, &item) == 0 &&
+	while (yaml_reader_next(p->yr, &item) == 0 &&
 	    item.type != YAML_SEQUENCE_END_EVENT) {
 		if (item.type == YAML_MAPPING_START_EVENT)
 			config_mapping(p, &item, keys, ctx, seen);
 		else {
 			config_error(p, item.line, item.col,
 			    "<<: expected a mapping to merge, got %s",
-			    config_what(&item));
-			config_skip(p, &item);
+			    yaml_reader_what(&item));
+			yaml_reader_skip(p->yr, &item);
 		}
-		config_pev_clear(&item);
+		yaml_reader_event_clear(&item);
 	}
-	config_pev_clear(&item);
+	yaml_reader_event_clear(&item);
 }
 
 /*
@@ -972,48 +501,50 @@ config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
  * With a seen set from a caller, the pairs are merged into that mapping.
  */
 static void
-config_mapping(struct cfgparse *p, struct pev *start, const struct key *keys,
-    void *ctx, struct seen *outer)
+config_mapping(struct cfgparse *p, struct yaml_reader_event *start,
+    const struct key *keys, void *ctx, struct seen *outer)
 {
 	struct seen own;
 	struct seen *seen = outer != NULL ? outer : &own;
-	struct pev k, v;
+	struct yaml_reader_event k, v;
 
 	memset(&own, 0, sizeof own);
 	(void)start;
 	for (;;) {
-		if (config_next(p, &k) != 0 || k.type == YAML_MAPPING_END_EVENT)
+		if (yaml_reader_next(p->yr, &k) != 0 ||
+		    k.type == YAML_MAPPING_END_EVENT)
 			break;
 		if (k.type != YAML_SCALAR_EVENT) {
 			config_error(p, k.line, k.col,
-			    "expected a key name, got %s", config_what(&k));
-			config_skip(p, &k);
+			    "expected a key name, got %s",
+			    yaml_reader_what(&k));
+			yaml_reader_skip(p->yr, &k);
 		}
-		if (config_next(p, &v) != 0) {
-			config_pev_clear(&k);
+		if (yaml_reader_next(p->yr, &v) != 0) {
+			yaml_reader_event_clear(&k);
 			break;
 		}
 		if (k.type != YAML_SCALAR_EVENT)
-			config_skip(p, &v);
+			yaml_reader_skip(p->yr, &v);
 		else if (k.plain && strcmp(k.value, "<<") == 0)
 			config_merge(p, &v, keys, ctx, seen);
 		else
 			config_pair(p, &k, &v, keys, ctx, seen, outer != NULL);
-		config_pev_clear(&k);
-		config_pev_clear(&v);
+		yaml_reader_event_clear(&k);
+		yaml_reader_event_clear(&v);
 	}
-	config_pev_clear(&k);
+	yaml_reader_event_clear(&k);
 }
 
 /* A value that must be a mapping read through a key table. */
 static void
-config_submapping(struct cfgparse *p, struct pev *v, const char *key,
-    const struct key *keys, void *ctx)
+config_submapping(struct cfgparse *p, struct yaml_reader_event *v,
+    const char *key, const struct key *keys, void *ctx)
 {
 	if (v->type != YAML_MAPPING_START_EVENT) {
 		config_error(p, v->line, v->col,
-		    "%s: expected a mapping, got %s", key, config_what(v));
-		config_skip(p, v);
+		    "%s: expected a mapping, got %s", key, yaml_reader_what(v));
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	config_mapping(p, v, keys, ctx, NULL);
@@ -1021,7 +552,7 @@ config_submapping(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A non-empty name that can go into any output, or NULL. */
 static char *
-config_name(struct cfgparse *p, struct pev *v, const char *key)
+config_name(struct cfgparse *p, struct yaml_reader_event *v, const char *key)
 {
 	const char *why;
 	char *s, *q;
@@ -1039,7 +570,7 @@ config_name(struct cfgparse *p, struct pev *v, const char *key)
 }
 
 static void
-config_key_name(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	char *s;
 
@@ -1050,7 +581,8 @@ config_key_name(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_key_description(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_description(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	const char *s;
 
@@ -1061,7 +593,7 @@ config_key_description(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_mode(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	const char *s, *near;
 	char *q;
@@ -1084,15 +616,16 @@ config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
 
 /* Worker names: unique, non-empty, printable. */
 static void
-config_worker_list(struct cfgparse *p, struct pev *v)
+config_worker_list(struct cfgparse *p, struct yaml_reader_event *v)
 {
 	struct config *cf = p->cf;
-	struct pev e;
+	struct yaml_reader_event e;
 	size_t n = 0, cap = 0, i;
 	char **names = NULL;
 	int bad = 0;
 
-	while (config_next(p, &e) == 0 && e.type != YAML_SEQUENCE_END_EVENT) {
+	while (yaml_reader_next(p->yr, &e) == 0 &&
+	    e.type != YAML_SEQUENCE_END_EVENT) {
 		const char *s =
 		    config_scalar(p, &e, "workers", "a worker name");
 
@@ -1109,7 +642,7 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 				free(q);
 			}
 			bad = 1;
-			config_pev_clear(&e);
+			yaml_reader_event_clear(&e);
 			continue;
 		}
 		for (i = 0; i < n; i++) {
@@ -1137,10 +670,10 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 			}
 			names[n++] = xstrdup(s);
 		}
-		config_pev_clear(&e);
+		yaml_reader_event_clear(&e);
 	}
-	config_pev_clear(&e);
-	if (n == 0 && !bad && !p->broken)
+	yaml_reader_event_clear(&e);
+	if (n == 0 && !bad && !yaml_reader_broken(p->yr))
 		config_error(p, v->line, v->col,
 		    "workers: the list is empty (expected at least one name)");
 	if (n == 0 || bad) {
@@ -1157,7 +690,7 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 }
 
 static void
-config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_workers(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	unsigned long long n;
 
@@ -1169,7 +702,7 @@ config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
 		config_error(p, v->line, v->col,
 		    "workers: expected a count or "
 		    "a list of names, got a mapping");
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	if (config_uint(p, v, "workers", 1, CONFIG_MAX_WORKERS, &n) == 0)
@@ -1177,25 +710,26 @@ config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_key_interval(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_interval(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_duration(p, v, "interval", 1, &p->cf->interval);
 }
 
 static void
-config_key_jitter(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_jitter(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_duration(p, v, "jitter", 0, &p->cf->jitter);
 }
 
 static void
-config_key_shutdown_timeout(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_shutdown_timeout(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_duration(p, v, "shutdown_timeout", 0, &p->cf->shutdown_timeout);
 }
 
 static void
-config_key_rate(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_rate(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	const char *s, *why;
 
@@ -1213,7 +747,8 @@ struct optctx {
 };
 
 static void
-config_opt_mark(struct optctx *o, struct pev *v, unsigned bit, int idx)
+config_opt_mark(
+    struct optctx *o, struct yaml_reader_event *v, unsigned bit, int idx)
 {
 	*o->set |= bit;
 	o->line[idx] = v->line;
@@ -1221,7 +756,7 @@ config_opt_mark(struct optctx *o, struct pev *v, unsigned bit, int idx)
 }
 
 static void
-config_opt_timeout(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_timeout(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 
@@ -1230,7 +765,7 @@ config_opt_timeout(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_opt_retries(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_retries(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 	unsigned long long n;
@@ -1242,7 +777,8 @@ config_opt_retries(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_opt_retry_delay(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_retry_delay(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 
@@ -1251,7 +787,7 @@ config_opt_retry_delay(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_opt_preview(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_preview(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 	unsigned long long n;
@@ -1263,7 +799,8 @@ config_opt_preview(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_opt_yield_every(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_yield_every(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 	unsigned long long n;
@@ -1276,7 +813,8 @@ config_opt_yield_every(struct cfgparse *p, struct pev *v, void *ctx)
 
 /* retry_max_delay: the longest wait between two attempts. */
 static void
-config_opt_retry_max_delay(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_retry_max_delay(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 
@@ -1287,7 +825,7 @@ config_opt_retry_max_delay(struct cfgparse *p, struct pev *v, void *ctx)
 
 /* max_bytes: the most body a fetch takes, once decoded. */
 static void
-config_opt_max_bytes(struct cfgparse *p, struct pev *v, void *ctx)
+config_opt_max_bytes(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx *o = ctx;
 	const char *s, *why;
@@ -1304,7 +842,8 @@ config_opt_max_bytes(struct cfgparse *p, struct pev *v, void *ctx)
 
 /* true or false, as YAML's core schema writes them. */
 static int
-config_bool(struct cfgparse *p, struct pev *v, const char *key, int *out)
+config_bool(
+    struct cfgparse *p, struct yaml_reader_event *v, const char *key, int *out)
 {
 	static const char *const yes[] = {"true", "True", "TRUE"};
 	static const char *const no[] = {"false", "False", "FALSE"};
@@ -1335,7 +874,7 @@ static const struct key config_default_keys[] = {
 };
 
 static void
-config_key_defaults(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_defaults(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx o;
 	unsigned set = 0;
@@ -1364,8 +903,8 @@ struct taskctx {
  * is a key overriding the one a merge brought: its value replaces.
  */
 static int
-config_kind(
-    struct cfgparse *p, struct taskctx *tc, struct pev *v, enum task_kind kind)
+config_kind(struct cfgparse *p, struct taskctx *tc, struct yaml_reader_event *v,
+    enum task_kind kind)
 {
 	const char *name = config_kinds[kind];
 
@@ -1375,7 +914,7 @@ config_kind(
 		    "one has '%s' and '%s'",
 		    tc->kind, name);
 		tc->bad = 1;
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return -1;
 	}
 	tc->kind = name;
@@ -1384,7 +923,7 @@ config_kind(
 }
 
 static void
-config_task_delay(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_delay(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
@@ -1395,7 +934,8 @@ config_task_delay(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_task_factorial(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_factorial(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 	unsigned long long n;
@@ -1517,7 +1057,7 @@ config_url(const struct task *t)
 
 /* url: checked by libcurl's own parser; a password kept out of sight. */
 static void
-config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_url(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 	char *s, *shown, *q, *why = NULL;
@@ -1548,7 +1088,7 @@ config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_task_file(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_file(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
@@ -1560,7 +1100,7 @@ config_task_file(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
@@ -1571,8 +1111,8 @@ config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
 
 /* A task's flag option: offload or blocking. */
 static void
-config_task_flag(struct cfgparse *p, struct pev *v, struct taskctx *tc,
-    const char *key, unsigned bit, int idx, uint8_t flag)
+config_task_flag(struct cfgparse *p, struct yaml_reader_event *v,
+    struct taskctx *tc, const char *key, unsigned bit, int idx, uint8_t flag)
 {
 	int on;
 
@@ -1589,14 +1129,14 @@ config_task_flag(struct cfgparse *p, struct pev *v, struct taskctx *tc,
 
 /* offload: a factorial runs on the executor pool in async mode. */
 static void
-config_task_offload(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_offload(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_task_flag(p, v, ctx, "offload", OPT_OFFLOAD, 7, TASK_OFFLOAD);
 }
 
 /* blocking: a delay holds its thread (the loop, in async mode). */
 static void
-config_task_blocking(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_blocking(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_task_flag(p, v, ctx, "blocking", OPT_BLOCKING, 8, TASK_BLOCKING);
 }
@@ -1663,7 +1203,7 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 
 	if (cf->ntasks == UINT32_MAX) {
 		config_error(p, tc->t.line, 1, "too many tasks");
-		p->broken = 1;
+		yaml_reader_stop(p->yr);
 		return;
 	}
 	if (cf->ntasks == p->taskcap) {
@@ -1694,7 +1234,7 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 }
 
 static void
-config_task(struct cfgparse *p, struct pev *start)
+config_task(struct cfgparse *p, struct yaml_reader_event *start)
 {
 	struct taskctx tc;
 
@@ -1703,7 +1243,7 @@ config_task(struct cfgparse *p, struct pev *start)
 	tc.o.set = &tc.set;
 	tc.t.line = start->line;
 	config_mapping(p, start, config_task_keys, &tc, NULL);
-	if (tc.kind == NULL && !tc.bad && !p->broken) {
+	if (tc.kind == NULL && !tc.bad && !yaml_reader_broken(p->yr)) {
 		config_error(p, start->line, start->col,
 		    "a task needs a kind: "
 		    "one of delay, factorial, url or file");
@@ -1720,10 +1260,10 @@ config_task(struct cfgparse *p, struct pev *start)
 }
 
 static void
-config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct config *cf = p->cf;
-	struct pev item;
+	struct yaml_reader_event item;
 	size_t before = p->cf->ntasks;
 	int any = 0;
 
@@ -1740,11 +1280,12 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 	p->have_tasks = 1;
 	if (v->type != YAML_SEQUENCE_START_EVENT) {
 		config_error(p, v->line, v->col,
-		    "tasks: expected a list of tasks, got %s", config_what(v));
-		config_skip(p, v);
+		    "tasks: expected a list of tasks, got %s",
+		    yaml_reader_what(v));
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
-	while (config_next(p, &item) == 0 &&
+	while (yaml_reader_next(p->yr, &item) == 0 &&
 	    item.type != YAML_SEQUENCE_END_EVENT) {
 		any = 1;
 		if (item.type == YAML_MAPPING_START_EVENT)
@@ -1753,13 +1294,13 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 			config_error(p, item.line, item.col,
 			    "tasks: expected a "
 			    "task such as '- delay: 4.0', got %s",
-			    config_what(&item));
-			config_skip(p, &item);
+			    yaml_reader_what(&item));
+			yaml_reader_skip(p->yr, &item);
 		}
-		config_pev_clear(&item);
+		yaml_reader_event_clear(&item);
 	}
-	config_pev_clear(&item);
-	if (!any && !p->broken)
+	yaml_reader_event_clear(&item);
+	if (!any && !yaml_reader_broken(p->yr))
 		config_error(p, v->line, v->col,
 		    "tasks: the list is empty (expected at least one task)");
 	(void)before;
@@ -1783,30 +1324,31 @@ static const struct key config_top_keys[] = {
 static void
 config_document(struct cfgparse *p)
 {
-	struct pev ev;
+	struct yaml_reader_event ev;
 
-	if (config_next(p, &ev) != 0)
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
-	config_pev_clear(&ev); /* stream start */
-	if (config_next(p, &ev) != 0)
+	yaml_reader_event_clear(&ev); /* stream start */
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_STREAM_END_EVENT) {
 		config_error(p, ev.line, ev.col,
 		    "the file is empty "
 		    "(expected a mapping with at least 'tasks')");
-		config_pev_clear(&ev);
+		yaml_reader_event_clear(&ev);
 		return;
 	}
-	config_pev_clear(&ev); /* document start */
-	if (config_next(p, &ev) != 0)
+	yaml_reader_event_clear(&ev); /* document start */
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_MAPPING_START_EVENT) {
 		p->extensible = config_top_keys;
 		config_mapping(p, &ev, config_top_keys, NULL, NULL);
-		if (!p->have_tasks && !p->broken && !p->suggested_tasks)
+		if (!p->have_tasks && !yaml_reader_broken(p->yr) &&
+		    !p->suggested_tasks)
 			config_error(p, ev.line, ev.col,
 			    "missing key 'tasks' (the list of tasks to run)");
-	} else if (config_is_null(&ev))
+	} else if (yaml_reader_is_null(&ev))
 		config_error(p, ev.line, ev.col,
 		    "the file is empty "
 		    "(expected a mapping with at least 'tasks')");
@@ -1814,20 +1356,20 @@ config_document(struct cfgparse *p)
 		config_error(p, ev.line, ev.col,
 		    "expected a mapping with keys "
 		    "such as 'mode', 'workers' and 'tasks', got %s",
-		    config_what(&ev));
-		config_skip(p, &ev);
+		    yaml_reader_what(&ev));
+		yaml_reader_skip(p->yr, &ev);
 	}
-	config_pev_clear(&ev);
-	if (config_next(p, &ev) != 0) /* document end */
+	yaml_reader_event_clear(&ev);
+	if (yaml_reader_next(p->yr, &ev) != 0) /* document end */
 		return;
-	config_pev_clear(&ev);
-	if (config_next(p, &ev) != 0)
+	yaml_reader_event_clear(&ev);
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_DOCUMENT_START_EVENT)
 		config_error(p, ev.line, ev.col,
 		    "a second YAML document: a task "
 		    "file holds exactly one");
-	config_pev_clear(&ev);
+	yaml_reader_event_clear(&ev);
 }
 
 /* Give tasks with options of their own a merged copy of the defaults. */
@@ -1944,33 +1486,15 @@ config_new(const char *path)
 }
 
 static void
-config_anchor_nofree(void *a)
-{
-	(void)a;
-}
-
-static void
 config_parse_free(struct cfgparse *p)
 {
-	struct anchor *a, *next;
 	size_t i;
 
-	tdestroy(p->names, config_anchor_nofree);
-	free(p->open);
-	for (a = p->anchors; a != NULL; a = next) {
-		next = a->next;
-		for (i = 0; i < a->n; i++)
-			config_pev_clear(&a->evs[i]);
-		free(a->evs);
-		free(a->name);
-		free(a);
-	}
-	free(p->stack);
+	yaml_reader_free(p->yr);
 	free(p->overrides);
 	for (i = 0; i < p->nerrors && i < CONFIG_MAX_ERRORS; i++)
 		free(p->errors[i]);
 	free(p->errors);
-	yaml_parser_delete(&p->yp);
 }
 
 /* All errors, one a line, and a count of those left out. */
@@ -2024,6 +1548,7 @@ config_load(const char *path, struct config **out, char **cause)
 {
 	struct cfgparse p;
 	struct stat sb;
+	FILE *fp;
 	int rc, fd;
 
 	memset(&p, 0, sizeof p);
@@ -2047,18 +1572,17 @@ config_load(const char *path, struct config **out, char **cause)
 		return EX_NOINPUT;
 	}
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((p.fp = fdopen(fd, "rb")) == NULL)
+	if ((fp = fdopen(fd, "rb")) == NULL)
 		fatal("fdopen");
-	yaml_parser_initialize(&p.yp);
-	yaml_parser_set_input_file(&p.yp, p.fp);
+	p.yr = yaml_reader_new_file(path, fp, config_reader_error, &p);
 	rc = config_parse(&p, out, cause);
-	if (rc == 0 && ferror(p.fp)) {
+	if (rc == 0 && ferror(fp)) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		config_free(*out);
 		*out = NULL;
 		rc = EX_NOINPUT;
 	}
-	fclose(p.fp);
+	fclose(fp);
 	return rc;
 }
 
@@ -2071,10 +1595,7 @@ config_load_buffer(const char *name, const char *buf, size_t len,
 
 	memset(&p, 0, sizeof p);
 	p.file = name;
-	p.buf = buf;
-	p.len = len;
-	yaml_parser_initialize(&p.yp);
-	yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
+	p.yr = yaml_reader_new_buffer(name, buf, len, config_reader_error, &p);
 	return config_parse(&p, out, cause);
 }
 
