@@ -57,7 +57,7 @@ struct cfgparse {
 	unsigned defaults_set; /* options the file's defaults set */
 	unsigned lastline;
 	unsigned lastcol;
-	const struct key *extensible;
+	const struct keys *extensible;
 };
 
 typedef void (*key_fn)(struct cfgparse *, struct yaml_reader_event *, void *);
@@ -72,34 +72,78 @@ static const char *const config_modes[] = {
 static const char *const config_kinds[] = {
     "delay", "factorial", "url", "file", NULL};
 
-/* Task options: which bit, and the kinds each fits. */
-enum {
-	OPT_TIMEOUT = 1,
-	OPT_RETRIES = 2,
-	OPT_RETRY_DELAY = 4,
-	OPT_PREVIEW = 8,
-	OPT_YIELD_EVERY = 16,
-	OPT_RETRY_MAX_DELAY = 32,
-	OPT_MAX_BYTES = 64,
-	OPT_OFFLOAD = 128,
-	OPT_BLOCKING = 256,
+/* How a task option's value is read. */
+enum config_opt_type {
+	CONFIG_OPT_DURATION, /* double seconds, 0 or more */
+	CONFIG_OPT_COUNT, /* unsigned, from min to max */
+	CONFIG_OPT_BYTES, /* unsigned long long, "64MiB" */
+	CONFIG_OPT_FLAG, /* true or false: a task flag, not in defaults */
 };
-#define CONFIG_NOPTS 9
-/* Options that are task flags, not values in struct task_opts. */
-#define OPT_FLAGS (OPT_OFFLOAD | OPT_BLOCKING)
-static const char *const config_opt_names[CONFIG_NOPTS] = {"timeout", "retries",
-    "retry_delay", "preview", "yield_every", "retry_max_delay", "max_bytes",
-    "offload", "blocking"};
-static const unsigned config_kind_opts[TASK_NKINDS] = {
-    [TASK_DELAY] = OPT_BLOCKING,
-    [TASK_FACTORIAL] = OPT_YIELD_EVERY | OPT_OFFLOAD,
-    [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW |
-        OPT_RETRY_MAX_DELAY | OPT_MAX_BYTES,
-    [TASK_FILE] = OPT_TIMEOUT,
+
+/*
+ * One task option: its name, the kinds it fits, how it is read and where
+ * it goes: a field of struct task_opts, or a flag of the task. An option
+ * set is a bit mask of rows (1 << row), so a new option is one row here.
+ */
+struct config_opt {
+	const char *name;
+	unsigned kinds; /* 1 << TASK_... */
+	enum config_opt_type type;
+	unsigned long long min;
+	unsigned long long max;
+	size_t offset;
+	size_t size;
+	uint8_t flag;
+};
+
+#define CONFIG_KIND(k) (1U << (k))
+#define CONFIG_OPT_FIELD(f)                                                    \
+	offsetof(struct task_opts, f), sizeof(((struct task_opts *)0)->f), 0
+#define CONFIG_OPT_TASK_FLAG(fl) 0, 0, (fl)
+
+static const struct config_opt config_opts[] = {
+    {"timeout", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_FILE),
+        CONFIG_OPT_DURATION, 0, 0, CONFIG_OPT_FIELD(timeout)},
+    {"retries", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100,
+        CONFIG_OPT_FIELD(retries)},
+    {"retry_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
+        CONFIG_OPT_FIELD(retry_delay)},
+    {"preview", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100000,
+        CONFIG_OPT_FIELD(preview)},
+    {"yield_every", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_COUNT, 1, 1000000,
+        CONFIG_OPT_FIELD(yield_every)},
+    /* The longest wait between two attempts. */
+    {"retry_max_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
+        CONFIG_OPT_FIELD(retry_max_delay)},
+    /* The most body a fetch takes, once decoded. */
+    {"max_bytes", CONFIG_KIND(TASK_URL), CONFIG_OPT_BYTES, 0, 0,
+        CONFIG_OPT_FIELD(max_bytes)},
+    /* A factorial runs on the executor pool in async mode. */
+    {"offload", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_FLAG, 0, 0,
+        CONFIG_OPT_TASK_FLAG(TASK_OFFLOAD)},
+    /* A delay holds its thread (the loop, in async mode). */
+    {"blocking", CONFIG_KIND(TASK_DELAY), CONFIG_OPT_FLAG, 0, 0,
+        CONFIG_OPT_TASK_FLAG(TASK_BLOCKING)},
+};
+#define CONFIG_NOPTS (sizeof config_opts / sizeof config_opts[0])
+
+/* Which task options a mapping takes after its own keys. */
+enum config_optset {
+	CONFIG_OPTS_NONE,
+	CONFIG_OPTS_VALUES, /* defaults: those kept in struct task_opts */
+	CONFIG_OPTS_ALL, /* a task: flags too */
+};
+
+/* The keys of one mapping: handlers, then task options. */
+struct keys {
+	const struct key *fns;
+	enum config_optset opts;
 };
 
 static void config_mapping(struct cfgparse *, struct yaml_reader_event *,
-    const struct key *, void *, struct seen *);
+    const struct keys *, void *, struct seen *);
+static void config_opt_set(struct cfgparse *, struct yaml_reader_event *,
+    const struct config_opt *, void *);
 
 const char *
 config_mode_name(enum mode mode)
@@ -389,20 +433,51 @@ config_string(struct cfgparse *p, struct yaml_reader_event *v, const char *key)
 	return xstrdup(s);
 }
 
+/* Does a mapping with this key table take task option o? */
+static int
+config_keys_take(const struct keys *keys, const struct config_opt *o)
+{
+	if (keys->opts == CONFIG_OPTS_VALUES)
+		return o->type != CONFIG_OPT_FLAG;
+	return keys->opts == CONFIG_OPTS_ALL;
+}
+
+/* A key's row: its handler's index, or after them its option's; or -1. */
+static int
+config_keys_find(const struct keys *keys, const char *name)
+{
+	size_t i, n;
+
+	for (n = 0; keys->fns[n].name != NULL; n++) {
+		if (strcmp(keys->fns[n].name, name) == 0)
+			return (int)n;
+	}
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (config_keys_take(keys, &config_opts[i]) &&
+		    strcmp(config_opts[i].name, name) == 0)
+			return (int)(n + i);
+	}
+	return -1;
+}
+
 /* The names of a key table, for suggestions. */
 static void
-config_key_names(const struct key *keys, const char **names, size_t max)
+config_key_names(const struct keys *keys, const char **names, size_t max)
 {
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; keys[i].name != NULL && i + 1 < max; i++)
-		names[i] = keys[i].name;
-	names[i] = NULL;
+	for (i = 0; keys->fns[i].name != NULL && n + 1 < max; i++)
+		names[n++] = keys->fns[i].name;
+	for (i = 0; i < CONFIG_NOPTS && n + 1 < max; i++) {
+		if (config_keys_take(keys, &config_opts[i]))
+			names[n++] = config_opts[i].name;
+	}
+	names[n] = NULL;
 }
 
 static void
 config_unknown_key(
-    struct cfgparse *p, struct yaml_reader_event *k, const struct key *keys)
+    struct cfgparse *p, struct yaml_reader_event *k, const struct keys *keys)
 {
 	const char *names[33], *near;
 	char *q = config_quote(k->value);
@@ -422,24 +497,17 @@ config_unknown_key(
 /* Take one key's value: a handler, a duplicate, or a merged key. */
 static void
 config_pair(struct cfgparse *p, struct yaml_reader_event *k,
-    struct yaml_reader_event *v, const struct key *keys, void *ctx,
+    struct yaml_reader_event *v, const struct keys *keys, void *ctx,
     struct seen *seen, int merging)
 {
 	uint32_t bit;
+	size_t nfns;
 	int i;
 
-	for (i = 0; keys[i].name != NULL; i++) {
-		if (strcmp(keys[i].name, k->value) == 0)
-			break;
-	}
-	if (keys[i].name == NULL && keys == p->extensible &&
-	    strncmp(k->value, "x-", 2) == 0) {
-		yaml_reader_skip(
-		    p->yr, v); /* an extension field, for anchors */
-		return;
-	}
-	if (keys[i].name == NULL) {
-		config_unknown_key(p, k, keys);
+	if ((i = config_keys_find(keys, k->value)) == -1) {
+		/* An extension field, for anchors. */
+		if (keys != p->extensible || strncmp(k->value, "x-", 2) != 0)
+			config_unknown_key(p, k, keys);
 		yaml_reader_skip(p->yr, v);
 		return;
 	}
@@ -462,13 +530,18 @@ config_pair(struct cfgparse *p, struct yaml_reader_event *k,
 		seen->merged &= ~bit;
 	seen->line[i] = k->line;
 	seen->col[i] = k->col;
-	keys[i].fn(p, v, ctx);
+	for (nfns = 0; keys->fns[nfns].name != NULL; nfns++)
+		;
+	if ((size_t)i < nfns)
+		keys->fns[i].fn(p, v, ctx);
+	else
+		config_opt_set(p, v, &config_opts[i - nfns], ctx);
 }
 
 /* A merge key's value: a mapping, or a list of mappings. */
 static void
 config_merge(struct cfgparse *p, struct yaml_reader_event *v,
-    const struct key *keys, void *ctx, struct seen *seen)
+    const struct keys *keys, void *ctx, struct seen *seen)
 {
 	struct yaml_reader_event item;
 
@@ -502,7 +575,7 @@ config_merge(struct cfgparse *p, struct yaml_reader_event *v,
  */
 static void
 config_mapping(struct cfgparse *p, struct yaml_reader_event *start,
-    const struct key *keys, void *ctx, struct seen *outer)
+    const struct keys *keys, void *ctx, struct seen *outer)
 {
 	struct seen own;
 	struct seen *seen = outer != NULL ? outer : &own;
@@ -539,7 +612,7 @@ config_mapping(struct cfgparse *p, struct yaml_reader_event *start,
 /* A value that must be a mapping read through a key table. */
 static void
 config_submapping(struct cfgparse *p, struct yaml_reader_event *v,
-    const char *key, const struct key *keys, void *ctx)
+    const char *key, const struct keys *keys, void *ctx)
 {
 	if (v->type != YAML_MAPPING_START_EVENT) {
 		config_error(p, v->line, v->col,
@@ -738,107 +811,18 @@ config_key_rate(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		config_bad_value(p, v, "rate", "rate", why);
 }
 
-/* Task options, in defaults or in a task: the value and what was set. */
+/*
+ * Task options, in defaults or in a task: the values, what was set and
+ * where. A task also takes flags, and a bad flag marks it bad.
+ */
 struct optctx {
 	struct task_opts *opts;
 	unsigned *set;
+	uint8_t *flags;
+	int *bad;
 	unsigned line[CONFIG_NOPTS];
 	unsigned col[CONFIG_NOPTS];
 };
-
-static void
-config_opt_mark(
-    struct optctx *o, struct yaml_reader_event *v, unsigned bit, int idx)
-{
-	*o->set |= bit;
-	o->line[idx] = v->line;
-	o->col[idx] = v->col;
-}
-
-static void
-config_opt_timeout(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-
-	if (config_duration(p, v, "timeout", 0, &o->opts->timeout) == 0)
-		config_opt_mark(o, v, OPT_TIMEOUT, 0);
-}
-
-static void
-config_opt_retries(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	unsigned long long n;
-
-	if (config_uint(p, v, "retries", 0, 100, &n) == 0) {
-		o->opts->retries = (unsigned)n;
-		config_opt_mark(o, v, OPT_RETRIES, 1);
-	}
-}
-
-static void
-config_opt_retry_delay(
-    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-
-	if (config_duration(p, v, "retry_delay", 0, &o->opts->retry_delay) == 0)
-		config_opt_mark(o, v, OPT_RETRY_DELAY, 2);
-}
-
-static void
-config_opt_preview(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	unsigned long long n;
-
-	if (config_uint(p, v, "preview", 0, 100000, &n) == 0) {
-		o->opts->preview = (unsigned)n;
-		config_opt_mark(o, v, OPT_PREVIEW, 3);
-	}
-}
-
-static void
-config_opt_yield_every(
-    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	unsigned long long n;
-
-	if (config_uint(p, v, "yield_every", 1, 1000000, &n) == 0) {
-		o->opts->yield_every = (unsigned)n;
-		config_opt_mark(o, v, OPT_YIELD_EVERY, 4);
-	}
-}
-
-/* retry_max_delay: the longest wait between two attempts. */
-static void
-config_opt_retry_max_delay(
-    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-
-	if (config_duration(
-	        p, v, "retry_max_delay", 0, &o->opts->retry_max_delay) == 0)
-		config_opt_mark(o, v, OPT_RETRY_MAX_DELAY, 5);
-}
-
-/* max_bytes: the most body a fetch takes, once decoded. */
-static void
-config_opt_max_bytes(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	const char *s, *why;
-
-	s = config_scalar(p, v, "max_bytes", "a size such as 1048576 or 64MiB");
-	if (s == NULL)
-		return;
-	if (number_bytes(s, &o->opts->max_bytes, &why) != 0) {
-		config_bad_value(p, v, "max_bytes", "size", why);
-		return;
-	}
-	config_opt_mark(o, v, OPT_MAX_BYTES, 6);
-}
 
 /* true or false, as YAML's core schema writes them. */
 static int
@@ -862,16 +846,109 @@ config_bool(
 	return -1;
 }
 
-static const struct key config_default_keys[] = {
-    {"timeout", config_opt_timeout},
-    {"retries", config_opt_retries},
-    {"retry_delay", config_opt_retry_delay},
-    {"preview", config_opt_preview},
-    {"yield_every", config_opt_yield_every},
-    {"retry_max_delay", config_opt_retry_max_delay},
-    {"max_bytes", config_opt_max_bytes},
-    {NULL, NULL},
-};
+/* A size in bytes, "1048576" or "64MiB". */
+static int
+config_bytes(struct cfgparse *p, struct yaml_reader_event *v, const char *key,
+    unsigned long long *out)
+{
+	const char *s, *why;
+
+	s = config_scalar(p, v, key, "a size such as 1048576 or 64MiB");
+	if (s == NULL)
+		return -1;
+	if (number_bytes(s, out, &why) != 0) {
+		config_bad_value(p, v, key, "size", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a flag option into the task's flags. */
+static int
+config_opt_flag(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct config_opt *opt, struct optctx *o)
+{
+	int on;
+
+	if (config_bool(p, v, opt->name, &on) != 0) {
+		*o->bad = 1;
+		return -1;
+	}
+	if (on)
+		*o->flags |= opt->flag;
+	else
+		*o->flags &= (uint8_t)~opt->flag;
+	return 0;
+}
+
+/* Read one task option through its row and mark it set. */
+static void
+config_opt_set(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct config_opt *opt, void *ctx)
+{
+	struct optctx *o = ctx; /* first in a task's context too */
+	char *field = (char *)o->opts + opt->offset;
+	unsigned long long n;
+	double d;
+	unsigned u;
+	int rc = -1;
+
+	switch (opt->type) {
+	case CONFIG_OPT_DURATION:
+		if ((rc = config_duration(p, v, opt->name, 0, &d)) == 0)
+			memcpy(field, &d, sizeof d);
+		break;
+	case CONFIG_OPT_COUNT:
+		rc = config_uint(p, v, opt->name, opt->min, opt->max, &n);
+		if (rc == 0) {
+			u = (unsigned)n;
+			memcpy(field, &u, sizeof u);
+		}
+		break;
+	case CONFIG_OPT_BYTES:
+		if ((rc = config_bytes(p, v, opt->name, &n)) == 0)
+			memcpy(field, &n, sizeof n);
+		break;
+	case CONFIG_OPT_FLAG:
+		rc = config_opt_flag(p, v, opt, o);
+		break;
+	}
+	if (rc != 0)
+		return;
+	*o->set |= 1U << (opt - config_opts);
+	o->line[opt - config_opts] = v->line;
+	o->col[opt - config_opts] = v->col;
+}
+
+/* The set bits of the options kept in struct task_opts, not flags. */
+static unsigned
+config_opt_values(unsigned set)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (config_opts[i].type == CONFIG_OPT_FLAG)
+			set &= ~(1U << i);
+	}
+	return set;
+}
+
+/* The bit of an option by its name. */
+static unsigned
+config_opt_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (strcmp(config_opts[i].name, name) == 0)
+			return 1U << i;
+	}
+	fatalx("no option %s", name);
+}
+
+static const struct key config_no_keys[] = {{NULL, NULL}};
+static const struct keys config_default_keys = {
+    config_no_keys, CONFIG_OPTS_VALUES};
 
 static void
 config_key_defaults(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
@@ -882,7 +959,7 @@ config_key_defaults(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	memset(&o, 0, sizeof o);
 	o.opts = &p->cf->defaults;
 	o.set = &set;
-	config_submapping(p, v, "defaults", config_default_keys, &o);
+	config_submapping(p, v, "defaults", &config_default_keys, &o);
 	p->defaults_set |= set;
 }
 
@@ -1109,59 +1186,19 @@ config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		tc->bad = 1;
 }
 
-/* A task's flag option: offload or blocking. */
-static void
-config_task_flag(struct cfgparse *p, struct yaml_reader_event *v,
-    struct taskctx *tc, const char *key, unsigned bit, int idx, uint8_t flag)
-{
-	int on;
-
-	if (config_bool(p, v, key, &on) != 0) {
-		tc->bad = 1;
-		return;
-	}
-	if (on)
-		tc->t.flags |= flag;
-	else
-		tc->t.flags &= (uint8_t)~flag;
-	config_opt_mark(&tc->o, v, bit, idx);
-}
-
-/* offload: a factorial runs on the executor pool in async mode. */
-static void
-config_task_offload(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	config_task_flag(p, v, ctx, "offload", OPT_OFFLOAD, 7, TASK_OFFLOAD);
-}
-
-/* blocking: a delay holds its thread (the loop, in async mode). */
-static void
-config_task_blocking(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
-{
-	config_task_flag(p, v, ctx, "blocking", OPT_BLOCKING, 8, TASK_BLOCKING);
-}
-
-static const struct key config_task_keys[] = {
+static const struct key config_task_fns[] = {
     {"delay", config_task_delay},
     {"factorial", config_task_factorial},
     {"url", config_task_url},
     {"file", config_task_file},
     {"name", config_task_name},
-    {"timeout", config_opt_timeout},
-    {"retries", config_opt_retries},
-    {"retry_delay", config_opt_retry_delay},
-    {"preview", config_opt_preview},
-    {"yield_every", config_opt_yield_every},
-    {"retry_max_delay", config_opt_retry_max_delay},
-    {"max_bytes", config_opt_max_bytes},
-    {"offload", config_task_offload},
-    {"blocking", config_task_blocking},
     {NULL, NULL},
 };
+static const struct keys config_task_keys = {config_task_fns, CONFIG_OPTS_ALL};
 
 /* The kinds an option fits, for a message: "url" or "url and file". */
 static const char *
-config_opt_kinds(unsigned bit)
+config_opt_kinds(const struct config_opt *opt)
 {
 	static __thread char kinds[64];
 	size_t len = 0;
@@ -1169,7 +1206,7 @@ config_opt_kinds(unsigned bit)
 
 	kinds[0] = '\0';
 	for (k = 0; k < TASK_NKINDS; k++) {
-		if ((config_kind_opts[k] & bit) && len < sizeof kinds)
+		if ((opt->kinds & CONFIG_KIND(k)) && len < sizeof kinds)
 			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
 			    "%s%s", len > 0 ? " and " : "", config_kinds[k]);
 	}
@@ -1180,16 +1217,17 @@ config_opt_kinds(unsigned bit)
 static void
 config_task_check_opts(struct cfgparse *p, struct taskctx *tc)
 {
-	unsigned bit;
-	int i;
+	const struct config_opt *opt;
+	size_t i;
 
 	for (i = 0; i < CONFIG_NOPTS; i++) {
-		bit = 1U << i;
-		if (!(tc->set & bit) || (config_kind_opts[tc->t.kind] & bit))
+		opt = &config_opts[i];
+		if (!(tc->set & (1U << i)) ||
+		    (opt->kinds & CONFIG_KIND(tc->t.kind)))
 			continue;
 		config_error(p, tc->o.line[i], tc->o.col[i],
 		    "%s: does not apply to a %s task (only to %s tasks)",
-		    config_opt_names[i], tc->kind, config_opt_kinds(bit));
+		    opt->name, tc->kind, config_opt_kinds(opt));
 		tc->bad = 1;
 	}
 }
@@ -1218,9 +1256,10 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	if (tc->t.flags & TASK_OFFLOAD)
 		cf->noffload++;
 	/* Flags live in the task: only values need options of its own. */
-	if (tc->t.str != NULL || tc->t.name != NULL || (tc->set & ~OPT_FLAGS))
+	if (tc->t.str != NULL || tc->t.name != NULL ||
+	    config_opt_values(tc->set))
 		cf->nowned++;
-	if ((tc->set & ~OPT_FLAGS) == 0)
+	if (config_opt_values(tc->set) == 0)
 		return;
 	if (p->noverrides == p->overcap) {
 		p->overcap = p->overcap == 0 ? 8 : p->overcap * 2;
@@ -1241,8 +1280,10 @@ config_task(struct cfgparse *p, struct yaml_reader_event *start)
 	memset(&tc, 0, sizeof tc);
 	tc.o.opts = &tc.opts;
 	tc.o.set = &tc.set;
+	tc.o.flags = &tc.t.flags;
+	tc.o.bad = &tc.bad;
 	tc.t.line = start->line;
-	config_mapping(p, start, config_task_keys, &tc, NULL);
+	config_mapping(p, start, &config_task_keys, &tc, NULL);
 	if (tc.kind == NULL && !tc.bad && !yaml_reader_broken(p->yr)) {
 		config_error(p, start->line, start->col,
 		    "a task needs a kind: "
@@ -1306,7 +1347,7 @@ config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	(void)before;
 }
 
-static const struct key config_top_keys[] = {
+static const struct key config_top_fns[] = {
     {"name", config_key_name},
     {"description", config_key_description},
     {"mode", config_key_mode},
@@ -1319,6 +1360,7 @@ static const struct key config_top_keys[] = {
     {"tasks", config_key_tasks},
     {NULL, NULL},
 };
+static const struct keys config_top_keys = {config_top_fns, CONFIG_OPTS_NONE};
 
 /* Stream → one document → one top-level mapping. */
 static void
@@ -1342,8 +1384,8 @@ config_document(struct cfgparse *p)
 	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_MAPPING_START_EVENT) {
-		p->extensible = config_top_keys;
-		config_mapping(p, &ev, config_top_keys, NULL, NULL);
+		p->extensible = &config_top_keys;
+		config_mapping(p, &ev, &config_top_keys, NULL, NULL);
 		if (!p->have_tasks && !yaml_reader_broken(p->yr) &&
 		    !p->suggested_tasks)
 			config_error(p, ev.line, ev.col,
@@ -1377,28 +1419,22 @@ static void
 config_resolve_overrides(struct cfgparse *p)
 {
 	struct config *cf = p->cf;
+	const struct config_opt *opt;
 	struct task_opts *o;
 	struct override *ov;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < p->noverrides; i++) {
 		ov = &p->overrides[i];
 		o = xmalloc(sizeof *o);
 		*o = cf->defaults;
-		if (ov->set & OPT_TIMEOUT)
-			o->timeout = ov->opts.timeout;
-		if (ov->set & OPT_RETRIES)
-			o->retries = ov->opts.retries;
-		if (ov->set & OPT_RETRY_DELAY)
-			o->retry_delay = ov->opts.retry_delay;
-		if (ov->set & OPT_PREVIEW)
-			o->preview = ov->opts.preview;
-		if (ov->set & OPT_YIELD_EVERY)
-			o->yield_every = ov->opts.yield_every;
-		if (ov->set & OPT_RETRY_MAX_DELAY)
-			o->retry_max_delay = ov->opts.retry_max_delay;
-		if (ov->set & OPT_MAX_BYTES)
-			o->max_bytes = ov->opts.max_bytes;
+		for (k = 0; k < CONFIG_NOPTS; k++) {
+			opt = &config_opts[k];
+			if ((ov->set & (1U << k)) && opt->size > 0)
+				memcpy((char *)o + opt->offset,
+				    (const char *)&ov->opts + opt->offset,
+				    opt->size);
+		}
 		cf->tasks[ov->task].opts = o;
 	}
 	/*
@@ -1406,7 +1442,7 @@ config_resolve_overrides(struct cfgparse *p)
 	 * timeout is a fetch's, and a FIFO may wait for its writer long.
 	 */
 	cf->file_defaults = cf->defaults;
-	if (!(p->defaults_set & OPT_TIMEOUT))
+	if (!(p->defaults_set & config_opt_bit("timeout")))
 		cf->file_defaults.timeout = 0;
 	for (i = 0; cf->nkind[TASK_FILE] > 0 && i < cf->ntasks; i++) {
 		if (cf->tasks[i].kind == TASK_FILE &&
