@@ -687,53 +687,91 @@ config_key_mode(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	free(q);
 }
 
+/* Why a worker name cannot join the n names before it. */
+enum config_worker_fault {
+	CONFIG_WORKER_OK,
+	CONFIG_WORKER_EMPTY,
+	CONFIG_WORKER_UNPRINTABLE, /* config_name_error says why */
+	CONFIG_WORKER_DUPLICATE,
+	CONFIG_WORKER_TOO_MANY,
+};
+
+/*
+ * The one set of rules for worker names, the file's workers: list and
+ * -w A,B alike: non-empty, printable, unique, at most CONFIG_MAX_WORKERS.
+ */
+static enum config_worker_fault
+config_worker_check(const char *name, char *const *names, size_t n)
+{
+	size_t i;
+
+	if (*name == '\0')
+		return CONFIG_WORKER_EMPTY;
+	if (config_name_error(name) != NULL)
+		return CONFIG_WORKER_UNPRINTABLE;
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return CONFIG_WORKER_DUPLICATE;
+	}
+	if (n == CONFIG_MAX_WORKERS)
+		return CONFIG_WORKER_TOO_MANY;
+	return CONFIG_WORKER_OK;
+}
+
+/* A worker name the file's list cannot take, in the file's words. */
+static void
+config_worker_fault(struct cfgparse *p, struct yaml_reader_event *e,
+    enum config_worker_fault fault, int bad)
+{
+	char *q;
+
+	switch (fault) {
+	case CONFIG_WORKER_OK:
+		break;
+	case CONFIG_WORKER_EMPTY:
+		config_error(
+		    p, e->line, e->col, "workers: a name must not be empty");
+		break;
+	case CONFIG_WORKER_UNPRINTABLE:
+		q = escape_text(e->value, 0);
+		config_error(p, e->line, e->col, "workers: '%s' %s", q,
+		    config_name_error(e->value));
+		free(q);
+		break;
+	case CONFIG_WORKER_DUPLICATE:
+		q = config_quote(e->value);
+		config_error(p, e->line, e->col,
+		    "workers: duplicate worker name '%s'", q);
+		free(q);
+		break;
+	case CONFIG_WORKER_TOO_MANY:
+		if (!bad)
+			config_error(p, e->line, e->col,
+			    "workers: more than %d names", CONFIG_MAX_WORKERS);
+		break;
+	}
+}
+
 /* Worker names: unique, non-empty, printable. */
 static void
 config_worker_list(struct cfgparse *p, struct yaml_reader_event *v)
 {
 	struct config *cf = p->cf;
 	struct yaml_reader_event e;
+	enum config_worker_fault fault;
 	size_t n = 0, cap = 0, i;
 	char **names = NULL;
+	const char *s;
 	int bad = 0;
 
 	while (yaml_reader_next(p->yr, &e) == 0 &&
 	    e.type != YAML_SEQUENCE_END_EVENT) {
-		const char *s =
-		    config_scalar(p, &e, "workers", "a worker name");
-
-		if (s == NULL || *s == '\0' || config_name_error(s) != NULL) {
-			if (s != NULL && *s == '\0')
-				config_error(p, e.line, e.col,
-				    "workers: a name must not be empty");
-			else if (s != NULL) {
-				char *q = escape_text(s, 0);
-
-				config_error(p, e.line, e.col,
-				    "workers: '%s' %s", q,
-				    config_name_error(s));
-				free(q);
-			}
+		s = config_scalar(p, &e, "workers", "a worker name");
+		if (s == NULL)
 			bad = 1;
-			yaml_reader_event_clear(&e);
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			if (strcmp(names[i], s) == 0)
-				break;
-		}
-		if (i < n) {
-			char *q = config_quote(s);
-
-			config_error(p, e.line, e.col,
-			    "workers: duplicate worker name '%s'", q);
-			free(q);
-			bad = 1;
-		} else if (n == CONFIG_MAX_WORKERS) {
-			if (!bad)
-				config_error(p, e.line, e.col,
-				    "workers: more than %d names",
-				    CONFIG_MAX_WORKERS);
+		else if ((fault = config_worker_check(s, names, n)) !=
+		    CONFIG_WORKER_OK) {
+			config_worker_fault(p, &e, fault, bad);
 			bad = 1;
 		} else {
 			if (n == cap) {
@@ -1711,6 +1749,7 @@ config_resolve(const struct config *cf, const char *path)
 int
 config_set_workers(struct config *cf, const char *arg, char **cause)
 {
+	enum config_worker_fault fault;
 	unsigned long long n;
 	const char *why;
 	char **names = NULL, *copy, *p, *name, *q;
@@ -1722,17 +1761,14 @@ config_set_workers(struct config *cf, const char *arg, char **cause)
 			goto fail;
 		copy = xstrdup(arg);
 		for (p = copy; (name = strsep(&p, ",")) != NULL;) {
-			for (i = 0; i < count; i++) {
-				if (strcmp(names[i], name) == 0)
-					break;
-			}
-			if ((why = config_name_error(name)) != NULL) {
+			fault = config_worker_check(name, names, count);
+			if (fault == CONFIG_WORKER_UNPRINTABLE) {
 				q = escape_text(name, 0);
-				xasprintf(cause, "worker name '%s' %s", q, why);
+				xasprintf(cause, "worker name '%s' %s", q,
+				    config_name_error(name));
 				free(q);
 			}
-			if (*name == '\0' || i < count ||
-			    count == CONFIG_MAX_WORKERS || why != NULL) {
+			if (fault != CONFIG_WORKER_OK) {
 				while (count > 0)
 					free(names[--count]);
 				free(names);
