@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-url.h"
 #include "escape.h"
 #include "fetch.h"
 #include "log.h"
@@ -66,11 +67,6 @@ struct key {
 	const char *name;
 	key_fn fn;
 };
-
-static const char *const config_modes[] = {
-    "sync", "cooperative", "threads", "async", NULL};
-static const char *const config_kinds[] = {
-    "delay", "factorial", "url", "file", NULL};
 
 /* How a task option's value is read. */
 enum config_opt_type {
@@ -144,153 +140,6 @@ static void config_mapping(struct cfgparse *, struct yaml_reader_event *,
     const struct keys *, void *, struct seen *);
 static void config_opt_set(struct cfgparse *, struct yaml_reader_event *,
     const struct config_opt *, void *);
-
-const char *
-config_mode_name(enum mode mode)
-{
-	return config_modes[mode];
-}
-
-const char *
-config_kind_name(enum task_kind kind)
-{
-	return config_kinds[kind];
-}
-
-/* The name of worker i (0-based): its listed name or its number. */
-const char *
-config_worker_name(const struct config *cf, unsigned i, char *buf, size_t len)
-{
-	if (cf->workers != NULL)
-		return cf->workers[i];
-	snprintf(buf, len, "%u", i + 1);
-	return buf;
-}
-
-/*
- * Why a name (of the run, a worker or a task) cannot be taken, or NULL:
- * names go into every output, where a control character could forge a
- * line or drive a terminal, and JSON and SVG need valid UTF-8.
- */
-const char *
-config_name_error(const char *s)
-{
-	static __thread char why[64];
-	const char *c;
-
-	if (!escape_utf8_valid(s))
-		return "is not valid UTF-8";
-	if ((c = escape_control(s)) == NULL)
-		return NULL;
-	snprintf(why, sizeof why, "holds a control character (%s)", c);
-	return why;
-}
-
-/* A mode by its name, in any case: "Async" is what it says. */
-int
-config_mode_parse(const char *s, enum mode *mode)
-{
-	int i;
-
-	for (i = 0; config_modes[i] != NULL; i++) {
-		if (strcasecmp(s, config_modes[i]) == 0) {
-			*mode = (enum mode)i;
-			return 0;
-		}
-	}
-	return -1;
-}
-
-/* The mode nearest to a name that is none, or NULL. */
-const char *
-config_mode_suggest(const char *s)
-{
-	const char *near;
-	char *lower;
-	size_t i;
-
-	lower = xstrdup(s);
-	for (i = 0; lower[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)lower[i]);
-	near = config_suggest(lower, config_modes);
-	free(lower);
-	return near;
-}
-
-/*
- * What a mode does, for people, when a run is not in the mode its task
- * file's description was written for (-m, --compare).
- */
-const char *
-config_mode_story(enum mode mode)
-{
-	static const char *const stories[MODE_COUNT] = {
-	    [MODE_SYNC] = "Synchronous: one task after another. The first "
-	                  "worker takes every task\nand each blocks until it "
-	                  "is done; any other worker finds the queue empty.\n"
-	                  "The total is the sum of the tasks.",
-	    [MODE_COOPERATIVE] = "Cooperative: the workers take turns at the "
-	                         "event loop between tasks,\nbut each task "
-	                         "blocks while it runs, so only one runs at a "
-	                         "time.\nThe total is still the sum of the "
-	                         "tasks.",
-	    [MODE_THREADS] = "Threads: each worker is a thread of its own "
-	                     "running blocking tasks.\nDelays, fetches and "
-	                     "file reads run in parallel, and CPU work\n"
-	                     "(factorial) uses several cores.",
-	    [MODE_ASYNC] = "Async: one thread. The workers' timers and I/O "
-	                   "overlap on the event loop,\nso waits run "
-	                   "concurrently; CPU work (factorial) does not: it "
-	                   "only\ntakes turns with the rest.",
-	};
-
-	return stories[mode];
-}
-
-/* Edit distance with transpositions, for "did you mean". */
-static size_t
-config_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[34][34], best;
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The nearest word of a NULL-terminated list, if near enough. */
-const char *
-config_suggest(const char *word, const char *const *list)
-{
-	const char *best = NULL;
-	size_t d, bestd = 3, len = strlen(word);
-
-	for (; *list != NULL; list++) {
-		d = config_distance(word, *list);
-		if (d < bestd && d < len) {
-			bestd = d;
-			best = *list;
-		}
-	}
-	return best;
-}
 
 /* Record "file:line:col: message"; the first errors are kept. */
 static void config_error(struct cfgparse *, unsigned, unsigned, const char *,
@@ -1021,7 +870,7 @@ static int
 config_kind(struct cfgparse *p, struct taskctx *tc, struct yaml_reader_event *v,
     enum task_kind kind)
 {
-	const char *name = config_kinds[kind];
+	const char *name = config_kind_name(kind);
 
 	if (tc->kind != NULL && tc->kind != name) {
 		config_error(p, v->line, v->col,
@@ -1061,113 +910,6 @@ config_task_factorial(
 		tc->bad = 1;
 	else
 		tc->t.num.n = (unsigned long)n;
-}
-
-/* An http or https URL with a host and no spaces. */
-static int
-config_url_ok(const char *s)
-{
-	const char *p;
-
-	if (strncasecmp(s, "http://", 7) == 0)
-		p = s + 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		p = s + 8;
-	else
-		return 0;
-	if (*p == '\0' || *p == '/')
-		return 0;
-	for (; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Where the password of an http(s) URL is, or NULL: after "user:" in the
- * part between "//" and the first "/", "?" or "#", up to its last "@".
- */
-static const char *
-config_url_password(const char *url, size_t *len)
-{
-	const char *auth = strstr(url, "//"), *end, *at, *colon;
-
-	if (auth == NULL)
-		return NULL;
-	auth += 2;
-	end = auth + strcspn(auth, "/?#");
-	for (at = end; at > auth && at[-1] != '@'; at--)
-		;
-	if (at == auth)
-		return NULL;
-	at--;
-	if ((colon = memchr(auth, ':', (size_t)(at - auth))) == NULL ||
-	    colon + 1 == at)
-		return NULL;
-	*len = (size_t)(at - colon - 1);
-	return colon + 1;
-}
-
-/* url as it may be shown: its password, if any, as "***". */
-char *
-config_mask_url(const char *url)
-{
-	const char *pw;
-	size_t len;
-
-	if ((pw = config_url_password(url, &len)) == NULL)
-		return xstrdup(url);
-	return xprintf("%.*s***%s", (int)(pw - url), url, pw + len);
-}
-
-/*
- * A URL that did not parse, as an error may show it: from the first ":"
- * after "//" to the last "@", all of it "***", wherever the password could
- * be (a "/" in it ends the host part for a parser, not for the user).
- */
-static char *
-config_mask_bad_url(const char *url)
-{
-	const char *auth = strstr(url, "//"), *at, *colon;
-
-	if (auth == NULL || (at = strrchr(auth, '@')) == NULL ||
-	    (colon = strchr(auth + 2, ':')) == NULL || colon > at)
-		return xstrdup(url);
-	return xprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
-}
-
-/*
- * A URL with a password is kept as "shown\0real": outputs print the task's
- * str and never see it. Takes url.
- */
-static char *
-config_url_secret(char *url, uint8_t *flags)
-{
-	char *shown, *both;
-	size_t a, b;
-
-	if (config_url_password(url, &a) == NULL)
-		return url;
-	shown = config_mask_url(url);
-	a = strlen(shown);
-	b = strlen(url);
-	both = xmalloc(a + b + 2);
-	memcpy(both, shown, a + 1);
-	memcpy(both + a + 1, url, b + 1);
-	free(shown);
-	free(url);
-	*flags |= TASK_SECRET;
-	return both;
-}
-
-/* The URL a url task fetches (its str may be the shown one). */
-const char *
-config_url(const struct task *t)
-{
-	if (t->flags & TASK_SECRET)
-		return t->str + strlen(t->str) + 1;
-	return t->str;
 }
 
 /* url: checked by libcurl's own parser; a password kept out of sight. */
@@ -1246,7 +988,8 @@ config_opt_kinds(const struct config_opt *opt)
 	for (k = 0; k < TASK_NKINDS; k++) {
 		if ((opt->kinds & CONFIG_KIND(k)) && len < sizeof kinds)
 			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
-			    "%s%s", len > 0 ? " and " : "", config_kinds[k]);
+			    "%s%s", len > 0 ? " and " : "",
+			    config_kind_name((enum task_kind)k));
 	}
 	return len > 0 ? kinds : "none";
 }
