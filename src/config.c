@@ -1,12 +1,8 @@
 /*
- * The task file loader: libyaml events, read as a stream (a file may hold
- * a million tasks), checked against a table of keys per mapping. Every
- * problem is collected as "file:line:col: message" before the load fails;
- * nothing runs unless the whole file is valid.
- *
- * Aliases are supported by recording the events of each anchored node and
- * replaying them where an alias stands, with a budget against alias bombs.
- * Nesting is bounded too: libyaml slows down with depth and merges recurse.
+ * The task file loader: the events of yaml-reader.c, checked against a
+ * table of keys per mapping. Every problem is collected as
+ * "file:line:col: message" before the load fails; nothing runs unless the
+ * whole file is valid.
  */
 #include "autoconf.h"
 
@@ -22,49 +18,15 @@
 #include <sys/stat.h>
 #include <sysexits.h>
 #include <unistd.h>
-#include <search.h>
-#include <yaml.h>
 
 #include "config.h"
+#include "config-url.h"
 #include "escape.h"
 #include "fetch.h"
 #include "log.h"
 #include "number.h"
 #include "xmalloc.h"
-
-/* Events replayed for aliases, at most: an alias bomb stops here. */
-#define CONFIG_MAX_EXPANSION 1000000
-/* Text copied for anchors and aliases, at most. */
-#define CONFIG_MAX_EXPANSION_MIB 64
-/* Mappings and lists inside one another, at most. */
-#define CONFIG_MAX_DEPTH 100
-
-/* One parser event, with its position (1-based) and scalar text. */
-struct pev {
-	yaml_event_type_t type;
-	char *value;
-	char *anchor;
-	unsigned line;
-	unsigned col;
-	int plain;
-};
-
-/* The recorded events of an anchored node. */
-struct anchor {
-	char *name;
-	struct pev *evs;
-	size_t n;
-	size_t cap;
-	size_t bytes;
-	int depth;
-	int open;
-	struct anchor *next;
-};
-
-struct replay {
-	struct anchor *anchor;
-	size_t pos;
-};
+#include "yaml-reader.h"
 
 /* Keys seen in one mapping, for duplicates and merges. */
 struct seen {
@@ -82,28 +44,11 @@ struct override {
 };
 
 struct cfgparse {
-	yaml_parser_t yp;
-	FILE *fp;
+	struct yaml_reader *yr;
 	const char *file;
-	const char *buf;
-	size_t len;
 	struct config *cf;
 	char **errors;
 	size_t nerrors;
-	int broken;
-	struct anchor *anchors;
-	void *names;
-	struct anchor **open;
-	size_t nopen;
-	size_t opencap;
-	struct replay *stack;
-	size_t depth;
-	size_t stackcap;
-	size_t expanded;
-	size_t expanded_bytes;
-	size_t recorded;
-	size_t recorded_bytes;
-	size_t level;
 	size_t taskcap;
 	struct override *overrides;
 	size_t noverrides;
@@ -113,198 +58,88 @@ struct cfgparse {
 	unsigned defaults_set; /* options the file's defaults set */
 	unsigned lastline;
 	unsigned lastcol;
-	const struct key *extensible;
+	const struct keys *extensible;
 };
 
-typedef void (*key_fn)(struct cfgparse *, struct pev *, void *);
+typedef void (*key_fn)(struct cfgparse *, struct yaml_reader_event *, void *);
 
 struct key {
 	const char *name;
 	key_fn fn;
 };
 
-static const char *const config_modes[] = {
-    "sync", "cooperative", "threads", "async", NULL};
-static const char *const config_kinds[] = {
-    "delay", "factorial", "url", "file", NULL};
-
-/* Task options: which bit, and the kinds each fits. */
-enum {
-	OPT_TIMEOUT = 1,
-	OPT_RETRIES = 2,
-	OPT_RETRY_DELAY = 4,
-	OPT_PREVIEW = 8,
-	OPT_YIELD_EVERY = 16,
-	OPT_RETRY_MAX_DELAY = 32,
-	OPT_MAX_BYTES = 64,
-	OPT_OFFLOAD = 128,
-	OPT_BLOCKING = 256,
-};
-#define CONFIG_NOPTS 9
-/* Options that are task flags, not values in struct task_opts. */
-#define OPT_FLAGS (OPT_OFFLOAD | OPT_BLOCKING)
-static const char *const config_opt_names[CONFIG_NOPTS] = {"timeout", "retries",
-    "retry_delay", "preview", "yield_every", "retry_max_delay", "max_bytes",
-    "offload", "blocking"};
-static const unsigned config_kind_opts[TASK_NKINDS] = {
-    [TASK_DELAY] = OPT_BLOCKING,
-    [TASK_FACTORIAL] = OPT_YIELD_EVERY | OPT_OFFLOAD,
-    [TASK_URL] = OPT_TIMEOUT | OPT_RETRIES | OPT_RETRY_DELAY | OPT_PREVIEW |
-        OPT_RETRY_MAX_DELAY | OPT_MAX_BYTES,
-    [TASK_FILE] = OPT_TIMEOUT,
+/* How a task option's value is read. */
+enum config_opt_type {
+	CONFIG_OPT_DURATION, /* double seconds, 0 or more */
+	CONFIG_OPT_COUNT, /* unsigned, from min to max */
+	CONFIG_OPT_BYTES, /* unsigned long long, "64MiB" */
+	CONFIG_OPT_FLAG, /* true or false: a task flag, not in defaults */
 };
 
-static int config_next(struct cfgparse *, struct pev *);
-static void config_skip(struct cfgparse *, struct pev *);
-static void config_mapping(
-    struct cfgparse *, struct pev *, const struct key *, void *, struct seen *);
-
-const char *
-config_mode_name(enum mode mode)
-{
-	return config_modes[mode];
-}
-
-const char *
-config_kind_name(enum task_kind kind)
-{
-	return config_kinds[kind];
-}
-
-/* The name of worker i (0-based): its listed name or its number. */
-const char *
-config_worker_name(const struct config *cf, unsigned i, char *buf, size_t len)
-{
-	if (cf->workers != NULL)
-		return cf->workers[i];
-	snprintf(buf, len, "%u", i + 1);
-	return buf;
-}
-
 /*
- * Why a name (of the run, a worker or a task) cannot be taken, or NULL:
- * names go into every output, where a control character could forge a
- * line or drive a terminal, and JSON and SVG need valid UTF-8.
+ * One task option: its name, the kinds it fits, how it is read and where
+ * it goes: a field of struct task_opts, or a flag of the task. An option
+ * set is a bit mask of rows (1 << row), so a new option is one row here.
  */
-const char *
-config_name_error(const char *s)
-{
-	static __thread char why[64];
-	const char *c;
+struct config_opt {
+	const char *name;
+	unsigned kinds; /* 1 << TASK_... */
+	enum config_opt_type type;
+	unsigned long long min;
+	unsigned long long max;
+	size_t offset;
+	size_t size;
+	uint8_t flag;
+};
 
-	if (!escape_utf8_valid(s))
-		return "is not valid UTF-8";
-	if ((c = escape_control(s)) == NULL)
-		return NULL;
-	snprintf(why, sizeof why, "holds a control character (%s)", c);
-	return why;
-}
+#define CONFIG_KIND(k) (1U << (k))
+#define CONFIG_OPT_FIELD(f)                                                    \
+	offsetof(struct task_opts, f), sizeof(((struct task_opts *)0)->f), 0
+#define CONFIG_OPT_TASK_FLAG(fl) 0, 0, (fl)
 
-/* A mode by its name, in any case: "Async" is what it says. */
-int
-config_mode_parse(const char *s, enum mode *mode)
-{
-	int i;
+static const struct config_opt config_opts[] = {
+    {"timeout", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_FILE),
+        CONFIG_OPT_DURATION, 0, 0, CONFIG_OPT_FIELD(timeout)},
+    {"retries", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100,
+        CONFIG_OPT_FIELD(retries)},
+    {"retry_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
+        CONFIG_OPT_FIELD(retry_delay)},
+    {"preview", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100000,
+        CONFIG_OPT_FIELD(preview)},
+    {"yield_every", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_COUNT, 1, 1000000,
+        CONFIG_OPT_FIELD(yield_every)},
+    /* The longest wait between two attempts. */
+    {"retry_max_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
+        CONFIG_OPT_FIELD(retry_max_delay)},
+    /* The most body a fetch takes, once decoded. */
+    {"max_bytes", CONFIG_KIND(TASK_URL), CONFIG_OPT_BYTES, 0, 0,
+        CONFIG_OPT_FIELD(max_bytes)},
+    /* A factorial runs on the executor pool in async mode. */
+    {"offload", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_FLAG, 0, 0,
+        CONFIG_OPT_TASK_FLAG(TASK_OFFLOAD)},
+    /* A delay holds its thread (the loop, in async mode). */
+    {"blocking", CONFIG_KIND(TASK_DELAY), CONFIG_OPT_FLAG, 0, 0,
+        CONFIG_OPT_TASK_FLAG(TASK_BLOCKING)},
+};
+#define CONFIG_NOPTS (sizeof config_opts / sizeof config_opts[0])
 
-	for (i = 0; config_modes[i] != NULL; i++) {
-		if (strcasecmp(s, config_modes[i]) == 0) {
-			*mode = (enum mode)i;
-			return 0;
-		}
-	}
-	return -1;
-}
+/* Which task options a mapping takes after its own keys. */
+enum config_optset {
+	CONFIG_OPTS_NONE,
+	CONFIG_OPTS_VALUES, /* defaults: those kept in struct task_opts */
+	CONFIG_OPTS_ALL, /* a task: flags too */
+};
 
-/* The mode nearest to a name that is none, or NULL. */
-const char *
-config_mode_suggest(const char *s)
-{
-	const char *near;
-	char *lower;
-	size_t i;
+/* The keys of one mapping: handlers, then task options. */
+struct keys {
+	const struct key *fns;
+	enum config_optset opts;
+};
 
-	lower = xstrdup(s);
-	for (i = 0; lower[i] != '\0'; i++)
-		lower[i] = (char)tolower((unsigned char)lower[i]);
-	near = config_suggest(lower, config_modes);
-	free(lower);
-	return near;
-}
-
-/*
- * What a mode does, for people, when a run is not in the mode its task
- * file's description was written for (-m, --compare).
- */
-const char *
-config_mode_story(enum mode mode)
-{
-	static const char *const stories[MODE_COUNT] = {
-	    [MODE_SYNC] = "Synchronous: one task after another. The first "
-	                  "worker takes every task\nand each blocks until it "
-	                  "is done; any other worker finds the queue empty.\n"
-	                  "The total is the sum of the tasks.",
-	    [MODE_COOPERATIVE] = "Cooperative: the workers take turns at the "
-	                         "event loop between tasks,\nbut each task "
-	                         "blocks while it runs, so only one runs at a "
-	                         "time.\nThe total is still the sum of the "
-	                         "tasks.",
-	    [MODE_THREADS] = "Threads: each worker is a thread of its own "
-	                     "running blocking tasks.\nDelays, fetches and "
-	                     "file reads run in parallel, and CPU work\n"
-	                     "(factorial) uses several cores.",
-	    [MODE_ASYNC] = "Async: one thread. The workers' timers and I/O "
-	                   "overlap on the event loop,\nso waits run "
-	                   "concurrently; CPU work (factorial) does not: it "
-	                   "only\ntakes turns with the rest.",
-	};
-
-	return stories[mode];
-}
-
-/* Edit distance with transpositions, for "did you mean". */
-static size_t
-config_distance(const char *a, const char *b)
-{
-	size_t la = strlen(a), lb = strlen(b), i, j, d[34][34], best;
-
-	if (la > 32 || lb > 32)
-		return SIZE_MAX;
-	for (i = 0; i <= la; i++)
-		d[i][0] = i;
-	for (j = 0; j <= lb; j++)
-		d[0][j] = j;
-	for (i = 1; i <= la; i++) {
-		for (j = 1; j <= lb; j++) {
-			best = d[i - 1][j - 1] + (a[i - 1] != b[j - 1]);
-			if (d[i - 1][j] + 1 < best)
-				best = d[i - 1][j] + 1;
-			if (d[i][j - 1] + 1 < best)
-				best = d[i][j - 1] + 1;
-			if (i > 1 && j > 1 && a[i - 1] == b[j - 2] &&
-			    a[i - 2] == b[j - 1] && d[i - 2][j - 2] + 1 < best)
-				best = d[i - 2][j - 2] + 1;
-			d[i][j] = best;
-		}
-	}
-	return d[la][lb];
-}
-
-/* The nearest word of a NULL-terminated list, if near enough. */
-const char *
-config_suggest(const char *word, const char *const *list)
-{
-	const char *best = NULL;
-	size_t d, bestd = 3, len = strlen(word);
-
-	for (; *list != NULL; list++) {
-		d = config_distance(word, *list);
-		if (d < bestd && d < len) {
-			bestd = d;
-			best = *list;
-		}
-	}
-	return best;
-}
+static void config_mapping(struct cfgparse *, struct yaml_reader_event *,
+    const struct keys *, void *, struct seen *);
+static void config_opt_set(struct cfgparse *, struct yaml_reader_event *,
+    const struct config_opt *, void *);
 
 /* Record "file:line:col: message"; the first errors are kept. */
 static void config_error(struct cfgparse *, unsigned, unsigned, const char *,
@@ -327,51 +162,13 @@ config_error(
 		return;
 	va_start(ap, fmt);
 	if (vasprintf(&msg, fmt, ap) < 0)
-		abort();
+		fatal("vasprintf");
 	va_end(ap);
 	p->errors = xreallocarray(p->errors, p->nerrors, sizeof *p->errors);
 	xasprintf(&p->errors[p->nerrors - 1], "%s:%u:%u: %s", p->file, line,
 	    col, msg);
 	free(msg);
 }
-
-static void
-config_pev_clear(struct pev *ev)
-{
-	free(ev->value);
-	free(ev->anchor);
-	ev->value = ev->anchor = NULL;
-	ev->type = YAML_NO_EVENT;
-}
-
-/* What a node is, for messages. */
-static const char *
-config_what(const struct pev *ev)
-{
-	switch (ev->type) {
-	case YAML_MAPPING_START_EVENT:
-		return "a mapping";
-	case YAML_SEQUENCE_START_EVENT:
-		return "a list";
-	case YAML_SCALAR_EVENT:
-		return "a value";
-	default:
-		return "nothing";
-	}
-}
-
-/* Is this scalar YAML's null (empty, ~ or null)? */
-static int
-config_is_null(const struct pev *ev)
-{
-	const char *v = ev->value;
-
-	if (ev->type != YAML_SCALAR_EVENT || !ev->plain)
-		return 0;
-	return *v == '\0' || strcmp(v, "~") == 0 || strcmp(v, "null") == 0 ||
-	    strcmp(v, "Null") == 0 || strcmp(v, "NULL") == 0;
-}
-
 /* A scalar shortened for a message. */
 static char *
 config_quote(const char *v)
@@ -382,403 +179,25 @@ config_quote(const char *v)
 		return xstrdup(v);
 	return xprintf("%.37s...", v);
 }
-
-/* The text of one line of the source, for looking at an error's spot. */
-static int
-config_char_at(struct cfgparse *p, unsigned line, unsigned col)
-{
-	char *text = NULL;
-	size_t cap = 0, i, start;
-	unsigned n = 1;
-	ssize_t got;
-	FILE *f;
-	int c = -1;
-
-	if (p->buf != NULL) {
-		for (i = 0; i < p->len && n < line; i++) {
-			if (p->buf[i] == '\n')
-				n++;
-		}
-		start = i;
-		if (start + col - 1 < p->len)
-			c = (unsigned char)p->buf[start + col - 1];
-		return c;
-	}
-	if ((f = fopen(p->file, "r")) == NULL)
-		return -1;
-	while ((got = getline(&text, &cap, f)) != -1) {
-		if (n++ == line) {
-			if (col >= 1 && (size_t)got >= col)
-				c = (unsigned char)text[col - 1];
-			break;
-		}
-	}
-	free(text);
-	fclose(f);
-	return c;
-}
-
-/* Line and column of a byte offset: libyaml's reader gives only that. */
+/* An error of the YAML reader: one list with ours, in order. */
 static void
-config_offset_position(
-    struct cfgparse *p, size_t offset, unsigned *line, unsigned *col)
+config_reader_error(void *arg, unsigned line, unsigned col, const char *msg)
 {
-	size_t i;
-	FILE *f;
-	int c;
-
-	*line = *col = 1;
-	f = p->buf == NULL ? fopen(p->file, "rb") : NULL;
-	if (p->buf == NULL && f == NULL)
-		return;
-	for (i = 0; i < offset; i++) {
-		if (f != NULL)
-			c = getc(f);
-		else
-			c = i < p->len ? (unsigned char)p->buf[i] : EOF;
-		if (c == EOF)
-			break;
-		if (c == '\n') {
-			(*line)++;
-			*col = 1;
-		} else if ((c & 0xc0) != 0x80)
-			(*col)++;
-	}
-	if (f != NULL)
-		fclose(f);
-}
-
-/* Report libyaml's own error, in our words where we can. */
-static void
-config_syntax_error(struct cfgparse *p)
-{
-	yaml_parser_t *yp = &p->yp;
-	unsigned line = (unsigned)yp->problem_mark.line + 1;
-	unsigned col = (unsigned)yp->problem_mark.column + 1;
-
-	p->broken = 1;
-	if (yp->error == YAML_READER_ERROR) {
-		config_offset_position(p, yp->problem_offset, &line, &col);
-		config_error(p, line, col, "%s (the file must be UTF-8 text)",
-		    yp->problem);
-		return;
-	}
-	if (yp->error == YAML_MEMORY_ERROR) {
-		config_error(p, line, col, "out of memory");
-		return;
-	}
-	if (config_char_at(p, line, col) == '\t') {
-		config_error(p, line, col,
-		    "tab character: YAML indents with spaces only");
-		return;
-	}
-	if (yp->context != NULL)
-		config_error(p, line, col,
-		    "YAML syntax error: %s %s (which starts at line %zu)",
-		    yp->problem, yp->context, yp->context_mark.line + 1);
-	else
-		config_error(p, line, col, "YAML syntax error: %s",
-		    yp->problem != NULL ? yp->problem : "unknown");
-}
-
-/* Append a copy of an event to an anchor's recording. */
-static void
-config_record(struct anchor *a, const struct pev *ev)
-{
-	struct pev *copy;
-
-	if (a->n == a->cap) {
-		a->cap = a->cap == 0 ? 8 : a->cap * 2;
-		a->evs = xreallocarray(a->evs, a->cap, sizeof *a->evs);
-	}
-	copy = &a->evs[a->n++];
-	*copy = *ev;
-	copy->anchor = NULL;
-	if (ev->value != NULL) {
-		copy->value = xstrdup(ev->value);
-		a->bytes += strlen(ev->value);
-	}
-	if (ev->type == YAML_SEQUENCE_START_EVENT ||
-	    ev->type == YAML_MAPPING_START_EVENT)
-		a->depth++;
-	else if (ev->type == YAML_SEQUENCE_END_EVENT ||
-	    ev->type == YAML_MAPPING_END_EVENT)
-		a->depth--;
-	if (a->depth == 0)
-		a->open = 0;
-}
-
-static int
-config_anchor_cmp(const void *a, const void *b)
-{
-	return strcmp(
-	    ((const struct anchor *)a)->name, ((const struct anchor *)b)->name);
-}
-
-/* The newest anchor of a name: a tree, as a file may hold many. */
-static struct anchor *
-config_anchor_find(struct cfgparse *p, const char *name)
-{
-	struct anchor key;
-	void *node;
-
-	key.name = (char *)name;
-	node = tfind(&key, &p->names, config_anchor_cmp);
-	return node != NULL ? *(struct anchor **)node : NULL;
-}
-
-/* Start recording a newly anchored node; a redefinition replaces. */
-static void
-config_anchor_start(struct cfgparse *p, struct pev *ev)
-{
-	struct anchor *a;
-	void *node;
-
-	a = xcalloc(1, sizeof *a);
-	a->name = ev->anchor;
-	ev->anchor = NULL;
-	a->open = 1;
-	a->next = p->anchors;
-	p->anchors = a;
-	if ((node = tsearch(a, &p->names, config_anchor_cmp)) == NULL)
-		fatalx("tsearch: out of memory");
-	*(struct anchor **)node = a;
-	config_record(a, ev);
-	if (!a->open)
-		return;
-	if (p->nopen == p->opencap) {
-		p->opencap = p->opencap == 0 ? 8 : p->opencap * 2;
-		p->open = xreallocarray(p->open, p->opencap, sizeof *p->open);
-	}
-	p->open[p->nopen++] = a;
-}
-
-/* Start replaying an anchor where an alias stands. */
-static int
-config_alias(struct cfgparse *p, struct pev *ev)
-{
-	struct anchor *a;
-
-	a = config_anchor_find(p, ev->anchor);
-	if (a == NULL) {
-		config_error(
-		    p, ev->line, ev->col, "unknown alias '*%s'", ev->anchor);
-		return -1;
-	}
-	if (a->open) {
-		config_error(p, ev->line, ev->col,
-		    "alias '*%s' refers to a node that contains it",
-		    ev->anchor);
-		return -1;
-	}
-	p->expanded += a->n;
-	p->expanded_bytes += a->bytes;
-	if (p->expanded > CONFIG_MAX_EXPANSION) {
-		config_error(p, ev->line, ev->col,
-		    "aliases expand to more than %d nodes",
-		    CONFIG_MAX_EXPANSION);
-		p->broken = 1;
-		return -1;
-	}
-	if (p->expanded_bytes > (size_t)CONFIG_MAX_EXPANSION_MIB << 20) {
-		config_error(p, ev->line, ev->col,
-		    "aliases expand to more than %d MiB of text",
-		    CONFIG_MAX_EXPANSION_MIB);
-		p->broken = 1;
-		return -1;
-	}
-	if (p->depth == p->stackcap) {
-		p->stackcap = p->stackcap == 0 ? 8 : p->stackcap * 2;
-		p->stack =
-		    xreallocarray(p->stack, p->stackcap, sizeof *p->stack);
-	}
-	p->stack[p->depth].anchor = a;
-	p->stack[p->depth].pos = 0;
-	p->depth++;
-	return 0;
-}
-
-/* The next event from a replayed alias, or 0 when none is pending. */
-static int
-config_next_replayed(struct cfgparse *p, struct pev *out)
-{
-	struct replay *r;
-	struct pev *ev;
-
-	while (p->depth > 0) {
-		r = &p->stack[p->depth - 1];
-		if (r->pos < r->anchor->n) {
-			ev = &r->anchor->evs[r->pos++];
-			*out = *ev;
-			out->anchor = NULL;
-			if (ev->value != NULL)
-				out->value = xstrdup(ev->value);
-			return 1;
-		}
-		p->depth--;
-	}
-	return 0;
-}
-
-/* The next event from libyaml, converted; -1 on a syntax error. */
-static int
-config_next_parsed(struct cfgparse *p, struct pev *out)
-{
-	yaml_event_t ev;
-	yaml_char_t **anchor = NULL;
-
-	if (!yaml_parser_parse(&p->yp, &ev)) {
-		config_syntax_error(p);
-		return -1;
-	}
-	memset(out, 0, sizeof *out);
-	out->type = ev.type;
-	out->line = (unsigned)ev.start_mark.line + 1;
-	out->col = (unsigned)ev.start_mark.column + 1;
-	switch (ev.type) {
-	case YAML_SCALAR_EVENT:
-		anchor = &ev.data.scalar.anchor;
-		out->plain = ev.data.scalar.style == YAML_PLAIN_SCALAR_STYLE;
-		/* "a\0b" would silently read as "a". */
-		if (memchr(ev.data.scalar.value, '\0', ev.data.scalar.length))
-			config_error(p, out->line, out->col,
-			    "a NUL character (\\0) is not allowed in a value");
-		/* libyaml's copy, NUL-terminated, is ours: it frees with free. */
-		out->value = (char *)ev.data.scalar.value;
-		ev.data.scalar.value = NULL;
-		break;
-	case YAML_SEQUENCE_START_EVENT:
-		anchor = &ev.data.sequence_start.anchor;
-		break;
-	case YAML_MAPPING_START_EVENT:
-		anchor = &ev.data.mapping_start.anchor;
-		break;
-	case YAML_ALIAS_EVENT:
-		anchor = &ev.data.alias.anchor;
-		break;
-	default:
-		break;
-	}
-	if (anchor != NULL && *anchor != NULL) {
-		out->anchor = (char *)*anchor;
-		*anchor = NULL;
-	}
-	yaml_event_delete(&ev);
-	return 0;
-}
-
-/*
- * Bound the work an event costs: nesting, and the copies that anchors
- * around it keep (nested anchors would copy each event many times).
- */
-static int
-config_limits(struct cfgparse *p, struct pev *ev)
-{
-	size_t len = ev->value != NULL ? strlen(ev->value) : 0;
-
-	if (ev->type == YAML_SEQUENCE_END_EVENT ||
-	    ev->type == YAML_MAPPING_END_EVENT)
-		p->level--;
-	else if ((ev->type == YAML_SEQUENCE_START_EVENT ||
-	             ev->type == YAML_MAPPING_START_EVENT) &&
-	    ++p->level > CONFIG_MAX_DEPTH) {
-		config_error(p, ev->line, ev->col,
-		    "lists and mappings nest more than %d deep",
-		    CONFIG_MAX_DEPTH);
-		p->broken = 1;
-		return -1;
-	}
-	p->recorded += p->nopen + (ev->anchor != NULL);
-	p->recorded_bytes += (p->nopen + (ev->anchor != NULL)) * len;
-	if (p->recorded > CONFIG_MAX_EXPANSION ||
-	    p->recorded_bytes > (size_t)CONFIG_MAX_EXPANSION_MIB << 20) {
-		config_error(p, ev->line, ev->col,
-		    "anchored nodes hold more than %d nodes or %d MiB of text",
-		    CONFIG_MAX_EXPANSION, CONFIG_MAX_EXPANSION_MIB);
-		p->broken = 1;
-		return -1;
-	}
-	return 0;
-}
-
-/* The next event, aliases resolved, anchored nodes recorded. */
-static int
-config_next(struct cfgparse *p, struct pev *out)
-{
-	size_t i;
-
-	memset(out, 0, sizeof *out);
-	if (p->broken)
-		return -1;
-	for (;;) {
-		if (config_next_replayed(p, out))
-			break;
-		if (config_next_parsed(p, out) != 0)
-			return -1;
-		if (out->type != YAML_ALIAS_EVENT)
-			break;
-		if (config_alias(p, out) != 0) {
-			/* Stand in a null so that parsing goes on. */
-			free(out->anchor);
-			out->anchor = NULL;
-			out->type = YAML_SCALAR_EVENT;
-			out->value = xstrdup("");
-			out->plain = 0;
-			if (p->broken) {
-				config_pev_clear(out);
-				return -1;
-			}
-			break;
-		}
-		config_pev_clear(out);
-	}
-	if (config_limits(p, out) != 0) {
-		config_pev_clear(out);
-		return -1;
-	}
-	for (i = 0; i < p->nopen; i++)
-		config_record(p->open[i], out);
-	while (p->nopen > 0 && !p->open[p->nopen - 1]->open)
-		p->nopen--;
-	if (out->anchor != NULL)
-		config_anchor_start(p, out);
-	return 0;
-}
-
-/* Consume the rest of a node whose first event is ev. */
-static void
-config_skip(struct cfgparse *p, struct pev *ev)
-{
-	struct pev e;
-	int depth = 0;
-
-	if (ev->type != YAML_SEQUENCE_START_EVENT &&
-	    ev->type != YAML_MAPPING_START_EVENT)
-		return;
-	depth = 1;
-	while (depth > 0 && config_next(p, &e) == 0) {
-		if (e.type == YAML_SEQUENCE_START_EVENT ||
-		    e.type == YAML_MAPPING_START_EVENT)
-			depth++;
-		else if (e.type == YAML_SEQUENCE_END_EVENT ||
-		    e.type == YAML_MAPPING_END_EVENT)
-			depth--;
-		config_pev_clear(&e);
-	}
+	config_error(arg, line, col, "%s", msg);
 }
 
 /* The scalar text of a value, or NULL (and an error) for anything else. */
 static const char *
-config_scalar(
-    struct cfgparse *p, struct pev *v, const char *key, const char *expected)
+config_scalar(struct cfgparse *p, struct yaml_reader_event *v, const char *key,
+    const char *expected)
 {
 	if (v->type != YAML_SCALAR_EVENT) {
 		config_error(p, v->line, v->col, "%s: expected %s, got %s", key,
-		    expected, config_what(v));
-		config_skip(p, v);
+		    expected, yaml_reader_what(v));
+		yaml_reader_skip(p->yr, v);
 		return NULL;
 	}
-	if (config_is_null(v)) {
+	if (yaml_reader_is_null(v)) {
 		config_error(p, v->line, v->col,
 		    "%s: missing value (expected %s)", key, expected);
 		return NULL;
@@ -788,8 +207,8 @@ config_scalar(
 
 /* One error for a value that did not parse. */
 static void
-config_bad_value(struct cfgparse *p, struct pev *v, const char *key,
-    const char *what, const char *why)
+config_bad_value(struct cfgparse *p, struct yaml_reader_event *v,
+    const char *key, const char *what, const char *why)
 {
 	char *q = config_quote(v->value);
 
@@ -800,8 +219,8 @@ config_bad_value(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A duration value of at least min seconds (min > 0 means "more than 0"). */
 static int
-config_duration(struct cfgparse *p, struct pev *v, const char *key,
-    int positive, double *out)
+config_duration(struct cfgparse *p, struct yaml_reader_event *v,
+    const char *key, int positive, double *out)
 {
 	const char *s, *why;
 	double d;
@@ -823,7 +242,7 @@ config_duration(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A whole number in [min, max]. */
 static int
-config_uint(struct cfgparse *p, struct pev *v, const char *key,
+config_uint(struct cfgparse *p, struct yaml_reader_event *v, const char *key,
     unsigned long long min, unsigned long long max, unsigned long long *out)
 {
 	const char *s, *why;
@@ -849,7 +268,7 @@ config_uint(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A non-empty string. */
 static char *
-config_string(struct cfgparse *p, struct pev *v, const char *key)
+config_string(struct cfgparse *p, struct yaml_reader_event *v, const char *key)
 {
 	const char *s;
 
@@ -863,19 +282,51 @@ config_string(struct cfgparse *p, struct pev *v, const char *key)
 	return xstrdup(s);
 }
 
+/* Does a mapping with this key table take task option o? */
+static int
+config_keys_take(const struct keys *keys, const struct config_opt *o)
+{
+	if (keys->opts == CONFIG_OPTS_VALUES)
+		return o->type != CONFIG_OPT_FLAG;
+	return keys->opts == CONFIG_OPTS_ALL;
+}
+
+/* A key's row: its handler's index, or after them its option's; or -1. */
+static int
+config_keys_find(const struct keys *keys, const char *name)
+{
+	size_t i, n;
+
+	for (n = 0; keys->fns[n].name != NULL; n++) {
+		if (strcmp(keys->fns[n].name, name) == 0)
+			return (int)n;
+	}
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (config_keys_take(keys, &config_opts[i]) &&
+		    strcmp(config_opts[i].name, name) == 0)
+			return (int)(n + i);
+	}
+	return -1;
+}
+
 /* The names of a key table, for suggestions. */
 static void
-config_key_names(const struct key *keys, const char **names, size_t max)
+config_key_names(const struct keys *keys, const char **names, size_t max)
 {
-	size_t i;
+	size_t i, n = 0;
 
-	for (i = 0; keys[i].name != NULL && i + 1 < max; i++)
-		names[i] = keys[i].name;
-	names[i] = NULL;
+	for (i = 0; keys->fns[i].name != NULL && n + 1 < max; i++)
+		names[n++] = keys->fns[i].name;
+	for (i = 0; i < CONFIG_NOPTS && n + 1 < max; i++) {
+		if (config_keys_take(keys, &config_opts[i]))
+			names[n++] = config_opts[i].name;
+	}
+	names[n] = NULL;
 }
 
 static void
-config_unknown_key(struct cfgparse *p, struct pev *k, const struct key *keys)
+config_unknown_key(
+    struct cfgparse *p, struct yaml_reader_event *k, const struct keys *keys)
 {
 	const char *names[33], *near;
 	char *q = config_quote(k->value);
@@ -894,36 +345,31 @@ config_unknown_key(struct cfgparse *p, struct pev *k, const struct key *keys)
 
 /* Take one key's value: a handler, a duplicate, or a merged key. */
 static void
-config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
-    const struct key *keys, void *ctx, struct seen *seen, int merging)
+config_pair(struct cfgparse *p, struct yaml_reader_event *k,
+    struct yaml_reader_event *v, const struct keys *keys, void *ctx,
+    struct seen *seen, int merging)
 {
 	uint32_t bit;
+	size_t nfns;
 	int i;
 
-	for (i = 0; keys[i].name != NULL; i++) {
-		if (strcmp(keys[i].name, k->value) == 0)
-			break;
-	}
-	if (keys[i].name == NULL && keys == p->extensible &&
-	    strncmp(k->value, "x-", 2) == 0) {
-		config_skip(p, v); /* an extension field, for anchors */
-		return;
-	}
-	if (keys[i].name == NULL) {
-		config_unknown_key(p, k, keys);
-		config_skip(p, v);
+	if ((i = config_keys_find(keys, k->value)) == -1) {
+		/* An extension field, for anchors. */
+		if (keys != p->extensible || strncmp(k->value, "x-", 2) != 0)
+			config_unknown_key(p, k, keys);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	bit = 1U << i;
 	if ((seen->mask & bit) && merging) {
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	if ((seen->mask & bit) && !(seen->merged & bit)) {
 		config_error(p, k->line, k->col,
 		    "duplicate key '%s' (first at line %u, column %u)",
 		    k->value, seen->line[i], seen->col[i]);
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	seen->mask |= bit;
@@ -933,15 +379,20 @@ config_pair(struct cfgparse *p, struct pev *k, struct pev *v,
 		seen->merged &= ~bit;
 	seen->line[i] = k->line;
 	seen->col[i] = k->col;
-	keys[i].fn(p, v, ctx);
+	for (nfns = 0; keys->fns[nfns].name != NULL; nfns++)
+		;
+	if ((size_t)i < nfns)
+		keys->fns[i].fn(p, v, ctx);
+	else
+		config_opt_set(p, v, &config_opts[i - nfns], ctx);
 }
 
 /* A merge key's value: a mapping, or a list of mappings. */
 static void
-config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
-    void *ctx, struct seen *seen)
+config_merge(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct keys *keys, void *ctx, struct seen *seen)
 {
-	struct pev item;
+	struct yaml_reader_event item;
 
 	if (v->type == YAML_MAPPING_START_EVENT) {
 		config_mapping(p, v, keys, ctx, seen);
@@ -952,19 +403,19 @@ config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
 		    "<<: expected a mapping or a list of mappings to merge");
 		return;
 	}
-	while (config_next(p, &item) == 0 &&
+	while (yaml_reader_next(p->yr, &item) == 0 &&
 	    item.type != YAML_SEQUENCE_END_EVENT) {
 		if (item.type == YAML_MAPPING_START_EVENT)
 			config_mapping(p, &item, keys, ctx, seen);
 		else {
 			config_error(p, item.line, item.col,
 			    "<<: expected a mapping to merge, got %s",
-			    config_what(&item));
-			config_skip(p, &item);
+			    yaml_reader_what(&item));
+			yaml_reader_skip(p->yr, &item);
 		}
-		config_pev_clear(&item);
+		yaml_reader_event_clear(&item);
 	}
-	config_pev_clear(&item);
+	yaml_reader_event_clear(&item);
 }
 
 /*
@@ -972,48 +423,50 @@ config_merge(struct cfgparse *p, struct pev *v, const struct key *keys,
  * With a seen set from a caller, the pairs are merged into that mapping.
  */
 static void
-config_mapping(struct cfgparse *p, struct pev *start, const struct key *keys,
-    void *ctx, struct seen *outer)
+config_mapping(struct cfgparse *p, struct yaml_reader_event *start,
+    const struct keys *keys, void *ctx, struct seen *outer)
 {
 	struct seen own;
 	struct seen *seen = outer != NULL ? outer : &own;
-	struct pev k, v;
+	struct yaml_reader_event k, v;
 
 	memset(&own, 0, sizeof own);
 	(void)start;
 	for (;;) {
-		if (config_next(p, &k) != 0 || k.type == YAML_MAPPING_END_EVENT)
+		if (yaml_reader_next(p->yr, &k) != 0 ||
+		    k.type == YAML_MAPPING_END_EVENT)
 			break;
 		if (k.type != YAML_SCALAR_EVENT) {
 			config_error(p, k.line, k.col,
-			    "expected a key name, got %s", config_what(&k));
-			config_skip(p, &k);
+			    "expected a key name, got %s",
+			    yaml_reader_what(&k));
+			yaml_reader_skip(p->yr, &k);
 		}
-		if (config_next(p, &v) != 0) {
-			config_pev_clear(&k);
+		if (yaml_reader_next(p->yr, &v) != 0) {
+			yaml_reader_event_clear(&k);
 			break;
 		}
 		if (k.type != YAML_SCALAR_EVENT)
-			config_skip(p, &v);
+			yaml_reader_skip(p->yr, &v);
 		else if (k.plain && strcmp(k.value, "<<") == 0)
 			config_merge(p, &v, keys, ctx, seen);
 		else
 			config_pair(p, &k, &v, keys, ctx, seen, outer != NULL);
-		config_pev_clear(&k);
-		config_pev_clear(&v);
+		yaml_reader_event_clear(&k);
+		yaml_reader_event_clear(&v);
 	}
-	config_pev_clear(&k);
+	yaml_reader_event_clear(&k);
 }
 
 /* A value that must be a mapping read through a key table. */
 static void
-config_submapping(struct cfgparse *p, struct pev *v, const char *key,
-    const struct key *keys, void *ctx)
+config_submapping(struct cfgparse *p, struct yaml_reader_event *v,
+    const char *key, const struct keys *keys, void *ctx)
 {
 	if (v->type != YAML_MAPPING_START_EVENT) {
 		config_error(p, v->line, v->col,
-		    "%s: expected a mapping, got %s", key, config_what(v));
-		config_skip(p, v);
+		    "%s: expected a mapping, got %s", key, yaml_reader_what(v));
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	config_mapping(p, v, keys, ctx, NULL);
@@ -1021,7 +474,7 @@ config_submapping(struct cfgparse *p, struct pev *v, const char *key,
 
 /* A non-empty name that can go into any output, or NULL. */
 static char *
-config_name(struct cfgparse *p, struct pev *v, const char *key)
+config_name(struct cfgparse *p, struct yaml_reader_event *v, const char *key)
 {
 	const char *why;
 	char *s, *q;
@@ -1039,7 +492,7 @@ config_name(struct cfgparse *p, struct pev *v, const char *key)
 }
 
 static void
-config_key_name(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	char *s;
 
@@ -1050,7 +503,8 @@ config_key_name(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_key_description(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_description(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	const char *s;
 
@@ -1061,7 +515,7 @@ config_key_description(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_mode(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	const char *s, *near;
 	char *q;
@@ -1082,52 +536,91 @@ config_key_mode(struct cfgparse *p, struct pev *v, void *ctx)
 	free(q);
 }
 
+/* Why a worker name cannot join the n names before it. */
+enum config_worker_fault {
+	CONFIG_WORKER_OK,
+	CONFIG_WORKER_EMPTY,
+	CONFIG_WORKER_UNPRINTABLE, /* config_name_error says why */
+	CONFIG_WORKER_DUPLICATE,
+	CONFIG_WORKER_TOO_MANY,
+};
+
+/*
+ * The one set of rules for worker names, the file's workers: list and
+ * -w A,B alike: non-empty, printable, unique, at most CONFIG_MAX_WORKERS.
+ */
+static enum config_worker_fault
+config_worker_check(const char *name, char *const *names, size_t n)
+{
+	size_t i;
+
+	if (*name == '\0')
+		return CONFIG_WORKER_EMPTY;
+	if (config_name_error(name) != NULL)
+		return CONFIG_WORKER_UNPRINTABLE;
+	for (i = 0; i < n; i++) {
+		if (strcmp(names[i], name) == 0)
+			return CONFIG_WORKER_DUPLICATE;
+	}
+	if (n == CONFIG_MAX_WORKERS)
+		return CONFIG_WORKER_TOO_MANY;
+	return CONFIG_WORKER_OK;
+}
+
+/* A worker name the file's list cannot take, in the file's words. */
+static void
+config_worker_fault(struct cfgparse *p, struct yaml_reader_event *e,
+    enum config_worker_fault fault, int bad)
+{
+	char *q;
+
+	switch (fault) {
+	case CONFIG_WORKER_OK:
+		break;
+	case CONFIG_WORKER_EMPTY:
+		config_error(
+		    p, e->line, e->col, "workers: a name must not be empty");
+		break;
+	case CONFIG_WORKER_UNPRINTABLE:
+		q = escape_text(e->value, 0);
+		config_error(p, e->line, e->col, "workers: '%s' %s", q,
+		    config_name_error(e->value));
+		free(q);
+		break;
+	case CONFIG_WORKER_DUPLICATE:
+		q = config_quote(e->value);
+		config_error(p, e->line, e->col,
+		    "workers: duplicate worker name '%s'", q);
+		free(q);
+		break;
+	case CONFIG_WORKER_TOO_MANY:
+		if (!bad)
+			config_error(p, e->line, e->col,
+			    "workers: more than %d names", CONFIG_MAX_WORKERS);
+		break;
+	}
+}
+
 /* Worker names: unique, non-empty, printable. */
 static void
-config_worker_list(struct cfgparse *p, struct pev *v)
+config_worker_list(struct cfgparse *p, struct yaml_reader_event *v)
 {
 	struct config *cf = p->cf;
-	struct pev e;
+	struct yaml_reader_event e;
+	enum config_worker_fault fault;
 	size_t n = 0, cap = 0, i;
 	char **names = NULL;
+	const char *s;
 	int bad = 0;
 
-	while (config_next(p, &e) == 0 && e.type != YAML_SEQUENCE_END_EVENT) {
-		const char *s =
-		    config_scalar(p, &e, "workers", "a worker name");
-
-		if (s == NULL || *s == '\0' || config_name_error(s) != NULL) {
-			if (s != NULL && *s == '\0')
-				config_error(p, e.line, e.col,
-				    "workers: a name must not be empty");
-			else if (s != NULL) {
-				char *q = escape_text(s, 0);
-
-				config_error(p, e.line, e.col,
-				    "workers: '%s' %s", q,
-				    config_name_error(s));
-				free(q);
-			}
+	while (yaml_reader_next(p->yr, &e) == 0 &&
+	    e.type != YAML_SEQUENCE_END_EVENT) {
+		s = config_scalar(p, &e, "workers", "a worker name");
+		if (s == NULL)
 			bad = 1;
-			config_pev_clear(&e);
-			continue;
-		}
-		for (i = 0; i < n; i++) {
-			if (strcmp(names[i], s) == 0)
-				break;
-		}
-		if (i < n) {
-			char *q = config_quote(s);
-
-			config_error(p, e.line, e.col,
-			    "workers: duplicate worker name '%s'", q);
-			free(q);
-			bad = 1;
-		} else if (n == CONFIG_MAX_WORKERS) {
-			if (!bad)
-				config_error(p, e.line, e.col,
-				    "workers: more than %d names",
-				    CONFIG_MAX_WORKERS);
+		else if ((fault = config_worker_check(s, names, n)) !=
+		    CONFIG_WORKER_OK) {
+			config_worker_fault(p, &e, fault, bad);
 			bad = 1;
 		} else {
 			if (n == cap) {
@@ -1137,10 +630,10 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 			}
 			names[n++] = xstrdup(s);
 		}
-		config_pev_clear(&e);
+		yaml_reader_event_clear(&e);
 	}
-	config_pev_clear(&e);
-	if (n == 0 && !bad && !p->broken)
+	yaml_reader_event_clear(&e);
+	if (n == 0 && !bad && !yaml_reader_broken(p->yr))
 		config_error(p, v->line, v->col,
 		    "workers: the list is empty (expected at least one name)");
 	if (n == 0 || bad) {
@@ -1157,7 +650,7 @@ config_worker_list(struct cfgparse *p, struct pev *v)
 }
 
 static void
-config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_workers(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	unsigned long long n;
 
@@ -1169,7 +662,7 @@ config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
 		config_error(p, v->line, v->col,
 		    "workers: expected a count or "
 		    "a list of names, got a mapping");
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
 	if (config_uint(p, v, "workers", 1, CONFIG_MAX_WORKERS, &n) == 0)
@@ -1177,25 +670,26 @@ config_key_workers(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_key_interval(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_interval(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_duration(p, v, "interval", 1, &p->cf->interval);
 }
 
 static void
-config_key_jitter(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_jitter(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_duration(p, v, "jitter", 0, &p->cf->jitter);
 }
 
 static void
-config_key_shutdown_timeout(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_shutdown_timeout(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	config_duration(p, v, "shutdown_timeout", 0, &p->cf->shutdown_timeout);
 }
 
 static void
-config_key_rate(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_rate(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	const char *s, *why;
 
@@ -1204,107 +698,23 @@ config_key_rate(struct cfgparse *p, struct pev *v, void *ctx)
 		config_bad_value(p, v, "rate", "rate", why);
 }
 
-/* Task options, in defaults or in a task: the value and what was set. */
+/*
+ * Task options, in defaults or in a task: the values, what was set and
+ * where. A task also takes flags, and a bad flag marks it bad.
+ */
 struct optctx {
 	struct task_opts *opts;
 	unsigned *set;
+	uint8_t *flags;
+	int *bad;
 	unsigned line[CONFIG_NOPTS];
 	unsigned col[CONFIG_NOPTS];
 };
 
-static void
-config_opt_mark(struct optctx *o, struct pev *v, unsigned bit, int idx)
-{
-	*o->set |= bit;
-	o->line[idx] = v->line;
-	o->col[idx] = v->col;
-}
-
-static void
-config_opt_timeout(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-
-	if (config_duration(p, v, "timeout", 0, &o->opts->timeout) == 0)
-		config_opt_mark(o, v, OPT_TIMEOUT, 0);
-}
-
-static void
-config_opt_retries(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	unsigned long long n;
-
-	if (config_uint(p, v, "retries", 0, 100, &n) == 0) {
-		o->opts->retries = (unsigned)n;
-		config_opt_mark(o, v, OPT_RETRIES, 1);
-	}
-}
-
-static void
-config_opt_retry_delay(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-
-	if (config_duration(p, v, "retry_delay", 0, &o->opts->retry_delay) == 0)
-		config_opt_mark(o, v, OPT_RETRY_DELAY, 2);
-}
-
-static void
-config_opt_preview(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	unsigned long long n;
-
-	if (config_uint(p, v, "preview", 0, 100000, &n) == 0) {
-		o->opts->preview = (unsigned)n;
-		config_opt_mark(o, v, OPT_PREVIEW, 3);
-	}
-}
-
-static void
-config_opt_yield_every(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	unsigned long long n;
-
-	if (config_uint(p, v, "yield_every", 1, 1000000, &n) == 0) {
-		o->opts->yield_every = (unsigned)n;
-		config_opt_mark(o, v, OPT_YIELD_EVERY, 4);
-	}
-}
-
-/* retry_max_delay: the longest wait between two attempts. */
-static void
-config_opt_retry_max_delay(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-
-	if (config_duration(
-	        p, v, "retry_max_delay", 0, &o->opts->retry_max_delay) == 0)
-		config_opt_mark(o, v, OPT_RETRY_MAX_DELAY, 5);
-}
-
-/* max_bytes: the most body a fetch takes, once decoded. */
-static void
-config_opt_max_bytes(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	struct optctx *o = ctx;
-	const char *s, *why;
-
-	s = config_scalar(p, v, "max_bytes", "a size such as 1048576 or 64MiB");
-	if (s == NULL)
-		return;
-	if (number_bytes(s, &o->opts->max_bytes, &why) != 0) {
-		config_bad_value(p, v, "max_bytes", "size", why);
-		return;
-	}
-	config_opt_mark(o, v, OPT_MAX_BYTES, 6);
-}
-
 /* true or false, as YAML's core schema writes them. */
 static int
-config_bool(struct cfgparse *p, struct pev *v, const char *key, int *out)
+config_bool(
+    struct cfgparse *p, struct yaml_reader_event *v, const char *key, int *out)
 {
 	static const char *const yes[] = {"true", "True", "TRUE"};
 	static const char *const no[] = {"false", "False", "FALSE"};
@@ -1323,19 +733,112 @@ config_bool(struct cfgparse *p, struct pev *v, const char *key, int *out)
 	return -1;
 }
 
-static const struct key config_default_keys[] = {
-    {"timeout", config_opt_timeout},
-    {"retries", config_opt_retries},
-    {"retry_delay", config_opt_retry_delay},
-    {"preview", config_opt_preview},
-    {"yield_every", config_opt_yield_every},
-    {"retry_max_delay", config_opt_retry_max_delay},
-    {"max_bytes", config_opt_max_bytes},
-    {NULL, NULL},
-};
+/* A size in bytes, "1048576" or "64MiB". */
+static int
+config_bytes(struct cfgparse *p, struct yaml_reader_event *v, const char *key,
+    unsigned long long *out)
+{
+	const char *s, *why;
+
+	s = config_scalar(p, v, key, "a size such as 1048576 or 64MiB");
+	if (s == NULL)
+		return -1;
+	if (number_bytes(s, out, &why) != 0) {
+		config_bad_value(p, v, key, "size", why);
+		return -1;
+	}
+	return 0;
+}
+
+/* Read a flag option into the task's flags. */
+static int
+config_opt_flag(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct config_opt *opt, struct optctx *o)
+{
+	int on;
+
+	if (config_bool(p, v, opt->name, &on) != 0) {
+		*o->bad = 1;
+		return -1;
+	}
+	if (on)
+		*o->flags |= opt->flag;
+	else
+		*o->flags &= (uint8_t)~opt->flag;
+	return 0;
+}
+
+/* Read one task option through its row and mark it set. */
+static void
+config_opt_set(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct config_opt *opt, void *ctx)
+{
+	struct optctx *o = ctx; /* first in a task's context too */
+	char *field = (char *)o->opts + opt->offset;
+	unsigned long long n;
+	double d;
+	unsigned u;
+	int rc = -1;
+
+	switch (opt->type) {
+	case CONFIG_OPT_DURATION:
+		if ((rc = config_duration(p, v, opt->name, 0, &d)) == 0)
+			memcpy(field, &d, sizeof d);
+		break;
+	case CONFIG_OPT_COUNT:
+		rc = config_uint(p, v, opt->name, opt->min, opt->max, &n);
+		if (rc == 0) {
+			u = (unsigned)n;
+			memcpy(field, &u, sizeof u);
+		}
+		break;
+	case CONFIG_OPT_BYTES:
+		if ((rc = config_bytes(p, v, opt->name, &n)) == 0)
+			memcpy(field, &n, sizeof n);
+		break;
+	case CONFIG_OPT_FLAG:
+		rc = config_opt_flag(p, v, opt, o);
+		break;
+	}
+	if (rc != 0)
+		return;
+	*o->set |= 1U << (opt - config_opts);
+	o->line[opt - config_opts] = v->line;
+	o->col[opt - config_opts] = v->col;
+}
+
+/* The set bits of the options kept in struct task_opts, not flags. */
+static unsigned
+config_opt_values(unsigned set)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (config_opts[i].type == CONFIG_OPT_FLAG)
+			set &= ~(1U << i);
+	}
+	return set;
+}
+
+/* The bit of an option by its name. */
+static unsigned
+config_opt_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (strcmp(config_opts[i].name, name) == 0)
+			return 1U << i;
+	}
+	fatalx("no option %s", name);
+}
+
+static const struct key config_no_keys[] = {{NULL, NULL}};
+static const struct keys config_default_keys = {
+    config_no_keys, CONFIG_OPTS_VALUES};
 
 static void
-config_key_defaults(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_defaults(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct optctx o;
 	unsigned set = 0;
@@ -1343,7 +846,7 @@ config_key_defaults(struct cfgparse *p, struct pev *v, void *ctx)
 	memset(&o, 0, sizeof o);
 	o.opts = &p->cf->defaults;
 	o.set = &set;
-	config_submapping(p, v, "defaults", config_default_keys, &o);
+	config_submapping(p, v, "defaults", &config_default_keys, &o);
 	p->defaults_set |= set;
 }
 
@@ -1364,10 +867,10 @@ struct taskctx {
  * is a key overriding the one a merge brought: its value replaces.
  */
 static int
-config_kind(
-    struct cfgparse *p, struct taskctx *tc, struct pev *v, enum task_kind kind)
+config_kind(struct cfgparse *p, struct taskctx *tc, struct yaml_reader_event *v,
+    enum task_kind kind)
 {
-	const char *name = config_kinds[kind];
+	const char *name = config_kind_name(kind);
 
 	if (tc->kind != NULL && tc->kind != name) {
 		config_error(p, v->line, v->col,
@@ -1375,7 +878,7 @@ config_kind(
 		    "one has '%s' and '%s'",
 		    tc->kind, name);
 		tc->bad = 1;
-		config_skip(p, v);
+		yaml_reader_skip(p->yr, v);
 		return -1;
 	}
 	tc->kind = name;
@@ -1384,7 +887,7 @@ config_kind(
 }
 
 static void
-config_task_delay(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_delay(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
@@ -1395,7 +898,8 @@ config_task_delay(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_task_factorial(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_factorial(
+    struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 	unsigned long long n;
@@ -1408,116 +912,9 @@ config_task_factorial(struct cfgparse *p, struct pev *v, void *ctx)
 		tc->t.num.n = (unsigned long)n;
 }
 
-/* An http or https URL with a host and no spaces. */
-static int
-config_url_ok(const char *s)
-{
-	const char *p;
-
-	if (strncasecmp(s, "http://", 7) == 0)
-		p = s + 7;
-	else if (strncasecmp(s, "https://", 8) == 0)
-		p = s + 8;
-	else
-		return 0;
-	if (*p == '\0' || *p == '/')
-		return 0;
-	for (; *p != '\0'; p++) {
-		if ((unsigned char)*p <= ' ' || *p == 0x7f)
-			return 0;
-	}
-	return 1;
-}
-
-/*
- * Where the password of an http(s) URL is, or NULL: after "user:" in the
- * part between "//" and the first "/", "?" or "#", up to its last "@".
- */
-static const char *
-config_url_password(const char *url, size_t *len)
-{
-	const char *auth = strstr(url, "//"), *end, *at, *colon;
-
-	if (auth == NULL)
-		return NULL;
-	auth += 2;
-	end = auth + strcspn(auth, "/?#");
-	for (at = end; at > auth && at[-1] != '@'; at--)
-		;
-	if (at == auth)
-		return NULL;
-	at--;
-	if ((colon = memchr(auth, ':', (size_t)(at - auth))) == NULL ||
-	    colon + 1 == at)
-		return NULL;
-	*len = (size_t)(at - colon - 1);
-	return colon + 1;
-}
-
-/* url as it may be shown: its password, if any, as "***". */
-char *
-config_mask_url(const char *url)
-{
-	const char *pw;
-	size_t len;
-
-	if ((pw = config_url_password(url, &len)) == NULL)
-		return xstrdup(url);
-	return xprintf("%.*s***%s", (int)(pw - url), url, pw + len);
-}
-
-/*
- * A URL that did not parse, as an error may show it: from the first ":"
- * after "//" to the last "@", all of it "***", wherever the password could
- * be (a "/" in it ends the host part for a parser, not for the user).
- */
-static char *
-config_mask_bad_url(const char *url)
-{
-	const char *auth = strstr(url, "//"), *at, *colon;
-
-	if (auth == NULL || (at = strrchr(auth, '@')) == NULL ||
-	    (colon = strchr(auth + 2, ':')) == NULL || colon > at)
-		return xstrdup(url);
-	return xprintf("%.*s***%s", (int)(colon + 1 - url), url, at);
-}
-
-/*
- * A URL with a password is kept as "shown\0real": outputs print the task's
- * str and never see it. Takes url.
- */
-static char *
-config_url_secret(char *url, uint8_t *flags)
-{
-	char *shown, *both;
-	size_t a, b;
-
-	if (config_url_password(url, &a) == NULL)
-		return url;
-	shown = config_mask_url(url);
-	a = strlen(shown);
-	b = strlen(url);
-	both = xmalloc(a + b + 2);
-	memcpy(both, shown, a + 1);
-	memcpy(both + a + 1, url, b + 1);
-	free(shown);
-	free(url);
-	*flags |= TASK_SECRET;
-	return both;
-}
-
-/* The URL a url task fetches (its str may be the shown one). */
-const char *
-config_url(const struct task *t)
-{
-	if (t->flags & TASK_SECRET)
-		return t->str + strlen(t->str) + 1;
-	return t->str;
-}
-
 /* url: checked by libcurl's own parser; a password kept out of sight. */
 static void
-config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_url(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 	char *s, *shown, *q, *why = NULL;
@@ -1548,7 +945,7 @@ config_task_url(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_task_file(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_file(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
@@ -1560,7 +957,7 @@ config_task_file(struct cfgparse *p, struct pev *v, void *ctx)
 }
 
 static void
-config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
+config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
@@ -1569,59 +966,19 @@ config_task_name(struct cfgparse *p, struct pev *v, void *ctx)
 		tc->bad = 1;
 }
 
-/* A task's flag option: offload or blocking. */
-static void
-config_task_flag(struct cfgparse *p, struct pev *v, struct taskctx *tc,
-    const char *key, unsigned bit, int idx, uint8_t flag)
-{
-	int on;
-
-	if (config_bool(p, v, key, &on) != 0) {
-		tc->bad = 1;
-		return;
-	}
-	if (on)
-		tc->t.flags |= flag;
-	else
-		tc->t.flags &= (uint8_t)~flag;
-	config_opt_mark(&tc->o, v, bit, idx);
-}
-
-/* offload: a factorial runs on the executor pool in async mode. */
-static void
-config_task_offload(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	config_task_flag(p, v, ctx, "offload", OPT_OFFLOAD, 7, TASK_OFFLOAD);
-}
-
-/* blocking: a delay holds its thread (the loop, in async mode). */
-static void
-config_task_blocking(struct cfgparse *p, struct pev *v, void *ctx)
-{
-	config_task_flag(p, v, ctx, "blocking", OPT_BLOCKING, 8, TASK_BLOCKING);
-}
-
-static const struct key config_task_keys[] = {
+static const struct key config_task_fns[] = {
     {"delay", config_task_delay},
     {"factorial", config_task_factorial},
     {"url", config_task_url},
     {"file", config_task_file},
     {"name", config_task_name},
-    {"timeout", config_opt_timeout},
-    {"retries", config_opt_retries},
-    {"retry_delay", config_opt_retry_delay},
-    {"preview", config_opt_preview},
-    {"yield_every", config_opt_yield_every},
-    {"retry_max_delay", config_opt_retry_max_delay},
-    {"max_bytes", config_opt_max_bytes},
-    {"offload", config_task_offload},
-    {"blocking", config_task_blocking},
     {NULL, NULL},
 };
+static const struct keys config_task_keys = {config_task_fns, CONFIG_OPTS_ALL};
 
 /* The kinds an option fits, for a message: "url" or "url and file". */
 static const char *
-config_opt_kinds(unsigned bit)
+config_opt_kinds(const struct config_opt *opt)
 {
 	static __thread char kinds[64];
 	size_t len = 0;
@@ -1629,9 +986,10 @@ config_opt_kinds(unsigned bit)
 
 	kinds[0] = '\0';
 	for (k = 0; k < TASK_NKINDS; k++) {
-		if ((config_kind_opts[k] & bit) && len < sizeof kinds)
+		if ((opt->kinds & CONFIG_KIND(k)) && len < sizeof kinds)
 			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
-			    "%s%s", len > 0 ? " and " : "", config_kinds[k]);
+			    "%s%s", len > 0 ? " and " : "",
+			    config_kind_name((enum task_kind)k));
 	}
 	return len > 0 ? kinds : "none";
 }
@@ -1640,16 +998,17 @@ config_opt_kinds(unsigned bit)
 static void
 config_task_check_opts(struct cfgparse *p, struct taskctx *tc)
 {
-	unsigned bit;
-	int i;
+	const struct config_opt *opt;
+	size_t i;
 
 	for (i = 0; i < CONFIG_NOPTS; i++) {
-		bit = 1U << i;
-		if (!(tc->set & bit) || (config_kind_opts[tc->t.kind] & bit))
+		opt = &config_opts[i];
+		if (!(tc->set & (1U << i)) ||
+		    (opt->kinds & CONFIG_KIND(tc->t.kind)))
 			continue;
 		config_error(p, tc->o.line[i], tc->o.col[i],
 		    "%s: does not apply to a %s task (only to %s tasks)",
-		    config_opt_names[i], tc->kind, config_opt_kinds(bit));
+		    opt->name, tc->kind, config_opt_kinds(opt));
 		tc->bad = 1;
 	}
 }
@@ -1663,7 +1022,7 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 
 	if (cf->ntasks == UINT32_MAX) {
 		config_error(p, tc->t.line, 1, "too many tasks");
-		p->broken = 1;
+		yaml_reader_stop(p->yr);
 		return;
 	}
 	if (cf->ntasks == p->taskcap) {
@@ -1678,9 +1037,10 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	if (tc->t.flags & TASK_OFFLOAD)
 		cf->noffload++;
 	/* Flags live in the task: only values need options of its own. */
-	if (tc->t.str != NULL || tc->t.name != NULL || (tc->set & ~OPT_FLAGS))
+	if (tc->t.str != NULL || tc->t.name != NULL ||
+	    config_opt_values(tc->set))
 		cf->nowned++;
-	if ((tc->set & ~OPT_FLAGS) == 0)
+	if (config_opt_values(tc->set) == 0)
 		return;
 	if (p->noverrides == p->overcap) {
 		p->overcap = p->overcap == 0 ? 8 : p->overcap * 2;
@@ -1694,16 +1054,18 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 }
 
 static void
-config_task(struct cfgparse *p, struct pev *start)
+config_task(struct cfgparse *p, struct yaml_reader_event *start)
 {
 	struct taskctx tc;
 
 	memset(&tc, 0, sizeof tc);
 	tc.o.opts = &tc.opts;
 	tc.o.set = &tc.set;
+	tc.o.flags = &tc.t.flags;
+	tc.o.bad = &tc.bad;
 	tc.t.line = start->line;
-	config_mapping(p, start, config_task_keys, &tc, NULL);
-	if (tc.kind == NULL && !tc.bad && !p->broken) {
+	config_mapping(p, start, &config_task_keys, &tc, NULL);
+	if (tc.kind == NULL && !tc.bad && !yaml_reader_broken(p->yr)) {
 		config_error(p, start->line, start->col,
 		    "a task needs a kind: "
 		    "one of delay, factorial, url or file");
@@ -1720,10 +1082,10 @@ config_task(struct cfgparse *p, struct pev *start)
 }
 
 static void
-config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
+config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct config *cf = p->cf;
-	struct pev item;
+	struct yaml_reader_event item;
 	size_t before = p->cf->ntasks;
 	int any = 0;
 
@@ -1740,11 +1102,12 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 	p->have_tasks = 1;
 	if (v->type != YAML_SEQUENCE_START_EVENT) {
 		config_error(p, v->line, v->col,
-		    "tasks: expected a list of tasks, got %s", config_what(v));
-		config_skip(p, v);
+		    "tasks: expected a list of tasks, got %s",
+		    yaml_reader_what(v));
+		yaml_reader_skip(p->yr, v);
 		return;
 	}
-	while (config_next(p, &item) == 0 &&
+	while (yaml_reader_next(p->yr, &item) == 0 &&
 	    item.type != YAML_SEQUENCE_END_EVENT) {
 		any = 1;
 		if (item.type == YAML_MAPPING_START_EVENT)
@@ -1753,19 +1116,19 @@ config_key_tasks(struct cfgparse *p, struct pev *v, void *ctx)
 			config_error(p, item.line, item.col,
 			    "tasks: expected a "
 			    "task such as '- delay: 4.0', got %s",
-			    config_what(&item));
-			config_skip(p, &item);
+			    yaml_reader_what(&item));
+			yaml_reader_skip(p->yr, &item);
 		}
-		config_pev_clear(&item);
+		yaml_reader_event_clear(&item);
 	}
-	config_pev_clear(&item);
-	if (!any && !p->broken)
+	yaml_reader_event_clear(&item);
+	if (!any && !yaml_reader_broken(p->yr))
 		config_error(p, v->line, v->col,
 		    "tasks: the list is empty (expected at least one task)");
 	(void)before;
 }
 
-static const struct key config_top_keys[] = {
+static const struct key config_top_fns[] = {
     {"name", config_key_name},
     {"description", config_key_description},
     {"mode", config_key_mode},
@@ -1778,35 +1141,37 @@ static const struct key config_top_keys[] = {
     {"tasks", config_key_tasks},
     {NULL, NULL},
 };
+static const struct keys config_top_keys = {config_top_fns, CONFIG_OPTS_NONE};
 
 /* Stream → one document → one top-level mapping. */
 static void
 config_document(struct cfgparse *p)
 {
-	struct pev ev;
+	struct yaml_reader_event ev;
 
-	if (config_next(p, &ev) != 0)
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
-	config_pev_clear(&ev); /* stream start */
-	if (config_next(p, &ev) != 0)
+	yaml_reader_event_clear(&ev); /* stream start */
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_STREAM_END_EVENT) {
 		config_error(p, ev.line, ev.col,
 		    "the file is empty "
 		    "(expected a mapping with at least 'tasks')");
-		config_pev_clear(&ev);
+		yaml_reader_event_clear(&ev);
 		return;
 	}
-	config_pev_clear(&ev); /* document start */
-	if (config_next(p, &ev) != 0)
+	yaml_reader_event_clear(&ev); /* document start */
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_MAPPING_START_EVENT) {
-		p->extensible = config_top_keys;
-		config_mapping(p, &ev, config_top_keys, NULL, NULL);
-		if (!p->have_tasks && !p->broken && !p->suggested_tasks)
+		p->extensible = &config_top_keys;
+		config_mapping(p, &ev, &config_top_keys, NULL, NULL);
+		if (!p->have_tasks && !yaml_reader_broken(p->yr) &&
+		    !p->suggested_tasks)
 			config_error(p, ev.line, ev.col,
 			    "missing key 'tasks' (the list of tasks to run)");
-	} else if (config_is_null(&ev))
+	} else if (yaml_reader_is_null(&ev))
 		config_error(p, ev.line, ev.col,
 		    "the file is empty "
 		    "(expected a mapping with at least 'tasks')");
@@ -1814,20 +1179,20 @@ config_document(struct cfgparse *p)
 		config_error(p, ev.line, ev.col,
 		    "expected a mapping with keys "
 		    "such as 'mode', 'workers' and 'tasks', got %s",
-		    config_what(&ev));
-		config_skip(p, &ev);
+		    yaml_reader_what(&ev));
+		yaml_reader_skip(p->yr, &ev);
 	}
-	config_pev_clear(&ev);
-	if (config_next(p, &ev) != 0) /* document end */
+	yaml_reader_event_clear(&ev);
+	if (yaml_reader_next(p->yr, &ev) != 0) /* document end */
 		return;
-	config_pev_clear(&ev);
-	if (config_next(p, &ev) != 0)
+	yaml_reader_event_clear(&ev);
+	if (yaml_reader_next(p->yr, &ev) != 0)
 		return;
 	if (ev.type == YAML_DOCUMENT_START_EVENT)
 		config_error(p, ev.line, ev.col,
 		    "a second YAML document: a task "
 		    "file holds exactly one");
-	config_pev_clear(&ev);
+	yaml_reader_event_clear(&ev);
 }
 
 /* Give tasks with options of their own a merged copy of the defaults. */
@@ -1835,28 +1200,22 @@ static void
 config_resolve_overrides(struct cfgparse *p)
 {
 	struct config *cf = p->cf;
+	const struct config_opt *opt;
 	struct task_opts *o;
 	struct override *ov;
-	size_t i;
+	size_t i, k;
 
 	for (i = 0; i < p->noverrides; i++) {
 		ov = &p->overrides[i];
 		o = xmalloc(sizeof *o);
 		*o = cf->defaults;
-		if (ov->set & OPT_TIMEOUT)
-			o->timeout = ov->opts.timeout;
-		if (ov->set & OPT_RETRIES)
-			o->retries = ov->opts.retries;
-		if (ov->set & OPT_RETRY_DELAY)
-			o->retry_delay = ov->opts.retry_delay;
-		if (ov->set & OPT_PREVIEW)
-			o->preview = ov->opts.preview;
-		if (ov->set & OPT_YIELD_EVERY)
-			o->yield_every = ov->opts.yield_every;
-		if (ov->set & OPT_RETRY_MAX_DELAY)
-			o->retry_max_delay = ov->opts.retry_max_delay;
-		if (ov->set & OPT_MAX_BYTES)
-			o->max_bytes = ov->opts.max_bytes;
+		for (k = 0; k < CONFIG_NOPTS; k++) {
+			opt = &config_opts[k];
+			if ((ov->set & (1U << k)) && opt->size > 0)
+				memcpy((char *)o + opt->offset,
+				    (const char *)&ov->opts + opt->offset,
+				    opt->size);
+		}
 		cf->tasks[ov->task].opts = o;
 	}
 	/*
@@ -1864,7 +1223,7 @@ config_resolve_overrides(struct cfgparse *p)
 	 * timeout is a fetch's, and a FIFO may wait for its writer long.
 	 */
 	cf->file_defaults = cf->defaults;
-	if (!(p->defaults_set & OPT_TIMEOUT))
+	if (!(p->defaults_set & config_opt_bit("timeout")))
 		cf->file_defaults.timeout = 0;
 	for (i = 0; cf->nkind[TASK_FILE] > 0 && i < cf->ntasks; i++) {
 		if (cf->tasks[i].kind == TASK_FILE &&
@@ -1944,33 +1303,15 @@ config_new(const char *path)
 }
 
 static void
-config_anchor_nofree(void *a)
-{
-	(void)a;
-}
-
-static void
 config_parse_free(struct cfgparse *p)
 {
-	struct anchor *a, *next;
 	size_t i;
 
-	tdestroy(p->names, config_anchor_nofree);
-	free(p->open);
-	for (a = p->anchors; a != NULL; a = next) {
-		next = a->next;
-		for (i = 0; i < a->n; i++)
-			config_pev_clear(&a->evs[i]);
-		free(a->evs);
-		free(a->name);
-		free(a);
-	}
-	free(p->stack);
+	yaml_reader_free(p->yr);
 	free(p->overrides);
 	for (i = 0; i < p->nerrors && i < CONFIG_MAX_ERRORS; i++)
 		free(p->errors[i]);
 	free(p->errors);
-	yaml_parser_delete(&p->yp);
 }
 
 /* All errors, one a line, and a count of those left out. */
@@ -2024,6 +1365,7 @@ config_load(const char *path, struct config **out, char **cause)
 {
 	struct cfgparse p;
 	struct stat sb;
+	FILE *fp;
 	int rc, fd;
 
 	memset(&p, 0, sizeof p);
@@ -2047,18 +1389,17 @@ config_load(const char *path, struct config **out, char **cause)
 		return EX_NOINPUT;
 	}
 	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
-	if ((p.fp = fdopen(fd, "rb")) == NULL)
+	if ((fp = fdopen(fd, "rb")) == NULL)
 		fatal("fdopen");
-	yaml_parser_initialize(&p.yp);
-	yaml_parser_set_input_file(&p.yp, p.fp);
+	p.yr = yaml_reader_new_file(path, fp, config_reader_error, &p);
 	rc = config_parse(&p, out, cause);
-	if (rc == 0 && ferror(p.fp)) {
+	if (rc == 0 && ferror(fp)) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		config_free(*out);
 		*out = NULL;
 		rc = EX_NOINPUT;
 	}
-	fclose(p.fp);
+	fclose(fp);
 	return rc;
 }
 
@@ -2071,10 +1412,7 @@ config_load_buffer(const char *name, const char *buf, size_t len,
 
 	memset(&p, 0, sizeof p);
 	p.file = name;
-	p.buf = buf;
-	p.len = len;
-	yaml_parser_initialize(&p.yp);
-	yaml_parser_set_input_string(&p.yp, (const unsigned char *)buf, len);
+	p.yr = yaml_reader_new_buffer(name, buf, len, config_reader_error, &p);
 	return config_parse(&p, out, cause);
 }
 
@@ -2154,6 +1492,7 @@ config_resolve(const struct config *cf, const char *path)
 int
 config_set_workers(struct config *cf, const char *arg, char **cause)
 {
+	enum config_worker_fault fault;
 	unsigned long long n;
 	const char *why;
 	char **names = NULL, *copy, *p, *name, *q;
@@ -2165,17 +1504,14 @@ config_set_workers(struct config *cf, const char *arg, char **cause)
 			goto fail;
 		copy = xstrdup(arg);
 		for (p = copy; (name = strsep(&p, ",")) != NULL;) {
-			for (i = 0; i < count; i++) {
-				if (strcmp(names[i], name) == 0)
-					break;
-			}
-			if ((why = config_name_error(name)) != NULL) {
+			fault = config_worker_check(name, names, count);
+			if (fault == CONFIG_WORKER_UNPRINTABLE) {
 				q = escape_text(name, 0);
-				xasprintf(cause, "worker name '%s' %s", q, why);
+				xasprintf(cause, "worker name '%s' %s", q,
+				    config_name_error(name));
 				free(q);
 			}
-			if (*name == '\0' || i < count ||
-			    count == CONFIG_MAX_WORKERS || why != NULL) {
+			if (fault != CONFIG_WORKER_OK) {
 				while (count > 0)
 					free(names[--count]);
 				free(names);
