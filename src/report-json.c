@@ -214,19 +214,19 @@ static void
 report_json_value(struct jbuf *b, const struct task_json *j)
 {
 	switch (j->type) {
-	case TASK_JSON_NULL:
+	case JSON_VALUE_NULL:
 		jb_raw(b, "null", 4);
 		break;
-	case TASK_JSON_INT:
+	case JSON_VALUE_INT:
 		jb_int(b, j->v.i);
 		break;
-	case TASK_JSON_UINT:
+	case JSON_VALUE_UINT:
 		jb_uint(b, j->v.u);
 		break;
-	case TASK_JSON_REAL:
+	case JSON_VALUE_REAL:
 		jb_real(b, j->v.d);
 		break;
-	case TASK_JSON_STR:
+	case JSON_VALUE_STR:
 		jb_str(b, j->v.s);
 		break;
 	}

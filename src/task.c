@@ -25,14 +25,14 @@ void
 task_json_null(struct task_json *j, const char *key)
 {
 	j->key = key;
-	j->type = TASK_JSON_NULL;
+	j->type = JSON_VALUE_NULL;
 }
 
 void
 task_json_int(struct task_json *j, const char *key, long long v)
 {
 	j->key = key;
-	j->type = TASK_JSON_INT;
+	j->type = JSON_VALUE_INT;
 	j->v.i = v;
 }
 
@@ -40,7 +40,7 @@ void
 task_json_uint(struct task_json *j, const char *key, unsigned long long v)
 {
 	j->key = key;
-	j->type = TASK_JSON_UINT;
+	j->type = JSON_VALUE_UINT;
 	j->v.u = v;
 }
 
@@ -48,7 +48,7 @@ void
 task_json_real(struct task_json *j, const char *key, double v)
 {
 	j->key = key;
-	j->type = TASK_JSON_REAL;
+	j->type = JSON_VALUE_REAL;
 	j->v.d = v;
 }
 
@@ -56,7 +56,7 @@ void
 task_json_str(struct task_json *j, const char *key, const char *v)
 {
 	j->key = key;
-	j->type = TASK_JSON_STR;
+	j->type = JSON_VALUE_STR;
 	j->v.s = v;
 }
 

@@ -44,17 +44,17 @@ struct job {
 };
 
 /* A typed value a kind gives JSON; report-json.c decides how it looks. */
-enum task_json_type {
-	TASK_JSON_NULL,
-	TASK_JSON_INT,
-	TASK_JSON_UINT,
-	TASK_JSON_REAL,
-	TASK_JSON_STR,
+enum json_value {
+	JSON_VALUE_NULL,
+	JSON_VALUE_INT,
+	JSON_VALUE_UINT,
+	JSON_VALUE_REAL,
+	JSON_VALUE_STR,
 };
 
 struct task_json {
 	const char *key; /* only for the fields a kind adds */
-	enum task_json_type type;
+	enum json_value type;
 	union {
 		long long i;
 		unsigned long long u;
