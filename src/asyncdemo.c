@@ -24,6 +24,7 @@
 #include "number.h"
 #include "serve.h"
 #include "task-factorial.h"
+#include "task.h"
 #include "xmalloc.h"
 
 enum {
@@ -344,7 +345,7 @@ main_plan_flags(const struct config *cf, const struct task *t)
 static void
 main_plan(const struct config *cf, const struct daemon_opts *o)
 {
-	char buf[16];
+	char buf[16], arg[64];
 	const struct task *t;
 	size_t i;
 	unsigned w;
@@ -371,12 +372,8 @@ main_plan(const struct config *cf, const struct daemon_opts *o)
 			continue;
 		t = &cf->tasks[i];
 		printf("  %*zu  %s ", width, i + 1, config_kind_name(t->kind));
-		if (t->kind == TASK_DELAY)
-			printf("%g", t->num.seconds);
-		else if (t->kind == TASK_FACTORIAL)
-			printf("%lu", t->num.n);
-		else
-			escape_fputs(stdout, t->str, 0);
+		escape_fputs(
+		    stdout, task_ops(t->kind)->arg(t, arg, sizeof arg), 0);
 		if (t->name != NULL)
 			printf("  (%s)", t->name);
 		main_plan_flags(cf, t);

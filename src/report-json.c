@@ -209,84 +209,65 @@ jb_key_raw(struct jbuf *b, const char *key, const char *v)
 	jb_raw(b, v, strlen(v));
 }
 
+/* A value a kind gave, as JSON. */
+static void
+report_json_value(struct jbuf *b, const struct task_json *j)
+{
+	switch (j->type) {
+	case JSON_VALUE_NULL:
+		jb_raw(b, "null", 4);
+		break;
+	case JSON_VALUE_INT:
+		jb_int(b, j->v.i);
+		break;
+	case JSON_VALUE_UINT:
+		jb_uint(b, j->v.u);
+		break;
+	case JSON_VALUE_REAL:
+		jb_real(b, j->v.d);
+		break;
+	case JSON_VALUE_STR:
+		jb_str(b, j->v.s);
+		break;
+	}
+}
+
 /* The task's argument as written: numbers for delay and factorial. */
 static void
 report_json_arg(struct jbuf *b, const struct task *t)
 {
+	struct task_json j;
+
+	task_ops(t->kind)->json_arg(t, &j);
 	jb_key(b, "arg");
-	switch (t->kind) {
-	case TASK_DELAY:
-		jb_real(b, t->num.seconds);
-		break;
-	case TASK_FACTORIAL:
-		jb_uint(b, t->num.n);
-		break;
-	default:
-		jb_str(b, t->str);
-		break;
-	}
+	report_json_value(b, &j);
 }
 
 /* result: seconds slept, the value, the HTTP status or the lines. */
 static void
 report_json_result(struct jbuf *b, const struct task *t, const struct result *r)
 {
+	struct task_json j;
+
+	if (r->cancelled)
+		task_json_null(&j, NULL);
+	else
+		task_ops(t->kind)->json_result(t, r, &j);
 	jb_key(b, "result");
-	if (r->cancelled) {
-		jb_raw(b, "null", 4);
-		return;
-	}
-	switch (t->kind) {
-	case TASK_DELAY:
-		if (r->ok)
-			jb_real(b, t->num.seconds);
-		else
-			jb_raw(b, "null", 4);
-		break;
-	case TASK_FACTORIAL:
-		if (r->value != NULL)
-			jb_str(b, r->value);
-		else
-			jb_raw(b, "null", 4);
-		break;
-	case TASK_URL:
-		if (r->status > 0)
-			jb_int(b, r->status);
-		else
-			jb_raw(b, "null", 4);
-		break;
-	default:
-		if (r->ok)
-			jb_uint(b, r->lines);
-		else
-			jb_raw(b, "null", 4);
-		break;
-	}
+	report_json_value(b, &j);
 }
 
 /* What each kind adds to task_done. */
 static void
 report_json_extra(struct jbuf *b, const struct task *t, const struct result *r)
 {
-	switch (t->kind) {
-	case TASK_FACTORIAL:
-		if (r->value != NULL)
-			jb_key_int(b, "digits", (long long)r->digits);
-		if (r->yields > 0)
-			jb_key_int(b, "yields", (long long)r->yields);
-		break;
-	case TASK_URL:
-		jb_key_int(b, "status", r->status);
-		jb_key_int(b, "bytes", (long long)r->bytes);
-		jb_key_str(b, "preview", r->preview != NULL ? r->preview : "");
-		jb_key_int(b, "attempt", r->attempt);
-		break;
-	case TASK_FILE:
-		jb_key_int(b, "bytes", (long long)r->bytes);
-		jb_key_int(b, "lines", (long long)r->lines);
-		break;
-	default:
-		break;
+	struct task_json j[TASK_JSON_FIELDS];
+	size_t i, n;
+
+	n = task_ops(t->kind)->json_fields(t, r, j);
+	for (i = 0; i < n; i++) {
+		jb_key(b, j[i].key);
+		report_json_value(b, &j[i]);
 	}
 }
 

@@ -11,9 +11,6 @@
 #include "task.h"
 #include "xmalloc.h"
 
-/* Factorials longer than this are shortened in text. */
-#define REPORT_TEXT_DIGITS 70
-
 struct report_text {
 	FILE *f;
 	int verbose;
@@ -107,26 +104,16 @@ static void
 report_text_what(struct report_text *rt, const struct task *t)
 {
 	char buf[64], *shown;
+	const char *arg;
 	int n;
 
-	switch (t->kind) {
-	case TASK_DELAY:
-		snprintf(buf, sizeof buf, "%g", t->num.seconds);
-		break;
-	case TASK_FACTORIAL:
-		snprintf(buf, sizeof buf, "%lu", t->num.n);
-		break;
-	default:
-		buf[0] = '\0';
-		break;
-	}
-	if (buf[0] == '\0' && escape_needed(t->str, 0)) {
-		shown = escape_text(t->str, 0);
+	arg = task_ops(t->kind)->arg(t, buf, sizeof buf);
+	if (escape_needed(arg, 0)) {
+		shown = escape_text(arg, 0);
 		n = fprintf(rt->f, "%s %s", config_kind_name(t->kind), shown);
 		free(shown);
 	} else
-		n = fprintf(rt->f, "%s %s", config_kind_name(t->kind),
-		    buf[0] != '\0' ? buf : t->str);
+		n = fprintf(rt->f, "%s %s", config_kind_name(t->kind), arg);
 	if (t->name != NULL)
 		n += fprintf(rt->f, " (%s)", t->name);
 	if (n < 20)
@@ -138,38 +125,12 @@ static void
 report_text_result(
     struct report_text *rt, const struct task *t, const struct result *r)
 {
-	size_t d = r->digits;
-
 	if (!r->ok) {
 		fputs(r->cancelled ? "cancelled: " : "", rt->f);
 		escape_fputs(rt->f, r->error != NULL ? r->error : "failed", 0);
 		return;
 	}
-	switch (t->kind) {
-	case TASK_DELAY:
-		fprintf(rt->f, "slept %g s", t->num.seconds);
-		break;
-	case TASK_FACTORIAL:
-		if (d <= REPORT_TEXT_DIGITS)
-			fprintf(rt->f, "= %s", r->value);
-		else
-			fprintf(rt->f, "= %.20s...%s (%zu digits)", r->value,
-			    r->value + d - 10, d);
-		if (rt->verbose && r->yields > 0)
-			fprintf(rt->f, ", %lu yields to the loop", r->yields);
-		break;
-	case TASK_URL:
-		fprintf(rt->f, "HTTP %ld, %llu bytes", r->status, r->bytes);
-		if (r->preview != NULL && *r->preview != '\0') {
-			fputs(": ", rt->f);
-			escape_fputs(rt->f, r->preview, 0);
-		}
-		break;
-	case TASK_FILE:
-		fprintf(rt->f, "%llu line%s, %llu bytes", r->lines,
-		    r->lines == 1 ? "" : "s", r->bytes);
-		break;
-	}
+	task_ops(t->kind)->outcome(rt->f, t, r, rt->verbose);
 }
 
 static void

@@ -55,8 +55,76 @@ task_delay_cancel(struct job *job)
 	job_timer_stop(job);
 }
 
+/* "4": the seconds as written. */
+static const char *
+task_delay_arg(const struct task *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%g", t->num.seconds);
+	return buf;
+}
+
+static void
+task_delay_outcome(
+    FILE *f, const struct task *t, const struct result *r, int verbose)
+{
+	fprintf(f, "slept %g s", t->num.seconds);
+}
+
+static void
+task_delay_json_arg(const struct task *t, struct task_json *j)
+{
+	task_json_real(j, NULL, t->num.seconds);
+}
+
+static void
+task_delay_json_result(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	if (r->ok)
+		task_json_real(j, NULL, t->num.seconds);
+	else
+		task_json_null(j, NULL);
+}
+
+static size_t
+task_delay_json_fields(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	return 0;
+}
+
+static void
+task_delay_label(const struct task *t, int brief, char *buf, size_t len)
+{
+	snprintf(buf, len, brief ? "%g s" : "delay %g", t->num.seconds);
+}
+
+static unsigned long long
+task_delay_tally(const struct result *r)
+{
+	return 0;
+}
+
+static void
+task_delay_brief(const struct task *t, unsigned long long tally,
+    unsigned long long bytes, char *buf, size_t len)
+{
+	snprintf(buf, len, "slept %g s", t->num.seconds);
+}
+
 const struct task_ops task_delay_ops = {
-    task_delay_run,
-    task_delay_start,
-    task_delay_cancel,
+    .run = task_delay_run,
+    .start = task_delay_start,
+    .cancel = task_delay_cancel,
+    .arg = task_delay_arg,
+    .outcome = task_delay_outcome,
+    .json_arg = task_delay_json_arg,
+    .json_result = task_delay_json_result,
+    .json_fields = task_delay_json_fields,
+    .label = task_delay_label,
+    .tally = task_delay_tally,
+    .brief = task_delay_brief,
+    .fill = "#8fc0ea",
+    .stroke = "#2c5d8f",
+    .sgr = "\033[30;104m",
 };

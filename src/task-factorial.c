@@ -723,8 +723,92 @@ task_factorial_cancel(struct job *job)
 	job->state = NULL;
 }
 
+/* How a factorial reads. Longer values than this are shortened in text. */
+#define TASK_FACTORIAL_DIGITS 70
+
+static const char *
+task_factorial_arg(const struct task *t, char *buf, size_t len)
+{
+	snprintf(buf, len, "%lu", t->num.n);
+	return buf;
+}
+
+static void
+task_factorial_outcome(
+    FILE *f, const struct task *t, const struct result *r, int verbose)
+{
+	size_t d = r->digits;
+
+	if (d <= TASK_FACTORIAL_DIGITS)
+		fprintf(f, "= %s", r->value);
+	else
+		fprintf(f, "= %.20s...%s (%zu digits)", r->value,
+		    r->value + d - 10, d);
+	if (verbose && r->yields > 0)
+		fprintf(f, ", %lu yields to the loop", r->yields);
+}
+
+static void
+task_factorial_json_arg(const struct task *t, struct task_json *j)
+{
+	task_json_uint(j, NULL, t->num.n);
+}
+
+static void
+task_factorial_json_result(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	if (r->value != NULL)
+		task_json_str(j, NULL, r->value);
+	else
+		task_json_null(j, NULL);
+}
+
+static size_t
+task_factorial_json_fields(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	size_t n = 0;
+
+	if (r->value != NULL)
+		task_json_int(&j[n++], "digits", (long long)r->digits);
+	if (r->yields > 0)
+		task_json_int(&j[n++], "yields", (long long)r->yields);
+	return n;
+}
+
+static void
+task_factorial_label(const struct task *t, int brief, char *buf, size_t len)
+{
+	snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->num.n);
+}
+
+static unsigned long long
+task_factorial_tally(const struct result *r)
+{
+	return r->digits;
+}
+
+static void
+task_factorial_brief(const struct task *t, unsigned long long digits,
+    unsigned long long bytes, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu digits", digits);
+}
+
 const struct task_ops task_factorial_ops = {
     task_factorial_run,
     task_factorial_start,
     task_factorial_cancel,
+    .arg = task_factorial_arg,
+    .outcome = task_factorial_outcome,
+    .json_arg = task_factorial_json_arg,
+    .json_result = task_factorial_json_result,
+    .json_fields = task_factorial_json_fields,
+    .label = task_factorial_label,
+    .tally = task_factorial_tally,
+    .brief = task_factorial_brief,
+    .fill = "#ffb366",
+    .stroke = "#b35900",
+    .sgr = "\033[30;103m",
 };

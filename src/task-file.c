@@ -279,8 +279,83 @@ task_file_cancel(struct job *job)
 	job->state = NULL;
 }
 
+/* The file's name as written. */
+static const char *
+task_file_arg(const struct task *t, char *buf, size_t len)
+{
+	return t->str != NULL ? t->str : "";
+}
+
+static void
+task_file_outcome(
+    FILE *f, const struct task *t, const struct result *r, int verbose)
+{
+	fprintf(f, "%llu line%s, %llu bytes", r->lines,
+	    r->lines == 1 ? "" : "s", r->bytes);
+}
+
+static void
+task_file_json_arg(const struct task *t, struct task_json *j)
+{
+	task_json_str(j, NULL, t->str);
+}
+
+static void
+task_file_json_result(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	if (r->ok)
+		task_json_uint(j, NULL, r->lines);
+	else
+		task_json_null(j, NULL);
+}
+
+static size_t
+task_file_json_fields(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	task_json_int(&j[0], "bytes", (long long)r->bytes);
+	task_json_int(&j[1], "lines", (long long)r->lines);
+	return 2;
+}
+
+/* A bar's label is the file's base name. */
+static void
+task_file_label(const struct task *t, int brief, char *buf, size_t len)
+{
+	const char *s = t->str != NULL ? t->str : "", *slash;
+
+	slash = strrchr(s, '/');
+	snprintf(
+	    buf, len, "%s", slash != NULL && slash[1] != '\0' ? slash + 1 : s);
+}
+
+static unsigned long long
+task_file_tally(const struct result *r)
+{
+	return r->lines;
+}
+
+static void
+task_file_brief(const struct task *t, unsigned long long lines,
+    unsigned long long bytes, char *buf, size_t len)
+{
+	snprintf(buf, len, "%llu lines, %llu bytes", lines, bytes);
+}
+
 const struct task_ops task_file_ops = {
-    task_file_run,
-    task_file_start,
-    task_file_cancel,
+    .run = task_file_run,
+    .start = task_file_start,
+    .cancel = task_file_cancel,
+    .arg = task_file_arg,
+    .outcome = task_file_outcome,
+    .json_arg = task_file_json_arg,
+    .json_result = task_file_json_result,
+    .json_fields = task_file_json_fields,
+    .label = task_file_label,
+    .tally = task_file_tally,
+    .brief = task_file_brief,
+    .fill = "#bba5e0",
+    .stroke = "#5b3a9e",
+    .sgr = "\033[30;106m",
 };

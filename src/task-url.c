@@ -12,6 +12,7 @@
 
 #include <event2/event.h>
 
+#include "escape.h"
 #include "fetch.h"
 #include "task.h"
 #include "xmalloc.h"
@@ -173,8 +174,115 @@ task_url_start(struct job *job)
 	task_url_attempt(job);
 }
 
+/* The url as written, its password already "***". */
+static const char *
+task_url_arg(const struct task *t, char *buf, size_t len)
+{
+	return t->str != NULL ? t->str : "";
+}
+
+static void
+task_url_outcome(
+    FILE *f, const struct task *t, const struct result *r, int verbose)
+{
+	fprintf(f, "HTTP %ld, %llu bytes", r->status, r->bytes);
+	if (r->preview != NULL && *r->preview != '\0') {
+		fputs(": ", f);
+		escape_fputs(f, r->preview, 0);
+	}
+}
+
+static void
+task_url_json_arg(const struct task *t, struct task_json *j)
+{
+	task_json_str(j, NULL, t->str);
+}
+
+static void
+task_url_json_result(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	if (r->status > 0)
+		task_json_int(j, NULL, r->status);
+	else
+		task_json_null(j, NULL);
+}
+
+static size_t
+task_url_json_fields(
+    const struct task *t, const struct result *r, struct task_json *j)
+{
+	task_json_int(&j[0], "status", r->status);
+	task_json_int(&j[1], "bytes", (long long)r->bytes);
+	task_json_str(&j[2], "preview", r->preview != NULL ? r->preview : "");
+	task_json_int(&j[3], "attempt", r->attempt);
+	return 4;
+}
+
+/* Is the host (len bytes) this machine: a stand-in for a site? */
+static int
+task_url_loopback(const char *host, size_t len)
+{
+	return (len == 9 && strncmp(host, "localhost", 9) == 0) ||
+	    (len > 4 && strncmp(host, "127.", 4) == 0) ||
+	    (len == 5 && strncmp(host, "[::1]", 5) == 0);
+}
+
+/*
+ * A bar's label is the url's host, never its user or password, port,
+ * path, query or fragment. A page of the demo server standing in for a
+ * site (on this machine, /page/NAME: conf/offline/) is the site's NAME.
+ */
+static void
+task_url_label(const struct task *t, int brief, char *buf, size_t len)
+{
+	const char *url = t->str != NULL ? t->str : "", *p, *end, *at, *h;
+	size_t hl, nl;
+
+	p = strstr(url, "://");
+	p = p != NULL ? p + 3 : url;
+	end = p + strcspn(p, "/?#");
+	for (h = p; (at = memchr(h, '@', (size_t)(end - h))) != NULL;)
+		h = at + 1;
+	if (*h == '[' && (at = memchr(h, ']', (size_t)(end - h))) != NULL)
+		hl = (size_t)(at + 1 - h);
+	else
+		hl = strcspn(h, ":/?#");
+	if (hl > (size_t)(end - h))
+		hl = (size_t)(end - h);
+	nl = strncmp(end, "/page/", 6) == 0 ? strcspn(end + 6, "/?#") : 0;
+	if (task_url_loopback(h, hl) && nl > 0)
+		snprintf(buf, len, "%.*s", (int)nl, end + 6);
+	else
+		snprintf(buf, len, "%.*s", (int)hl, h);
+}
+
+static unsigned long long
+task_url_tally(const struct result *r)
+{
+	return (unsigned long long)r->status;
+}
+
+static void
+task_url_brief(const struct task *t, unsigned long long status,
+    unsigned long long bytes, char *buf, size_t len)
+{
+	snprintf(buf, len, "HTTP %llu, %llu bytes", status, bytes);
+}
+
 const struct task_ops task_url_ops = {
-    task_url_run,
-    task_url_start,
-    task_url_free,
+    .run = task_url_run,
+    .start = task_url_start,
+    .cancel = task_url_free,
+    .arg = task_url_arg,
+    .outcome = task_url_outcome,
+    .json_arg = task_url_json_arg,
+    .json_result = task_url_json_result,
+    .json_fields = task_url_json_fields,
+    .label = task_url_label,
+    .tally = task_url_tally,
+    .brief = task_url_brief,
+    .fill = "#85cf78",
+    .stroke = "#2e7d32",
+    .sgr = "\033[30;102m",
 };

@@ -21,6 +21,45 @@ task_ops(enum task_kind kind)
 	return task_table[kind];
 }
 
+void
+task_json_null(struct task_json *j, const char *key)
+{
+	j->key = key;
+	j->type = JSON_VALUE_NULL;
+}
+
+void
+task_json_int(struct task_json *j, const char *key, long long v)
+{
+	j->key = key;
+	j->type = JSON_VALUE_INT;
+	j->v.i = v;
+}
+
+void
+task_json_uint(struct task_json *j, const char *key, unsigned long long v)
+{
+	j->key = key;
+	j->type = JSON_VALUE_UINT;
+	j->v.u = v;
+}
+
+void
+task_json_real(struct task_json *j, const char *key, double v)
+{
+	j->key = key;
+	j->type = JSON_VALUE_REAL;
+	j->v.d = v;
+}
+
+void
+task_json_str(struct task_json *j, const char *key, const char *v)
+{
+	j->key = key;
+	j->type = JSON_VALUE_STR;
+	j->v.s = v;
+}
+
 /* Mark a job failed with a message (it is not finished here). */
 void
 job_fail(struct job *job, const char *fmt, ...)

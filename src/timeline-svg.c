@@ -13,6 +13,7 @@
 #include <string.h>
 
 #include "escape.h"
+#include "task.h"
 #include "timeline.h"
 #include "xmalloc.h"
 
@@ -58,20 +59,18 @@ struct timeline_svg_place {
 	char label[TIMELINE_TEXT + 16];
 };
 
-/* Fills light enough for black text, strokes dark enough for a projector. */
-static const char *const timeline_svg_fill[TASK_NKINDS] = {
-    [TASK_DELAY] = "#8fc0ea",
-    [TASK_FACTORIAL] = "#ffb366",
-    [TASK_URL] = "#85cf78",
-    [TASK_FILE] = "#bba5e0",
-};
+/* A kind's colours: fills light enough for black text, strokes dark. */
+static const char *
+timeline_svg_fill(int kind)
+{
+	return task_ops((enum task_kind)kind)->fill;
+}
 
-static const char *const timeline_svg_stroke[TASK_NKINDS] = {
-    [TASK_DELAY] = "#2c5d8f",
-    [TASK_FACTORIAL] = "#b35900",
-    [TASK_URL] = "#2e7d32",
-    [TASK_FILE] = "#5b3a9e",
-};
+static const char *
+timeline_svg_stroke(int kind)
+{
+	return task_ops((enum task_kind)kind)->stroke;
+}
 
 /*
  * Text with XML's five special characters escaped; control characters,
@@ -232,15 +231,15 @@ timeline_svg_bar(struct timeline_svg *s, const struct timeline_task *t,
 	fprintf(s->f,
 	    "\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"%d\" rx=\"3\" "
 	    "fill=\"%s\" stroke=\"%s\" stroke-width=\"%s\"%s/>",
-	    p->x, y, p->w, TIMELINE_SVG_BAR, timeline_svg_fill[t->kind],
-	    timeline_svg_stroke[t->kind], p->thin ? "2" : "1.5",
+	    p->x, y, p->w, TIMELINE_SVG_BAR, timeline_svg_fill(t->kind),
+	    timeline_svg_stroke(t->kind), p->thin ? "2" : "1.5",
 	    t->done && !t->ok ? " stroke-dasharray=\"5 3\"" : "");
 	/* Going on past the axis: an arrow at the edge. */
 	if (p->clipped)
 		fprintf(s->f,
 		    "<path d=\"M%.1f %.1fl10 %dl-10 %dz\" fill=\"%s\"/>",
 		    p->x + p->w, y, TIMELINE_SVG_BAR / 2, TIMELINE_SVG_BAR / 2,
-		    timeline_svg_stroke[t->kind]);
+		    timeline_svg_stroke(t->kind));
 	if (p->inside) {
 		fprintf(s->f,
 		    "<text class=\"label\" data-task=\"%u\" x=\"%.1f\" "
@@ -270,7 +269,7 @@ timeline_svg_band_label(struct timeline_svg *s, const struct timeline_task *t,
 	    "<text class=\"label band\" data-task=\"%u\" x=\"%.1f\" "
 	    "y=\"%.1f\" font-size=\"%d\" font-weight=\"bold\" fill=\"%s\">",
 	    t->index, x, s->y + TIMELINE_SVG_BAND - 4, TIMELINE_SVG_FONT_BAND,
-	    timeline_svg_stroke[t->kind]);
+	    timeline_svg_stroke(t->kind));
 	timeline_svg_text(s->f, p->label);
 	fputs("</text>\n", s->f);
 	return x + tw + 8;
@@ -482,17 +481,19 @@ static void
 timeline_svg_legend(struct timeline_svg *s)
 {
 	double x = TIMELINE_SVG_LEFT;
+	const char *name;
 	int k;
 
 	fprintf(s->f, "<g class=\"legend\" font-size=\"15\">\n");
 	for (k = 0; k < TASK_NKINDS; k++) {
+		name = config_kind_name((enum task_kind)k);
 		fprintf(s->f,
 		    "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"18\" "
 		    "fill=\"%s\" stroke=\"%s\"/><text x=\"%.1f\" "
 		    "y=\"%.1f\">%s</text>\n",
-		    x, s->y, timeline_svg_fill[k], timeline_svg_stroke[k],
-		    x + 24, s->y + 14, config_kind_name((enum task_kind)k));
-		x += k == TASK_FACTORIAL ? 120 : 90;
+		    x, s->y, timeline_svg_fill(k), timeline_svg_stroke(k),
+		    x + 24, s->y + 14, name);
+		x += strlen(name) > 6 ? 120 : 90; /* room for "factorial" */
 	}
 	fprintf(s->f,
 	    "<rect x=\"%.1f\" y=\"%.1f\" width=\"18\" height=\"18\" "

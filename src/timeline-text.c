@@ -11,6 +11,7 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "task.h"
 #include "timeline.h"
 #include "xmalloc.h"
 
@@ -22,13 +23,6 @@
 
 /* Columns between axis labels at least. */
 #define TIMELINE_TEXT_TICK 8
-
-static const char *const timeline_text_colors[TASK_NKINDS] = {
-    [TASK_DELAY] = "\033[30;104m",
-    [TASK_FACTORIAL] = "\033[30;103m",
-    [TASK_URL] = "\033[30;102m",
-    [TASK_FILE] = "\033[30;106m",
-};
 
 /* One row of cells, each a character and the kind painting it (or -1). */
 struct timeline_text_row {
@@ -129,8 +123,8 @@ timeline_text_row_print(FILE *f, const char *label, int lw,
 	for (i = 0; i < cols; i++) {
 		if (color && row->kinds[i] != kind) {
 			kind = row->kinds[i];
-			fputs(
-			    kind >= 0 ? timeline_text_colors[kind] : "\033[0m",
+			fputs(kind >= 0 ? task_ops((enum task_kind)kind)->sgr
+			                : "\033[0m",
 			    f);
 		}
 		fputc(row->cells[i], f);

@@ -141,14 +141,9 @@ timeline_last(const struct timeline *tl)
 char *
 timeline_task_arg(const struct task *t)
 {
-	switch (t->kind) {
-	case TASK_DELAY:
-		return xprintf("%g", t->num.seconds);
-	case TASK_FACTORIAL:
-		return xprintf("%lu", t->num.n);
-	default:
-		return xstrdup(t->str != NULL ? t->str : "");
-	}
+	char buf[TIMELINE_TEXT];
+
+	return xstrdup(task_ops(t->kind)->arg(t, buf, sizeof buf));
 }
 
 /* Shorten s to max bytes with "...", not inside a UTF-8 character. */
@@ -164,56 +159,24 @@ timeline_cut(char *s, size_t max)
 	strcpy(s + n, "...");
 }
 
+/* A recorded task as a task again, for its kind's ops to read. */
+static const struct task_ops *
+timeline_as_task(const struct timeline_task *tt, struct task *t)
+{
+	memset(t, 0, sizeof *t);
+	t->kind = tt->kind;
+	memcpy(&t->num, &tt->num, sizeof t->num);
+	t->str = tt->str;
+	return task_ops(t->kind);
+}
+
 /* A recorded task's argument as written: in buf, or its own string. */
 const char *
-timeline_arg(const struct timeline_task *t, char *buf, size_t len)
+timeline_arg(const struct timeline_task *tt, char *buf, size_t len)
 {
-	if (t->kind == TASK_DELAY)
-		snprintf(buf, len, "%g", t->num.seconds);
-	else if (t->kind == TASK_FACTORIAL)
-		snprintf(buf, len, "%lu", t->num.n);
-	else
-		return t->str != NULL ? t->str : "";
-	return buf;
-}
+	struct task t;
 
-/* Is the host (len bytes) this machine: a stand-in for a site? */
-static int
-timeline_loopback(const char *host, size_t len)
-{
-	return (len == 9 && strncmp(host, "localhost", 9) == 0) ||
-	    (len > 4 && strncmp(host, "127.", 4) == 0) ||
-	    (len == 5 && strncmp(host, "[::1]", 5) == 0);
-}
-
-/*
- * A url's host, never its user or password, port, path, query or
- * fragment. A page of the demo server standing in for a site (on this
- * machine, /page/NAME: conf/offline/) is the site's NAME.
- */
-static const char *
-timeline_host(const char *url, char *buf, size_t len)
-{
-	const char *p = strstr(url, "://"), *end, *at, *h;
-	size_t hl, nl;
-
-	p = p != NULL ? p + 3 : url;
-	end = p + strcspn(p, "/?#");
-	for (h = p; (at = memchr(h, '@', (size_t)(end - h))) != NULL;)
-		h = at + 1;
-	if (*h == '[' && (at = memchr(h, ']', (size_t)(end - h))) != NULL)
-		hl = (size_t)(at + 1 - h);
-	else
-		hl = strcspn(h, ":/?#");
-	if (hl > (size_t)(end - h))
-		hl = (size_t)(end - h);
-	nl = strncmp(end, "/page/", 6) == 0 ? strcspn(end + 6, "/?#") : 0;
-	if (timeline_loopback(h, hl) && nl > 0)
-		snprintf(buf, len, "%.*s", (int)nl, end + 6);
-	else
-		snprintf(buf, len, "%.*s", (int)hl, h);
-	timeline_cut(buf, TIMELINE_LABEL);
-	return buf;
+	return timeline_as_task(tt, &t)->arg(&t, buf, len);
 }
 
 /*
@@ -221,47 +184,29 @@ timeline_host(const char *url, char *buf, size_t len)
  * a url's host, a file's base name.
  */
 const char *
-timeline_label(const struct timeline_task *t, int brief, char *buf, size_t len)
+timeline_label(const struct timeline_task *tt, int brief, char *buf, size_t len)
 {
-	const char *s = t->str != NULL ? t->str : "", *slash;
+	struct task t;
 
-	switch (t->kind) {
-	case TASK_DELAY:
-		snprintf(buf, len, brief ? "%g s" : "delay %g", t->num.seconds);
-		break;
-	case TASK_FACTORIAL:
-		snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->num.n);
-		break;
-	case TASK_URL:
-		return timeline_host(s, buf, len);
-	default:
-		slash = strrchr(s, '/');
-		snprintf(buf, len, "%s",
-		    slash != NULL && slash[1] != '\0' ? slash + 1 : s);
-		timeline_cut(buf, TIMELINE_LABEL);
-		break;
-	}
+	timeline_as_task(tt, &t)->label(&t, brief, buf, len);
+	timeline_cut(buf, TIMELINE_LABEL);
 	return buf;
 }
 
 /* The result or error in a few words, in buf; NULL while running. */
 const char *
-timeline_outcome(const struct timeline_task *t, char *buf, size_t len)
+timeline_outcome(const struct timeline_task *tt, char *buf, size_t len)
 {
-	if (!t->done)
+	struct task t;
+
+	if (!tt->done)
 		return NULL;
-	if (!t->ok)
-		snprintf(buf, len, "%s%s", t->cancelled ? "cancelled: " : "",
-		    t->error != NULL ? t->error : "failed");
-	else if (t->kind == TASK_DELAY)
-		snprintf(buf, len, "slept %g s", t->num.seconds);
-	else if (t->kind == TASK_FACTORIAL)
-		snprintf(buf, len, "%llu digits", t->count);
-	else if (t->kind == TASK_URL)
-		snprintf(buf, len, "HTTP %llu, %llu bytes", t->count, t->bytes);
+	if (!tt->ok)
+		snprintf(buf, len, "%s%s", tt->cancelled ? "cancelled: " : "",
+		    tt->error != NULL ? tt->error : "failed");
 	else
-		snprintf(
-		    buf, len, "%llu lines, %llu bytes", t->count, t->bytes);
+		timeline_as_task(tt, &t)->brief(
+		    &t, tt->count, tt->bytes, buf, len);
 	timeline_cut(buf, TIMELINE_OUTCOME);
 	return buf;
 }
@@ -479,12 +424,9 @@ timeline_task_start(struct timeline_run *tr, const struct report_event *ev)
 	t->worker = ev->worker_index;
 	t->index = ev->task->index;
 	t->kind = ev->task->kind;
-	if (t->kind == TASK_DELAY)
-		t->num.seconds = ev->task->num.seconds;
-	else if (t->kind == TASK_FACTORIAL)
-		t->num.n = ev->task->num.n;
-	else
-		t->str = xstrdup(ev->task->str != NULL ? ev->task->str : "");
+	memcpy(&t->num, &ev->task->num, sizeof t->num);
+	if (ev->task->str != NULL)
+		t->str = xstrdup(ev->task->str);
 	t->start = ev->at;
 	t->end = ev->at;
 	if (ev->worker_index < tr->nworkers)
@@ -512,12 +454,8 @@ timeline_task_done(struct timeline_run *tr, const struct report_event *ev)
 	if (!r->ok) {
 		t->error = xstrdup(r->error != NULL ? r->error : "failed");
 		timeline_cut(t->error, TIMELINE_OUTCOME);
-	} else if (t->kind == TASK_FACTORIAL)
-		t->count = r->digits;
-	else if (t->kind == TASK_URL)
-		t->count = (unsigned long long)r->status;
-	else
-		t->count = r->lines;
+	} else
+		t->count = task_ops(t->kind)->tally(r);
 	t->bytes = r->bytes;
 }
 

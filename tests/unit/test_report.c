@@ -236,6 +236,56 @@ line(const struct report_event *ev)
 }
 
 /* Strings: escapes where JSON needs them, U+FFFD for bytes not UTF-8. */
+/*
+ * Every kind describes itself through its ops, so that no report switches
+ * on the kind; a url reads in its masked form wherever it is shown.
+ */
+static void
+test_every_kind_describes_itself(void **state)
+{
+	struct config *cf = load("tasks:\n  - delay: 4\n  - factorial: 40\n"
+	                         "  - url: http://me:sekrit@example.com:8/x\n"
+	                         "  - file: /srv/a.txt\n");
+	static const char *const args[] = {
+	    "4", "40", "http://me:***@example.com:8/x", "/srv/a.txt"};
+	static const char *const labels[] = {
+	    "delay 4", "factorial 40", "example.com", "a.txt"};
+	struct task_json j[TASK_JSON_FIELDS];
+	const struct task_ops *ops;
+	struct result r;
+	char buf[96];
+	size_t i;
+
+	memset(&r, 0, sizeof r);
+	r.ok = 1;
+	r.value = (char *)"815915283247897734345611269596115894272000000000";
+	r.digits = strlen(r.value);
+	for (i = 0; i < TASK_NKINDS; i++) {
+		ops = task_ops((enum task_kind)i);
+		assert_non_null(ops->arg);
+		assert_non_null(ops->outcome);
+		assert_non_null(ops->json_arg);
+		assert_non_null(ops->json_result);
+		assert_non_null(ops->json_fields);
+		assert_non_null(ops->label);
+		assert_non_null(ops->tally);
+		assert_non_null(ops->brief);
+		assert_non_null(ops->fill);
+		assert_non_null(ops->stroke);
+		assert_non_null(ops->sgr);
+	}
+	for (i = 0; i < cf->ntasks; i++) {
+		ops = task_ops(cf->tasks[i].kind);
+		assert_string_equal(
+		    ops->arg(&cf->tasks[i], buf, sizeof buf), args[i]);
+		ops->label(&cf->tasks[i], 0, buf, sizeof buf);
+		assert_string_equal(buf, labels[i]);
+		assert_true(
+		    ops->json_fields(&cf->tasks[i], &r, j) <= TASK_JSON_FIELDS);
+	}
+	config_free(cf);
+}
+
 static void
 test_json_strings_and_numbers(void **state)
 {
@@ -477,6 +527,7 @@ main(void)
 	    cmocka_unit_test(test_run_events),
 	    cmocka_unit_test(test_loop_blocked),
 	    cmocka_unit_test(test_task_done_fields),
+	    cmocka_unit_test(test_every_kind_describes_itself),
 	    cmocka_unit_test(test_json_strings_and_numbers),
 	    cmocka_unit_test(test_text_lines),
 	    cmocka_unit_test(test_results_file),
