@@ -18,9 +18,9 @@
 #include "config.h"
 #include "daemon.h"
 #include "executor.h"
+#include "factorial.h"
 #include "report.h"
 #include "run.h"
-#include "task-factorial.h"
 #include "task.h"
 
 /* Wakes from the executor's pool, for the thread that waits for them. */
