@@ -147,7 +147,7 @@ factorial_mpz_digits(mpz_srcptr x)
  * thread that computed the value (a second thread would make one worker
  * look like two).
  */
-char *
+static char *
 factorial_mpz_string(mpz_srcptr x)
 {
 	return mpz_get_str(NULL, 10, x);

@@ -18,7 +18,6 @@ typedef void (*factorial_wake_cb)(void *);
 
 void factorial_memory_init(void);
 size_t factorial_mpz_digits(mpz_srcptr);
-char *factorial_mpz_string(mpz_srcptr);
 char *factorial_compute(unsigned long, size_t *);
 size_t factorial_compute_digits(unsigned long);
 struct factorial *factorial_new(unsigned long);
