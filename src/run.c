@@ -82,6 +82,12 @@ struct run {
 	struct event *grace;
 	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
 	struct fetch_loop *fetch; /* else the run's own */
+	/*
+	 * What worker threads share is under lock: taken, ok, failed,
+	 * unresolved, active, next_slot, started, cancelled, stopping and
+	 * stop_by. The rest is the loop thread's (results are read once
+	 * run_finish has joined the threads).
+	 */
 	pthread_mutex_t lock;
 	pthread_cond_t start_cond; /* threads: the first tasks are out */
 	int started;
