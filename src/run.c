@@ -83,6 +83,12 @@ struct run {
 	struct event *grace;
 	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
 	struct fetch_loop *fetch; /* else the run's own */
+	/*
+	 * What worker threads share is under lock: taken, ok, failed,
+	 * unresolved, active, next_slot, started, cancelled, stopping and
+	 * stop_by. The rest is the loop thread's (results are read once
+	 * run_finish has joined the threads).
+	 */
 	pthread_mutex_t lock;
 	pthread_cond_t start_cond; /* threads: the first tasks are out */
 	int started;
@@ -105,6 +111,36 @@ struct run {
 static const struct timeval run_now = {0, 0};
 
 static void run_async_next(struct worker *);
+
+/*
+ * The lock of what worker threads share (the queue, counts, the stop).
+ * Taken in every mode: uncontended it costs a few nanoseconds a task,
+ * and one rule for every mode is easier to keep right than a test of
+ * the mode at each use.
+ */
+static void
+run_lock(struct run *r)
+{
+	pthread_mutex_lock(&r->lock);
+}
+
+static void
+run_unlock(struct run *r)
+{
+	pthread_mutex_unlock(&r->lock);
+}
+
+/* Is the run stopping: no new task starts? */
+static int
+run_stopping(struct run *r)
+{
+	int stopping;
+
+	run_lock(r);
+	stopping = r->stopping;
+	run_unlock(r);
+	return stopping;
+}
 
 struct run *
 run_new(struct event_base *base, const struct config *cf, enum mode mode,
@@ -245,10 +281,10 @@ run_cancelling(struct run *r, double now, double *stop_by)
 {
 	int cancelled;
 
-	pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	*stop_by = r->stop_by;
 	cancelled = r->cancelled || (r->stop_by > 0 && now >= r->stop_by);
-	pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	return cancelled;
 }
 
@@ -306,13 +342,19 @@ int
 job_wait(struct job *job, int fd, short events, double seconds)
 {
 	struct run *r = job->run;
-	struct job *outer = r->sleeping;
+	struct job *outer;
 	int rc;
 
-	/* Async: it holds the loop a while, so what happened is out first. */
-	if (r->mode == MODE_ASYNC)
-		report_flush(r->report);
+	/*
+	 * Only an async stop cares which job waits (and worker threads,
+	 * waiting at once, would race on sleeping).
+	 */
+	if (r->mode != MODE_ASYNC)
+		return run_wait(r, fd, events, seconds);
+	/* It holds the loop a while, so what happened is out first. */
+	report_flush(r->report);
 	/* A stop dispatched meanwhile must not finish the job under us. */
+	outer = r->sleeping;
 	r->sleeping = job;
 	rc = run_wait(r, fd, events, seconds);
 	r->sleeping = outer;
@@ -499,12 +541,10 @@ run_take(struct run *r)
 {
 	const struct task *t = NULL;
 
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	if (!r->stopping && r->taken < r->ntasks)
 		t = &r->cf->tasks[r->first + r->taken++ * r->stride];
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	return t;
 }
 
@@ -539,16 +579,14 @@ run_job_end(struct job *job)
 
 	job->result.elapsed = clock_now() - job->start;
 	w->ntasks++;
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	if (job->result.ok)
 		r->ok++;
 	else
 		r->failed++;
 	if (!job->result.ok && job->result.unresolved)
 		r->unresolved++;
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	run_emit(r, REPORT_TASK_DONE, w, job);
 	/* Nothing of this task may fire on the job's next one. */
 	if (job->soon != NULL)
@@ -581,13 +619,11 @@ run_rate_wait(struct run *r)
 
 	if (r->cf->rate <= 0)
 		return 0;
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	now = clock_now();
 	slot = r->next_slot > now ? r->next_slot : now;
 	r->next_slot = slot + 1 / r->cf->rate;
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	return slot - now;
 }
 
@@ -616,11 +652,9 @@ run_worker_done(struct worker *w)
 	int last;
 
 	run_emit(r, REPORT_WORKER_DONE, w, NULL);
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	last = --r->active == 0;
-	if (r->cf->mode == MODE_THREADS)
-		pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	if (last)
 		event_active(r->finish, EV_TIMEOUT, 0);
 }
@@ -712,7 +746,7 @@ run_async_slot(evutil_socket_t fd, short what, void *arg)
 	const struct task *t = w->pending;
 
 	w->pending = NULL;
-	if (w->run->stopping)
+	if (run_stopping(w->run))
 		run_worker_done(w);
 	else
 		run_async_begin(w, t);
@@ -822,10 +856,10 @@ run_thread(void *arg)
 	const struct task *t;
 
 	/* Wait for the first tasks to be handed out, in worker order. */
-	pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	while (!r->started)
 		pthread_cond_wait(&r->start_cond, &r->lock);
-	pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	if ((t = w->pending) != NULL) {
 		w->pending = NULL;
 		run_blocking(r, w, t);
@@ -871,10 +905,10 @@ run_threads_start(struct run *r)
 		else
 			run_worker_done(w);
 	}
-	pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	r->started = 1;
 	pthread_cond_broadcast(&r->start_cond);
-	pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	if (failed > 0)
 		log_warnx("could not start %u of %u worker threads; those "
 		          "workers stay idle",
@@ -930,9 +964,9 @@ run_cancel_all(struct run *r)
 	struct job *job;
 	unsigned i;
 
-	pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	r->cancelled = 1;
-	pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	/* Blocking tasks wait on it, and end as cancelled. */
 	if (write(r->cancel_fd, &one, sizeof one) != sizeof one)
 		log_warn("eventfd");
@@ -980,12 +1014,12 @@ run_stop(struct run *r, double grace)
 
 	if (r->finished)
 		return;
-	pthread_mutex_lock(&r->lock);
+	run_lock(r);
 	again = r->stopping;
 	r->stopping = 1;
 	if (!again && grace > 0)
 		r->stop_by = clock_now() + grace;
-	pthread_mutex_unlock(&r->lock);
+	run_unlock(r);
 	if (again || grace <= 0) {
 		run_cancel_all(r);
 		return;

@@ -1,36 +1,11 @@
-/* Exact factorials, at once or a few multiplications at a time. */
+/*
+ * The factorial task's engine, for daemon.c and asyncdemo.c, which
+ * include this until they include factorial.h themselves (the task's
+ * ops are in task.h).
+ */
 #ifndef TASK_FACTORIAL_H
 #define TASK_FACTORIAL_H
 
-#include <stddef.h>
-
-#include <gmp.h>
-
-/* What factorial_step says is next. */
-enum {
-	FACTORIAL_MORE,
-	FACTORIAL_DONE,
-};
-
-struct factorial;
-
-typedef void (*factorial_wake_cb)(void *);
-
-size_t factorial_mpz_digits(mpz_srcptr);
-char *factorial_mpz_string(mpz_srcptr);
-char *factorial_compute(unsigned long, size_t *);
-size_t factorial_compute_digits(unsigned long);
-struct factorial *factorial_new(unsigned long);
-void factorial_set_convert(struct factorial *, int);
-int factorial_step(struct factorial *, unsigned);
-int factorial_offload(struct factorial *, factorial_wake_cb, void *);
-int factorial_helping(struct factorial *);
-unsigned factorial_helpers(void);
-unsigned factorial_helpers_wait(double);
-int factorial_converted(const struct factorial *);
-size_t factorial_digits(const struct factorial *);
-char *factorial_finish(struct factorial *, size_t *);
-void factorial_free(struct factorial *);
-void factorial_memory_init(void);
+#include "factorial.h"
 
 #endif

@@ -17,10 +17,10 @@
 
 #include "config.h"
 #include "executor.h"
+#include "factorial.h"
 #include "loop.h"
 #include "report.h"
 #include "run.h"
-#include "task-factorial.h"
 #include "task.h"
 
 /* Wakes from the executor's pool, for the thread that waits for them. */

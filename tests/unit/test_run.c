@@ -408,6 +408,51 @@ test_stop_before_finish_soon(void **state)
 	fixture_free(fx);
 }
 
+static void
+stop_at_once(evutil_socket_t fd, short what, void *arg)
+{
+	run_stop(arg, 0);
+}
+
+/*
+ * SIGTERM with shutdown_timeout: 0 in threads mode: the stop comes from
+ * the loop while worker threads take tasks, and cancels those running
+ * at once. Under ThreadSanitizer (CI) this proves the stop's state is
+ * shared under the run's lock.
+ */
+static void
+test_threads_stop_at_once(void **state)
+{
+	static const struct timeval soon = {0, 50000};
+	struct fixture *fx;
+	char *yaml, *p;
+	size_t i, done = 0, cancelled = 0, n = 400;
+
+	yaml = malloc(n * 20 + 64);
+	p = yaml + sprintf(yaml, "mode: threads\nworkers: 3\ntasks:\n");
+	for (i = 0; i < n; i++)
+		p += sprintf(
+		    p, "  - delay: %s\n", i % 50 == 49 ? "10" : "0.001");
+	fx = run_yaml(yaml);
+	event_base_once(fx->base, -1, EV_TIMEOUT, stop_at_once, fx->run, &soon);
+	run_to_end(fx);
+	for (i = 0; i < fx->cap.n; i++) {
+		if (fx->cap.ev[i].type != REPORT_TASK_DONE)
+			continue;
+		done++;
+		cancelled += fx->cap.ev[i].cancelled;
+	}
+	/* Some ran, the rest never started, at most one per worker cut. */
+	assert_true(done > 0 && done < n);
+	assert_true(cancelled <= 3);
+	assert_int_equal(run_ok(fx->run) + run_failed(fx->run), done);
+	assert_int_equal(run_failed(fx->run), cancelled);
+	/* Not the 10 s delays (half of them: any load). */
+	assert_true(fx->elapsed < 5);
+	fixture_free(fx);
+	free(yaml);
+}
+
 /* Tasks in flight at once, and the longest task (test_many_async). */
 struct width {
 	unsigned inflight;
@@ -482,6 +527,7 @@ main(void)
 	    cmocka_unit_test(test_shards),
 	    cmocka_unit_test(test_stop_cancels),
 	    cmocka_unit_test(test_stop_before_finish_soon),
+	    cmocka_unit_test(test_threads_stop_at_once),
 	    cmocka_unit_test(test_many_async),
 	};
 

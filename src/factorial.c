@@ -1,0 +1,563 @@
+/*
+ * The factorial engine: the exact value of n! with GMP, by binary
+ * splitting, one multiplication at a time when asked:
+ *
+ *	n! = 2^(n - popcount(n)) R_1^1 R_2^2 ... R_K^K
+ *
+ * where R_k is the product of the odd numbers in (n >> k, n >> (k - 1)]
+ * (an odd m <= n divides the odd part of n! once for each j with
+ * m <= n >> j, which is k times for m in that range). Each R_k is a
+ * balanced product tree; p = R_K ... R_k and r = p_K ... p_1 give the
+ * powers by multiplication, and only half the numbers up to n are
+ * multiplied in at all. The rest of a product, and its decimal
+ * conversion, can be handed to the executor's pool (run_in_executor).
+ */
+#include "autoconf.h"
+
+#include <math.h>
+#include <pthread.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <gmp.h>
+
+#include "executor.h"
+#include "factorial.h"
+#include "xmalloc.h"
+
+/* Numbers multiplied into one leaf of the product tree. */
+#define FACTORIAL_LEAF 16
+
+enum factorial_helper {
+	FACTORIAL_IDLE,
+	FACTORIAL_BUSY, /* queued on the pool, or at work there */
+	FACTORIAL_HELPED, /* the pool is done with it */
+};
+
+/* What a factorial multiplies next. */
+enum factorial_stage {
+	FACTORIAL_RANGE, /* the odd numbers of range k into the tree */
+	FACTORIAL_P, /* p *= R_k */
+	FACTORIAL_R, /* r *= p, then the next range */
+	FACTORIAL_SHIFT, /* n! = r 2^(n - popcount(n)) */
+	FACTORIAL_END, /* n! is in leaf */
+};
+
+/* Offloaded factorials not done yet, abandoned ones included. */
+static pthread_mutex_t factorial_lock = PTHREAD_MUTEX_INITIALIZER;
+static pthread_cond_t factorial_idle = PTHREAD_COND_INITIALIZER;
+static unsigned factorial_nhelpers;
+
+struct factorial {
+	unsigned long n;
+	enum factorial_stage stage;
+	unsigned k; /* the range: odd numbers in (n >> k, n >> (k-1)] */
+	unsigned long next; /* its next odd number */
+	unsigned long last; /* and its end */
+	mpz_t p;
+	mpz_t r;
+	mpz_t *stack;
+	unsigned *level;
+	size_t depth;
+	size_t cap;
+	mpz_t leaf;
+	unsigned inleaf;
+	unsigned lvl;
+	int pushing;
+	int convert; /* the pool converts the product too */
+	char *value;
+
+	pthread_mutex_t lock;
+	struct executor_work work;
+	enum factorial_helper helper;
+	int abandoned;
+	factorial_wake_cb wake;
+	void *arg;
+};
+
+/* GMP's allocations: out of memory goes to xmalloc_oom, not abort(). */
+static void *
+factorial_gmp_alloc(size_t size)
+{
+	void *p;
+
+	if ((p = malloc(size)) == NULL)
+		xmalloc_oom("GNU MP", size);
+	return p;
+}
+
+/* GMP's reallocation, as factorial_gmp_alloc. */
+static void *
+factorial_gmp_realloc(void *old, size_t old_size, size_t size)
+{
+	void *p;
+
+	if ((p = realloc(old, size)) == NULL)
+		xmalloc_oom("GNU MP", size);
+	return p;
+}
+
+/* GMP's free: the size is not needed. */
+static void
+factorial_gmp_free(void *p, size_t size)
+{
+	free(p);
+}
+
+/*
+ * GMP aborts when it cannot allocate ("GNU MP: Cannot allocate memory"):
+ * with these, a daemon writes what finished first. Once, before threads.
+ */
+void
+factorial_memory_init(void)
+{
+	mp_set_memory_functions(
+	    factorial_gmp_alloc, factorial_gmp_realloc, factorial_gmp_free);
+}
+
+/* The digits of x > 0 in decimal, exactly, without converting it. */
+size_t
+factorial_mpz_digits(mpz_srcptr x)
+{
+	size_t d = mpz_sizeinbase(x, 10);
+	double lg;
+	long e;
+	mpz_t p;
+	int below;
+
+	/* d is exact or one too many: is x below 10^(d-1)? */
+	if (d <= 1)
+		return 1;
+	lg = log10(mpz_get_d_2exp(&e, x)) + (double)e * log10(2.0);
+	if (lg - (double)(d - 1) > 1e-6)
+		return d;
+	if ((double)(d - 1) - lg > 1e-6)
+		return d - 1;
+	mpz_init(p);
+	mpz_ui_pow_ui(p, 10, d - 1);
+	below = mpz_cmp(x, p) < 0;
+	mpz_clear(p);
+	return below ? d - 1 : d;
+}
+
+/*
+ * x >= 0 in decimal, on the calling thread: every mode converts on the
+ * thread that computed the value (a second thread would make one worker
+ * look like two).
+ */
+static char *
+factorial_mpz_string(mpz_srcptr x)
+{
+	return mpz_get_str(NULL, 10, x);
+}
+
+/* n! as a decimal string, with its digit count: the reference value. */
+char *
+factorial_compute(unsigned long n, size_t *digits)
+{
+	mpz_t x;
+	char *s;
+
+	mpz_init(x);
+	mpz_fac_ui(x, n);
+	s = factorial_mpz_string(x);
+	mpz_clear(x);
+	*digits = strlen(s);
+	return s;
+}
+
+/* The digit count of n!, without the decimal conversion. */
+size_t
+factorial_compute_digits(unsigned long n)
+{
+	mpz_t x;
+	size_t d;
+
+	mpz_init(x);
+	mpz_fac_ui(x, n);
+	d = factorial_mpz_digits(x);
+	mpz_clear(x);
+	return d;
+}
+
+/* Start range k: its odd numbers into an empty tree. */
+static void
+factorial_range(struct factorial *f)
+{
+	unsigned long lo;
+
+	lo = f->k >= sizeof f->n * 8 ? 0 : f->n >> f->k;
+	f->next = (lo + 1) | 1;
+	f->last = f->n >> (f->k - 1);
+	f->inleaf = 0;
+	f->pushing = 0;
+}
+
+struct factorial *
+factorial_new(unsigned long n)
+{
+	struct factorial *f;
+
+	f = xcalloc(1, sizeof *f);
+	f->n = n;
+	mpz_init_set_ui(f->leaf, 1);
+	mpz_init_set_ui(f->p, 1);
+	mpz_init_set_ui(f->r, 1);
+	for (f->k = 0; f->k < sizeof n * 8 && n >> f->k != 0; f->k++)
+		continue;
+	if (f->k == 0)
+		f->stage = FACTORIAL_SHIFT;
+	else {
+		f->stage = FACTORIAL_RANGE;
+		factorial_range(f);
+	}
+	pthread_mutex_init(&f->lock, NULL);
+	return f;
+}
+
+/* Should the pool convert the product as well as compute it? */
+void
+factorial_set_convert(struct factorial *f, int convert)
+{
+	f->convert = convert;
+}
+
+/* Are the range's numbers all in the tree? */
+static int
+factorial_exhausted(const struct factorial *f)
+{
+	return f->next > f->last;
+}
+
+/* Can the leaf take the top of the stack into it now? */
+static int
+factorial_mergeable(const struct factorial *f)
+{
+	if (f->depth == 0)
+		return 0;
+	if (f->pushing)
+		return f->level[f->depth - 1] == f->lvl;
+	return factorial_exhausted(f);
+}
+
+/* Multiply the top of the stack into the leaf. */
+static void
+factorial_merge(struct factorial *f)
+{
+	if (mpz_cmp_ui(f->leaf, 1) == 0)
+		mpz_swap(f->leaf, f->stack[f->depth - 1]);
+	else
+		mpz_mul(f->leaf, f->leaf, f->stack[f->depth - 1]);
+	mpz_clear(f->stack[--f->depth]);
+	if (f->pushing)
+		f->lvl++;
+}
+
+/* Push a finished leaf, now that no equal level is left to merge. */
+static void
+factorial_push(struct factorial *f)
+{
+	if (f->depth == f->cap) {
+		f->cap = f->cap == 0 ? 16 : f->cap * 2;
+		f->stack = xreallocarray(f->stack, f->cap, sizeof *f->stack);
+		f->level = xreallocarray(f->level, f->cap, sizeof *f->level);
+	}
+	mpz_init(f->stack[f->depth]);
+	mpz_swap(f->stack[f->depth], f->leaf);
+	f->level[f->depth++] = f->lvl;
+	mpz_set_ui(f->leaf, 1);
+	f->inleaf = 0;
+	f->pushing = 0;
+}
+
+/*
+ * The range's product tree, one step: leaves are merged as a binary
+ * counter and what is left at the end is folded smallest first; R_k is
+ * then in the leaf. 1 if the step multiplied.
+ */
+static int
+factorial_range_step(struct factorial *f)
+{
+	if (f->pushing || factorial_exhausted(f)) {
+		if (factorial_mergeable(f)) {
+			factorial_merge(f);
+			return 1;
+		}
+		if (f->pushing || f->depth > 0)
+			factorial_push(f);
+		else
+			f->stage = FACTORIAL_P;
+		return 0;
+	}
+	mpz_mul_ui(f->leaf, f->leaf, f->next);
+	f->next += 2;
+	if (++f->inleaf == FACTORIAL_LEAF) {
+		f->pushing = 1;
+		f->lvl = 0;
+	}
+	return 1;
+}
+
+/* The next step of the product; 1 if it multiplied. */
+static int
+factorial_advance(struct factorial *f)
+{
+	switch (f->stage) {
+	case FACTORIAL_RANGE:
+		return factorial_range_step(f);
+	case FACTORIAL_P:
+		if (mpz_cmp_ui(f->p, 1) == 0)
+			mpz_swap(f->p, f->leaf);
+		else
+			mpz_mul(f->p, f->p, f->leaf);
+		mpz_set_ui(f->leaf, 1);
+		f->stage = FACTORIAL_R;
+		return 1;
+	case FACTORIAL_R:
+		if (mpz_cmp_ui(f->r, 1) == 0)
+			mpz_set(f->r, f->p);
+		else
+			mpz_mul(f->r, f->r, f->p);
+		if (--f->k == 0)
+			f->stage = FACTORIAL_SHIFT;
+		else {
+			f->stage = FACTORIAL_RANGE;
+			factorial_range(f);
+		}
+		return 1;
+	case FACTORIAL_SHIFT:
+		mpz_mul_2exp(f->leaf, f->r,
+		    f->n - (unsigned long)__builtin_popcountl(f->n));
+		mpz_clear(f->p);
+		mpz_clear(f->r);
+		mpz_init(f->p);
+		mpz_init(f->r);
+		f->stage = FACTORIAL_END;
+		return 1;
+	default:
+		return 0;
+	}
+}
+
+/* Is the product complete? */
+int
+factorial_complete(const struct factorial *f)
+{
+	return f->stage == FACTORIAL_END;
+}
+
+/*
+ * Do about budget multiplications, whatever each costs: FACTORIAL_DONE
+ * when the product is complete, else FACTORIAL_MORE.
+ */
+int
+factorial_step(struct factorial *f, unsigned budget)
+{
+	unsigned done = 0;
+
+	while (done < budget && !factorial_complete(f))
+		done += factorial_advance(f);
+	return factorial_complete(f) ? FACTORIAL_DONE : FACTORIAL_MORE;
+}
+
+static int
+factorial_abandoned(struct factorial *f)
+{
+	int abandoned;
+
+	pthread_mutex_lock(&f->lock);
+	abandoned = f->abandoned;
+	pthread_mutex_unlock(&f->lock);
+	return abandoned;
+}
+
+/* Free what the factorial holds; the pool, if it had it, is done. */
+static void
+factorial_release(struct factorial *f)
+{
+	while (f->depth > 0)
+		mpz_clear(f->stack[--f->depth]);
+	free(f->stack);
+	free(f->level);
+	mpz_clear(f->leaf);
+	mpz_clear(f->p);
+	mpz_clear(f->r);
+	free(f->value);
+	pthread_mutex_destroy(&f->lock);
+	free(f);
+}
+
+/* One offloaded factorial less; the last wakes factorial_helpers_wait. */
+static void
+factorial_helper_gone(void)
+{
+	pthread_mutex_lock(&factorial_lock);
+	if (--factorial_nhelpers == 0)
+		pthread_cond_broadcast(&factorial_idle);
+	pthread_mutex_unlock(&factorial_lock);
+}
+
+/*
+ * On a pool thread: the rest of the product, one multiplication at a
+ * time so that an abandoned one stops at its next, and its conversion
+ * when asked for. Done, it wakes its owner; abandoned, it is the owner
+ * and frees the factorial.
+ */
+static void
+factorial_pool_work(struct executor_work *w)
+{
+	struct factorial *f = (struct factorial *)(void *)((char *)w -
+	    offsetof(struct factorial, work));
+	char *value = NULL;
+	int abandoned;
+
+	while (!factorial_complete(f) && !factorial_abandoned(f))
+		factorial_advance(f);
+	if (f->convert && factorial_complete(f) && !factorial_abandoned(f))
+		value = factorial_mpz_string(f->leaf);
+	pthread_mutex_lock(&f->lock);
+	f->value = value;
+	f->helper = FACTORIAL_HELPED;
+	abandoned = f->abandoned;
+	if (!abandoned)
+		f->wake(f->arg);
+	pthread_mutex_unlock(&f->lock);
+	if (abandoned)
+		factorial_release(f);
+	factorial_helper_gone();
+}
+
+/* How many offloaded factorials are not done: for tests and clean exits. */
+unsigned
+factorial_helpers(void)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&factorial_lock);
+	n = factorial_nhelpers;
+	pthread_mutex_unlock(&factorial_lock);
+	return n;
+}
+
+/*
+ * Wait up to seconds for every offloaded factorial to end (an abandoned
+ * one stops at its next step, or when its conversion is done), so that
+ * an exit frees all. Returns how many still run after that.
+ */
+unsigned
+factorial_helpers_wait(double seconds)
+{
+	struct timespec until;
+	unsigned n;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += (time_t)seconds;
+	until.tv_nsec += (long)((seconds - (double)(time_t)seconds) * 1e9);
+	if (until.tv_nsec >= 1000000000L) {
+		until.tv_sec++;
+		until.tv_nsec -= 1000000000L;
+	}
+	pthread_mutex_lock(&factorial_lock);
+	while (factorial_nhelpers > 0 &&
+	    pthread_cond_timedwait(&factorial_idle, &factorial_lock, &until) ==
+	        0)
+		;
+	n = factorial_nhelpers;
+	pthread_mutex_unlock(&factorial_lock);
+	return n;
+}
+
+/*
+ * Hand the rest of the product (and its conversion, if set) to the
+ * executor's pool. wake(arg) is called from a pool thread when it is
+ * done, unless the factorial was freed meanwhile. -1 if the pool has no
+ * thread: the caller does the work itself.
+ */
+int
+factorial_offload(struct factorial *f, factorial_wake_cb wake, void *arg)
+{
+	f->wake = wake;
+	f->arg = arg;
+	f->helper = FACTORIAL_BUSY;
+	pthread_mutex_lock(&factorial_lock);
+	factorial_nhelpers++;
+	pthread_mutex_unlock(&factorial_lock);
+	if (executor_submit(&f->work, factorial_pool_work) == 0)
+		return 0;
+	f->helper = FACTORIAL_IDLE;
+	factorial_helper_gone();
+	return -1;
+}
+
+/* Is the pool still at work on it (or is it waiting for a thread)? */
+int
+factorial_helping(struct factorial *f)
+{
+	enum factorial_helper h;
+
+	pthread_mutex_lock(&f->lock);
+	h = f->helper;
+	pthread_mutex_unlock(&f->lock);
+	return h == FACTORIAL_BUSY;
+}
+
+/* Has the complete product been converted already? */
+int
+factorial_converted(const struct factorial *f)
+{
+	return f->value != NULL;
+}
+
+/* The digit count of the complete product, without converting it. */
+size_t
+factorial_digits(const struct factorial *f)
+{
+	return factorial_mpz_digits(f->leaf);
+}
+
+/* The finished value as a decimal string; frees the factorial. */
+char *
+factorial_finish(struct factorial *f, size_t *digits)
+{
+	char *s;
+
+	if ((s = f->value) == NULL)
+		s = factorial_mpz_string(f->leaf);
+	f->value = NULL;
+	*digits = strlen(s);
+	factorial_free(f);
+	return s;
+}
+
+/*
+ * Free a factorial. One waiting for a pool thread is taken back; one a
+ * pool thread works on is left to it, to free when it stops. Once this
+ * returns, the pool wakes no one for it.
+ */
+void
+factorial_free(struct factorial *f)
+{
+	int busy, taken = 0;
+
+	if (f == NULL)
+		return;
+	/*
+	 * Once abandoned, a busy pool thread may finish and free f at any
+	 * moment: nothing of it is touched after letting go.
+	 */
+	pthread_mutex_lock(&f->lock);
+	busy = f->helper == FACTORIAL_BUSY;
+	if (busy && executor_cancel(&f->work)) {
+		busy = 0;
+		taken = 1;
+		f->helper = FACTORIAL_IDLE;
+	}
+	f->abandoned = busy;
+	pthread_mutex_unlock(&f->lock);
+	if (taken)
+		factorial_helper_gone();
+	if (!busy)
+		factorial_release(f);
+}
