@@ -23,7 +23,7 @@
 #include "log.h"
 #include "number.h"
 #include "serve.h"
-#include "task-factorial.h"
+#include "factorial.h"
 #include "task.h"
 #include "xmalloc.h"
 

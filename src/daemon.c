@@ -29,7 +29,7 @@
 #include "run.h"
 #include "signals.h"
 #include "status.h"
-#include "task-factorial.h"
+#include "factorial.h"
 #include "xmalloc.h"
 
 /* After a second stop signal, seconds before giving up on tasks that

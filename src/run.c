@@ -413,15 +413,12 @@ run_blocked(struct run *r, struct job *job, const struct run_block *b)
 {
 	const struct task *t = job->task;
 	struct report_event ev;
-	char what[64], waited[48] = "";
+	char arg[64], what[128], waited[48] = "";
 
-	if (t->kind == TASK_DELAY)
-		snprintf(what, sizeof what, "delay %g%s", t->num.seconds,
-		    t->flags & TASK_BLOCKING ? ", blocking" : "");
-	else if (t->kind == TASK_FACTORIAL)
-		snprintf(what, sizeof what, "factorial %lu", t->num.n);
-	else
-		snprintf(what, sizeof what, "%s", config_kind_name(t->kind));
+	/* The url's argument is the masked one: never its password. */
+	snprintf(what, sizeof what, "%s %s%s", config_kind_name(t->kind),
+	    task_ops(t->kind)->arg(t, arg, sizeof arg),
+	    t->flags & TASK_BLOCKING ? ", blocking" : "");
 	if (log_verbose())
 		snprintf(waited, sizeof waited, "; %u ready task%s waited",
 		    b->waited, b->waited == 1 ? "" : "s");

@@ -586,6 +586,7 @@ test_sampler_busy_then_idle(void **state)
 	while ((clock_now() - start < 0.2 || thread_cpu() - cpu0 < 0.1) &&
 	    clock_now() - start < 30)
 		x += 1;
+	assert_true(x > 0);
 	spun = clock_now() - start;
 	used = thread_cpu() - cpu0;
 	assert_true(used >= 0.1);
