@@ -1,0 +1,211 @@
+/*
+ * The task options: the table of rows, each read through its type into
+ * struct task_opts or a task's flags; checked against a task's kind, and
+ * a task's own merged over the file's defaults at the end.
+ */
+#include "autoconf.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config-options.h"
+#include "config-parse.h"
+#include "config-value.h"
+#include "log.h"
+#include "xmalloc.h"
+#include "yaml-reader.h"
+
+#define CONFIG_OPT_FIELD(f)                                                    \
+	offsetof(struct task_opts, f), sizeof(((struct task_opts *)0)->f), 0
+#define CONFIG_OPT_TASK_FLAG(fl) 0, 0, (fl)
+
+/* The options, in the order of their bits. */
+const struct config_opt config_opts[] = {
+    {"timeout", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_FILE),
+        CONFIG_OPT_DURATION, 0, 0, CONFIG_OPT_FIELD(timeout)},
+    {"retries", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100,
+        CONFIG_OPT_FIELD(retries)},
+    {"retry_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
+        CONFIG_OPT_FIELD(retry_delay)},
+    {"preview", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100000,
+        CONFIG_OPT_FIELD(preview)},
+    {"yield_every", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_COUNT, 1, 1000000,
+        CONFIG_OPT_FIELD(yield_every)},
+    /* The longest wait between two attempts. */
+    {"retry_max_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
+        CONFIG_OPT_FIELD(retry_max_delay)},
+    /* The most body a fetch takes, once decoded. */
+    {"max_bytes", CONFIG_KIND(TASK_URL), CONFIG_OPT_BYTES, 0, 0,
+        CONFIG_OPT_FIELD(max_bytes)},
+    /* A factorial runs on the executor pool in async mode. */
+    {"offload", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_FLAG, 0, 0,
+        CONFIG_OPT_TASK_FLAG(TASK_OFFLOAD)},
+    /* A delay holds its thread (the loop, in async mode). */
+    {"blocking", CONFIG_KIND(TASK_DELAY), CONFIG_OPT_FLAG, 0, 0,
+        CONFIG_OPT_TASK_FLAG(TASK_BLOCKING)},
+};
+#define CONFIG_NOPTS (sizeof config_opts / sizeof config_opts[0])
+const size_t config_nopts = CONFIG_NOPTS;
+
+_Static_assert(CONFIG_NOPTS <= CONFIG_OPTS_MAX, "too many task options");
+
+/* Read a flag option into the task's flags. */
+static int
+config_opt_flag(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct config_opt *opt, struct optctx *o)
+{
+	int on;
+
+	if (config_bool(p, v, opt->name, &on) != 0) {
+		*o->bad = 1;
+		return -1;
+	}
+	if (on)
+		*o->flags |= opt->flag;
+	else
+		*o->flags &= (uint8_t)~opt->flag;
+	return 0;
+}
+
+/* Read one task option through its row and mark it set. */
+void
+config_opt_set(struct cfgparse *p, struct yaml_reader_event *v,
+    const struct config_opt *opt, void *ctx)
+{
+	struct optctx *o = ctx; /* first in a task's context too */
+	char *field = (char *)o->opts + opt->offset;
+	unsigned long long n;
+	double d;
+	unsigned u;
+	int rc = -1;
+
+	switch (opt->type) {
+	case CONFIG_OPT_DURATION:
+		if ((rc = config_duration(p, v, opt->name, 0, &d)) == 0)
+			memcpy(field, &d, sizeof d);
+		break;
+	case CONFIG_OPT_COUNT:
+		rc = config_uint(p, v, opt->name, opt->min, opt->max, &n);
+		if (rc == 0) {
+			u = (unsigned)n;
+			memcpy(field, &u, sizeof u);
+		}
+		break;
+	case CONFIG_OPT_BYTES:
+		if ((rc = config_bytes(p, v, opt->name, &n)) == 0)
+			memcpy(field, &n, sizeof n);
+		break;
+	case CONFIG_OPT_FLAG:
+		rc = config_opt_flag(p, v, opt, o);
+		break;
+	}
+	if (rc != 0)
+		return;
+	*o->set |= 1U << (opt - config_opts);
+	o->line[opt - config_opts] = v->line;
+	o->col[opt - config_opts] = v->col;
+}
+
+/* The set bits of the options kept in struct task_opts, not flags. */
+unsigned
+config_opt_values(unsigned set)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (config_opts[i].type == CONFIG_OPT_FLAG)
+			set &= ~(1U << i);
+	}
+	return set;
+}
+
+/* The bit of an option by its name. */
+static unsigned
+config_opt_bit(const char *name)
+{
+	size_t i;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		if (strcmp(config_opts[i].name, name) == 0)
+			return 1U << i;
+	}
+	fatalx("no option %s", name);
+}
+
+/* The kinds an option fits, for a message: "url" or "url and file". */
+static const char *
+config_opt_kinds(const struct config_opt *opt)
+{
+	static __thread char kinds[64];
+	size_t len = 0;
+	int k;
+
+	kinds[0] = '\0';
+	for (k = 0; k < TASK_NKINDS; k++) {
+		if ((opt->kinds & CONFIG_KIND(k)) && len < sizeof kinds)
+			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
+			    "%s%s", len > 0 ? " and " : "",
+			    config_kind_name((enum task_kind)k));
+	}
+	return len > 0 ? kinds : "none";
+}
+
+/* Every option set must fit the task's kind: 0, or -1 with errors. */
+int
+config_opt_check(
+    struct cfgparse *p, const struct optctx *o, enum task_kind kind)
+{
+	const struct config_opt *opt;
+	size_t i;
+	int rc = 0;
+
+	for (i = 0; i < CONFIG_NOPTS; i++) {
+		opt = &config_opts[i];
+		if (!(*o->set & (1U << i)) || (opt->kinds & CONFIG_KIND(kind)))
+			continue;
+		config_error(p, o->line[i], o->col[i],
+		    "%s: does not apply to a %s task (only to %s tasks)",
+		    opt->name, config_kind_name(kind), config_opt_kinds(opt));
+		rc = -1;
+	}
+	return rc;
+}
+
+/* Give tasks with options of their own a merged copy of the defaults. */
+void
+config_opt_resolve(struct cfgparse *p)
+{
+	struct config *cf = p->cf;
+	const struct config_opt *opt;
+	struct task_opts *o;
+	struct override *ov;
+	size_t i, k;
+
+	for (i = 0; i < p->noverrides; i++) {
+		ov = &p->overrides[i];
+		o = xmalloc(sizeof *o);
+		*o = cf->defaults;
+		for (k = 0; k < CONFIG_NOPTS; k++) {
+			opt = &config_opts[k];
+			if ((ov->set & (1U << k)) && opt->size > 0)
+				memcpy((char *)o + opt->offset,
+				    (const char *)&ov->opts + opt->offset,
+				    opt->size);
+		}
+		cf->tasks[ov->task].opts = o;
+	}
+	/*
+	 * A file has no time limit unless the file gives one: the built-in
+	 * timeout is a fetch's, and a FIFO may wait for its writer long.
+	 */
+	cf->file_defaults = cf->defaults;
+	if (!(p->defaults_set & config_opt_bit("timeout")))
+		cf->file_defaults.timeout = 0;
+	for (i = 0; cf->nkind[TASK_FILE] > 0 && i < cf->ntasks; i++) {
+		if (cf->tasks[i].kind == TASK_FILE &&
+		    cf->tasks[i].opts == &cf->defaults)
+			cf->tasks[i].opts = &cf->file_defaults;
+	}
+}
