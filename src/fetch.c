@@ -1122,7 +1122,6 @@ fetch_start(struct fetch_loop *loop, const char *url,
 {
 	struct fetch *f;
 	struct timeval tv;
-	double whole;
 	CURLcode rc;
 	CURLMcode mrc;
 
@@ -1148,10 +1147,7 @@ fetch_start(struct fetch_loop *loop, const char *url,
 	}
 	if (opts->timeout > 0) {
 		/* A tenth more, so that libcurl's own timeout comes first. */
-		tv.tv_usec =
-		    (suseconds_t)(modf(opts->timeout * 1.1 + 0.05, &whole) *
-		        1e6);
-		tv.tv_sec = (time_t)whole;
+		tv = clock_tv(opts->timeout * 1.1 + 0.05);
 		if ((f->watchdog =
 		            evtimer_new(loop->base, fetch_watchdog, f)) == NULL)
 			fatalx("evtimer_new failed");

@@ -669,13 +669,10 @@ outfile_emergency(double seconds)
 {
 	struct timespec until;
 	struct outfile *o;
-	double end, whole;
 
 	pthread_mutex_lock(&outfile_all_lock);
 	for (o = outfile_all; o != NULL; o = o->next) {
-		end = clock_wall() + seconds;
-		until.tv_nsec = (long)(modf(end, &whole) * 1e9);
-		until.tv_sec = (time_t)whole;
+		until = clock_ts(clock_wall() + seconds);
 		if (pthread_mutex_timedlock(&o->lock, &until) != 0)
 			continue;
 		outfile_drain_locked(o, seconds);

@@ -28,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 
+#include "clock.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
@@ -364,12 +365,7 @@ serve_req_wait(
 {
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6 + 0.5);
-	if (tv.tv_usec >= 1000000) {
-		tv.tv_sec++;
-		tv.tv_usec -= 1000000;
-	}
+	tv = clock_tv(seconds);
 	sr->fire = fire;
 	sr->timer = evtimer_new(sr->srv->base, serve_req_timer, sr);
 	/* The loop's cached time may be a callback old: count from now. */

@@ -321,14 +321,13 @@ timeline_sampler(void *arg)
 {
 	struct timeline *tl = arg;
 	struct timespec until;
-	double next, whole;
+	double next;
 
 	pthread_mutex_lock(&tl->lock);
 	next = clock_now();
 	while (!tl->stop) {
 		next += TIMELINE_PERIOD;
-		until.tv_nsec = (long)(modf(next, &whole) * 1e9);
-		until.tv_sec = (time_t)whole;
+		until = clock_ts(next);
 		while (!tl->stop &&
 		    pthread_cond_timedwait(&tl->wake, &tl->lock, &until) !=
 		        ETIMEDOUT)
