@@ -313,7 +313,6 @@ serve_req_closed(struct evhttp_connection *evcon, void *arg)
 	struct serve_req *sr = arg;
 	struct evhttp_request *req = sr->req;
 
-	(void)evcon;
 	serve_req_free(sr);
 	if (evhttp_request_get_connection(req) == NULL)
 		evhttp_request_free(req);
@@ -331,8 +330,6 @@ serve_req_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve_req *sr = arg;
 
-	(void)fd;
-	(void)what;
 	evhttp_connection_free(sr->evcon);
 }
 
@@ -353,8 +350,6 @@ serve_req_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve_req *sr = arg;
 
-	(void)fd;
-	(void)what;
 	sr->fire(sr);
 }
 
@@ -380,7 +375,6 @@ static void serve_stream_next(struct serve_req *);
 static void
 serve_stream_written(struct evhttp_connection *evcon, void *arg)
 {
-	(void)evcon;
 	serve_stream_next(arg);
 }
 
@@ -784,7 +778,6 @@ serve_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *srv = arg;
 
-	(void)what;
 	log_debug("serve: signal %d, stopping", (int)sig);
 	event_base_loopbreak(srv->base);
 }

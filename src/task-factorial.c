@@ -32,6 +32,7 @@
 
 #include "clock.h"
 #include "executor.h"
+#include "log.h"
 #include "task-factorial.h"
 #include "task.h"
 #include "xmalloc.h"
@@ -708,6 +709,8 @@ task_factorial_start(struct job *job)
 
 	f = factorial_new(job->task->num.n);
 	f->ev = event_new(job->base, -1, 0, task_factorial_slice, job);
+	if (f->ev == NULL)
+		fatalx("event_new failed");
 	f->polled = clock_now();
 	job->state = f;
 	if ((job->task->flags & TASK_OFFLOAD) &&
