@@ -883,16 +883,16 @@ fetch_loop_action(struct fetch_loop *loop, curl_socket_t fd, int action)
 
 	fetch_loop_turn(loop);
 	mrc = libcurl.multi_socket_action(loop->multi, fd, action, &running);
-	if (mrc == CURLM_BAD_SOCKET)
+	if (loop->broken != CURLM_OK) {
+		/* Newer libcurl fails this call too: say it once. */
+		mrc = loop->broken;
+		loop->broken = CURLM_OK;
+		fetch_loop_fail(loop, "curl_multi_assign", mrc);
+	} else if (mrc == CURLM_BAD_SOCKET)
 		log_debug("curl_multi_socket_action: %s",
 		    libcurl.multi_strerror(mrc));
 	else if (mrc != CURLM_OK)
 		fetch_loop_fail(loop, "curl_multi_socket_action", mrc);
-	if (loop->broken != CURLM_OK) {
-		mrc = loop->broken;
-		loop->broken = CURLM_OK;
-		fetch_loop_fail(loop, "curl_multi_assign", mrc);
-	}
 	fetch_loop_drain(loop);
 }
 
