@@ -1,7 +1,10 @@
 /* Monotonic seconds, RFC 3339 stamps and a signal-proof sleep. */
 #include "autoconf.h"
 
+#include <sys/time.h>
+
 #include <errno.h>
+#include <limits.h>
 #include <math.h>
 #include <stdio.h>
 #include <time.h>
@@ -28,6 +31,35 @@ clock_wall(void)
 	return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
+/*
+ * Split seconds into whole seconds and parts of per a second, rounded to
+ * the nearest part. Not positive (or NaN) is 0; past what time_t holds
+ * (kept well inside it: 1e15 s, or INT_MAX for a 32-bit one) is that.
+ */
+static void
+clock_split(double seconds, long per, time_t *whole, long *part)
+{
+	double w, max;
+
+	max = sizeof(time_t) > 4 ? 1e15 : (double)INT_MAX;
+	if (!(seconds > 0)) {
+		*whole = 0;
+		*part = 0;
+		return;
+	}
+	if (seconds >= max) {
+		*whole = (time_t)max;
+		*part = 0;
+		return;
+	}
+	*part = lround(modf(seconds, &w) * (double)per);
+	*whole = (time_t)w;
+	if (*part >= per) {
+		*part -= per;
+		(*whole)++;
+	}
+}
+
 static __thread time_t clock_format_t;
 static __thread char clock_format_day[24];
 
@@ -36,16 +68,10 @@ void
 clock_format(double wall, char *buf, size_t len)
 {
 	struct tm tm;
-	double whole;
 	long usec;
 	time_t t;
 
-	usec = lround(modf(wall, &whole) * 1e6);
-	t = (time_t)whole;
-	if (usec >= 1000000) {
-		usec -= 1000000;
-		t++;
-	}
+	clock_split(wall, 1000000, &t, &usec);
 	/* Events come many to a second: format the second once. */
 	if (t != clock_format_t || clock_format_day[0] == '\0') {
 		gmtime_r(&t, &tm);
@@ -63,16 +89,41 @@ clock_stamp(char *buf, size_t len)
 	clock_format(clock_wall(), buf, len);
 }
 
+/* Seconds as a struct timeval, for libevent. */
+struct timeval
+clock_tv(double seconds)
+{
+	struct timeval tv;
+	time_t whole;
+	long part;
+
+	clock_split(seconds, 1000000, &whole, &part);
+	tv.tv_sec = whole;
+	tv.tv_usec = (suseconds_t)part;
+	return tv;
+}
+
+/* Seconds as a struct timespec, for deadlines. */
+struct timespec
+clock_ts(double seconds)
+{
+	struct timespec ts;
+	time_t whole;
+	long part;
+
+	clock_split(seconds, 1000000000, &whole, &part);
+	ts.tv_sec = whole;
+	ts.tv_nsec = part;
+	return ts;
+}
+
 /* Sleep the whole duration, resuming after signals. */
 void
 clock_sleep(double seconds)
 {
 	struct timespec until;
-	double end, whole;
 
-	end = clock_now() + seconds;
-	until.tv_nsec = (long)(modf(end, &whole) * 1e9);
-	until.tv_sec = (time_t)whole;
+	until = clock_ts(clock_now() + seconds);
 	while (clock_nanosleep(CLOCK_MONOTONIC, TIMER_ABSTIME, &until, NULL) ==
 	    EINTR)
 		;

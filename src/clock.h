@@ -2,7 +2,10 @@
 #ifndef CLOCK_H
 #define CLOCK_H
 
+#include <sys/time.h>
+
 #include <stddef.h>
+#include <time.h>
 
 #define CLOCK_STAMP_SIZE 32
 
@@ -11,5 +14,7 @@ double clock_wall(void);
 void clock_format(double, char *, size_t);
 void clock_stamp(char *, size_t);
 void clock_sleep(double);
+struct timeval clock_tv(double);
+struct timespec clock_ts(double);
 
 #endif

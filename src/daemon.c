@@ -64,19 +64,6 @@ struct daemon {
 /* The daemon that runs, for the out-of-memory hook. */
 static struct daemon *daemon_current;
 
-/* A timer's wait for s seconds, none if s is not positive. */
-static struct timeval
-daemon_tv(double s)
-{
-	struct timeval tv = {0, 0};
-
-	if (s > 0) {
-		tv.tv_sec = (time_t)s;
-		tv.tv_usec = (suseconds_t)((s - (double)tv.tv_sec) * 1e6);
-	}
-	return tv;
-}
-
 /* How many runs: --runs, else one, or no end with an interval. */
 static unsigned
 daemon_max_runs(const struct daemon *d)
@@ -137,7 +124,7 @@ daemon_run_done(struct run *run, void *arg)
 		d->due = now;
 	}
 	wait = d->due - now + daemon_jitter(d);
-	tv = daemon_tv(wait);
+	tv = clock_tv(wait);
 	evtimer_add(d->tick, &tv);
 	status_set_next(d->status, clock_wall() + wait);
 }
@@ -396,7 +383,7 @@ daemon_setup(struct daemon *d)
 static void
 daemon_first_run(struct daemon *d)
 {
-	struct timeval tv = daemon_tv(daemon_jitter(d));
+	struct timeval tv = clock_tv(daemon_jitter(d));
 
 	d->due = clock_now();
 	if (d->cf->jitter > 0)

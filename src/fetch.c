@@ -94,6 +94,7 @@ struct fetch_loop {
 	int dying; /* freed by a callback while delivering */
 	unsigned long turn; /* counts the loop turns that called libcurl */
 	int in_turn; /* turn is counted; turn_end clears it next turn */
+	CURLMcode broken; /* curl_multi_assign failed: fail every fetch */
 	struct event *turn_end;
 	TAILQ_HEAD(, fetch)
 	paused; /* decoding held a turn: one resumes a turn */
@@ -694,12 +695,29 @@ fetch_easy_get(struct fetch_loop *loop)
 	return easy;
 }
 
+/*
+ * Take easy out of the multi: 0, or -1 (said) when libcurl refuses, and
+ * then easy is not to be kept.
+ */
+static int
+fetch_easy_remove(struct fetch_loop *loop, CURL *easy)
+{
+	CURLMcode mrc;
+
+	mrc = libcurl.multi_remove_handle(loop->multi, easy);
+	if (mrc == CURLM_OK)
+		return 0;
+	log_warnx("curl_multi_remove_handle: %s", libcurl.multi_strerror(mrc));
+	return -1;
+}
+
 /* Out of the multi, reset and kept for the next fetch (or freed). */
 static void
 fetch_easy_put(struct fetch_loop *loop, CURL *easy)
 {
-	libcurl.multi_remove_handle(loop->multi, easy);
-	if (loop->nspare == FETCH_SPARE_MAX) {
+	if (fetch_easy_remove(loop, easy) != 0 ||
+	    loop->nspare == FETCH_SPARE_MAX) {
+		/* curl_easy_cleanup takes it out of a multi, too. */
 		libcurl.easy_cleanup(easy);
 		return;
 	}
@@ -764,7 +782,7 @@ fetch_done(struct fetch *f, CURLcode code)
 	fetch_finish(f->easy, code, &f->xfer, &f->result);
 	/* A failed handle is not kept (fetch_blocking says why). */
 	if (code != CURLE_OK) {
-		libcurl.multi_remove_handle(loop->multi, f->easy);
+		fetch_easy_remove(loop, f->easy);
 		libcurl.easy_cleanup(f->easy);
 	} else
 		fetch_easy_put(loop, f->easy);
@@ -803,6 +821,30 @@ fetch_loop_turn(struct fetch_loop *loop)
 	evtimer_add(loop->turn_end, &now);
 }
 
+/* End a fetch that libcurl's multi failed, with why in its message. */
+static void
+fetch_fail(struct fetch *f, const char *call, CURLMcode mrc)
+{
+	snprintf(f->xfer.errbuf, sizeof f->xfer.errbuf, "%s: %s", call,
+	    libcurl.multi_strerror(mrc));
+	fetch_done(f, CURLE_FAILED_INIT);
+}
+
+/* The multi failed as a whole: end every fetch still running. */
+static void
+fetch_loop_fail(struct fetch_loop *loop, const char *call, CURLMcode mrc)
+{
+	struct fetch *f;
+
+	log_warnx("%s: %s", call, libcurl.multi_strerror(mrc));
+	/* fetch_done keeps f on the list. */
+	TAILQ_FOREACH(f, &loop->fetches, entry)
+	{
+		if (f->easy != NULL && !f->finished)
+			fetch_fail(f, call, mrc);
+	}
+}
+
 /* Collect every finished transfer; after each curl_multi_socket_action. */
 static void
 fetch_loop_drain(struct fetch_loop *loop)
@@ -818,10 +860,40 @@ fetch_loop_drain(struct fetch_loop *loop)
 			continue;
 		code = msg->data.result;
 		priv = NULL;
-		libcurl.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, &priv);
+		if (libcurl.easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE,
+		        &priv) != CURLE_OK ||
+		    priv == NULL) {
+			log_warnx("curl_multi_info_read: a transfer not ours");
+			continue;
+		}
 		f = (struct fetch *)(void *)priv;
 		fetch_done(f, code);
 	}
+}
+
+/*
+ * Let libcurl act on fd (or its timeouts) and collect what finished. A
+ * stray event for a socket libcurl has let go is not an error.
+ */
+static void
+fetch_loop_action(struct fetch_loop *loop, curl_socket_t fd, int action)
+{
+	CURLMcode mrc;
+	int running;
+
+	fetch_loop_turn(loop);
+	mrc = libcurl.multi_socket_action(loop->multi, fd, action, &running);
+	if (loop->broken != CURLM_OK) {
+		/* Newer libcurl fails this call too: say it once. */
+		mrc = loop->broken;
+		loop->broken = CURLM_OK;
+		fetch_loop_fail(loop, "curl_multi_assign", mrc);
+	} else if (mrc == CURLM_BAD_SOCKET)
+		log_debug("curl_multi_socket_action: %s",
+		    libcurl.multi_strerror(mrc));
+	else if (mrc != CURLM_OK)
+		fetch_loop_fail(loop, "curl_multi_socket_action", mrc);
+	fetch_loop_drain(loop);
 }
 
 /* A socket libcurl watches is ready. */
@@ -829,15 +901,13 @@ static void
 fetch_loop_ready(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch_loop *loop = arg;
-	int action = 0, running;
+	int action = 0;
 
 	if (what & EV_READ)
 		action |= CURL_CSELECT_IN;
 	if (what & EV_WRITE)
 		action |= CURL_CSELECT_OUT;
-	fetch_loop_turn(loop);
-	libcurl.multi_socket_action(loop->multi, fd, action, &running);
-	fetch_loop_drain(loop);
+	fetch_loop_action(loop, fd, action);
 }
 
 /* libcurl's timeout expired. */
@@ -845,12 +915,8 @@ static void
 fetch_loop_timeout(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch_loop *loop = arg;
-	int running;
 
-	fetch_loop_turn(loop);
-	libcurl.multi_socket_action(
-	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	fetch_loop_drain(loop);
+	fetch_loop_action(loop, CURL_SOCKET_TIMEOUT, 0);
 }
 
 /*
@@ -865,14 +931,10 @@ fetch_watchdog(evutil_socket_t fd, short what, void *arg)
 {
 	struct fetch *f = arg;
 	struct fetch_loop *loop = f->loop;
-	int running;
 
 	if (f->easy == NULL || f->finished)
 		return;
-	fetch_loop_turn(loop);
-	libcurl.multi_socket_action(
-	    loop->multi, CURL_SOCKET_TIMEOUT, 0, &running);
-	fetch_loop_drain(loop);
+	fetch_loop_action(loop, CURL_SOCKET_TIMEOUT, 0);
 	if (f->easy != NULL && !f->finished)
 		fetch_done(f, CURLE_OPERATION_TIMEDOUT);
 }
@@ -914,6 +976,7 @@ fetch_loop_socket(
 	struct fetch_loop *loop = arg;
 	struct event *ev = socketp;
 	short events = EV_PERSIST;
+	CURLMcode mrc;
 
 	if (what == CURL_POLL_REMOVE) {
 		if (ev != NULL)
@@ -928,8 +991,17 @@ fetch_loop_socket(
 		ev = event_new(loop->base, s, events, fetch_loop_ready, loop);
 		if (ev == NULL)
 			fatalx("event_new failed");
-		/* Documented as allowed from within libcurl's callbacks. */
-		libcurl.multi_assign(loop->multi, s, ev);
+		/*
+		 * Documented as allowed from within libcurl's callbacks. If
+		 * it fails, the socket is not watched: the caller of libcurl
+		 * fails every fetch, as a callback cannot.
+		 */
+		mrc = libcurl.multi_assign(loop->multi, s, ev);
+		if (mrc != CURLM_OK) {
+			event_free(ev);
+			loop->broken = mrc;
+			return -1;
+		}
 	} else {
 		event_del(ev);
 		event_assign(ev, loop->base, s, events, fetch_loop_ready, loop);
@@ -955,11 +1027,20 @@ fetch_loop_timer(CURLM *multi, long ms, void *arg)
 	return 0;
 }
 
+/* A multi option the loop cannot do without. */
+static void
+fetch_multi_check(CURLMcode mrc)
+{
+	if (mrc != CURLM_OK)
+		fatalx("curl_multi_setopt: %s", libcurl.multi_strerror(mrc));
+}
+
 /* A set of fetches driven by base. */
 struct fetch_loop *
 fetch_loop_new(struct event_base *base)
 {
 	struct fetch_loop *loop;
+	CURLMcode mrc;
 	CURLM *m;
 
 	fetch_init();
@@ -986,11 +1067,19 @@ fetch_loop_new(struct event_base *base)
 		fatalx("evtimer_new failed");
 	if ((m = loop->multi = libcurl.multi_init()) == NULL)
 		fatalx("curl_multi_init failed");
-	libcurl.multi_setopt(m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket);
-	libcurl.multi_setopt(m, CURLMOPT_SOCKETDATA, loop);
-	libcurl.multi_setopt(m, CURLMOPT_TIMERFUNCTION, fetch_loop_timer);
-	libcurl.multi_setopt(m, CURLMOPT_TIMERDATA, loop);
-	libcurl.multi_setopt(m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	/* Without its callbacks the multi cannot run at all. */
+	fetch_multi_check(libcurl.multi_setopt(
+	    m, CURLMOPT_SOCKETFUNCTION, fetch_loop_socket));
+	fetch_multi_check(libcurl.multi_setopt(m, CURLMOPT_SOCKETDATA, loop));
+	fetch_multi_check(
+	    libcurl.multi_setopt(m, CURLMOPT_TIMERFUNCTION, fetch_loop_timer));
+	fetch_multi_check(libcurl.multi_setopt(m, CURLMOPT_TIMERDATA, loop));
+	/* Multiplexing only saves connections: go on without it. */
+	mrc = libcurl.multi_setopt(
+	    m, CURLMOPT_PIPELINING, (long)CURLPIPE_MULTIPLEX);
+	if (mrc != CURLM_OK)
+		log_warnx("curl_multi_setopt: CURLMOPT_PIPELINING: %s",
+		    libcurl.multi_strerror(mrc));
 	return loop;
 }
 
@@ -999,6 +1088,7 @@ void
 fetch_loop_free(struct fetch_loop *loop)
 {
 	struct fetch *f;
+	CURLMcode mrc;
 
 	if (loop == NULL)
 		return;
@@ -1012,7 +1102,9 @@ fetch_loop_free(struct fetch_loop *loop)
 	while (loop->nspare > 0)
 		libcurl.easy_cleanup(loop->spare[--loop->nspare]);
 	free(loop->spare);
-	libcurl.multi_cleanup(loop->multi);
+	if ((mrc = libcurl.multi_cleanup(loop->multi)) != CURLM_OK)
+		log_warnx(
+		    "curl_multi_cleanup: %s", libcurl.multi_strerror(mrc));
 	event_free(loop->timer);
 	event_free(loop->deliver);
 	event_free(loop->turn_end);
@@ -1030,7 +1122,6 @@ fetch_start(struct fetch_loop *loop, const char *url,
 {
 	struct fetch *f;
 	struct timeval tv;
-	double whole;
 	CURLcode rc;
 	CURLMcode mrc;
 
@@ -1047,15 +1138,16 @@ fetch_start(struct fetch_loop *loop, const char *url,
 		fetch_done(f, rc);
 		return f;
 	}
-	if ((mrc = libcurl.multi_add_handle(loop->multi, f->easy)) != CURLM_OK)
-		fatalx(
+	if ((mrc = libcurl.multi_add_handle(loop->multi, f->easy)) !=
+	    CURLM_OK) {
+		log_warnx(
 		    "curl_multi_add_handle: %s", libcurl.multi_strerror(mrc));
+		fetch_fail(f, "curl_multi_add_handle", mrc);
+		return f;
+	}
 	if (opts->timeout > 0) {
 		/* A tenth more, so that libcurl's own timeout comes first. */
-		tv.tv_usec =
-		    (suseconds_t)(modf(opts->timeout * 1.1 + 0.05, &whole) *
-		        1e6);
-		tv.tv_sec = (time_t)whole;
+		tv = clock_tv(opts->timeout * 1.1 + 0.05);
 		if ((f->watchdog =
 		            evtimer_new(loop->base, fetch_watchdog, f)) == NULL)
 			fatalx("evtimer_new failed");

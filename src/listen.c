@@ -103,8 +103,6 @@ listen_url(int fd)
 static void
 listen_resume(evutil_socket_t fd, short what, void *arg)
 {
-	(void)fd;
-	(void)what;
 	evconnlistener_enable(arg);
 }
 
@@ -122,7 +120,6 @@ listen_accept_error(struct evconnlistener *lev, void *arg)
 	time_t now = time(NULL);
 	char *url;
 
-	(void)arg;
 	if (last == 0 || now - last >= LISTEN_WARN_EVERY) {
 		last = now;
 		url = listen_url(evconnlistener_get_fd(lev));

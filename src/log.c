@@ -67,12 +67,11 @@ log_open_file(const char *path, char **cause)
 	FILE *f;
 	char *abs;
 
-	if ((f = fopen(path, "a")) == NULL) {
+	if ((f = fopen(path, "ae")) == NULL) {
 		xasprintf(cause, "%s: %s", path, strerror(errno));
 		return -1;
 	}
 	setvbuf(f, NULL, _IOLBF, 0);
-	(void)fcntl(fileno(f), F_SETFD, FD_CLOEXEC);
 	pthread_mutex_lock(&log_lock);
 	if (log_file != NULL)
 		fclose(log_file);

@@ -163,12 +163,18 @@ outfile_open_fd(const char *path, int wait)
 {
 	int fd, flags = O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC | O_NOCTTY;
 
+	int saved;
+
 	fd = open(path, flags | O_NONBLOCK, 0644);
 	if (fd == -1 && errno == ENXIO && wait) {
 		fd = open(path, flags, 0644);
-		if (fd != -1)
-			(void)fcntl(
-			    fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+		if (fd != -1 &&
+		    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK) == -1) {
+			saved = errno;
+			close(fd);
+			errno = saved;
+			return -1;
+		}
 	}
 	return fd;
 }
@@ -222,8 +228,9 @@ outfile_check(const char *path, char **cause)
 	if (fd == -1)
 		goto fail;
 	close(fd);
-	if (made)
-		(void)unlink(path);
+	/* Only a probe: one left behind is an empty file, worth a word. */
+	if (made && unlink(path) == -1)
+		log_warn("%s", path);
 	return 0;
 fail:
 	xasprintf(cause, "%s: %s", path, strerror(errno));
@@ -299,6 +306,14 @@ outfile_lose(struct outfile *o, size_t n, int why)
 		    o->name, strerror(why));
 }
 
+/* Cut a partial line off the end of a file; the line is lost either way. */
+static void
+outfile_cut(struct outfile *o, off_t end)
+{
+	if (end >= 0 && ftruncate(o->fd, end) == -1)
+		log_debug("%s: ftruncate: %s", o->name, strerror(errno));
+}
+
 /* A write failed for good: the queue is lost, and a partial line cut. */
 static void
 outfile_fail(struct outfile *o, int error)
@@ -307,7 +322,7 @@ outfile_fail(struct outfile *o, int error)
 
 	if (o->regular && o->part > 0 &&
 	    (end = lseek(o->fd, 0, SEEK_CUR)) >= (off_t)o->part)
-		(void)ftruncate(o->fd, end - (off_t)o->part);
+		outfile_cut(o, end - (off_t)o->part);
 	if (error == EPIPE) {
 		o->gone = 1;
 		o->saying = 0; /* for good: say so, whatever was said before */
@@ -359,9 +374,10 @@ outfile_write(struct outfile *o)
 		if (n == -1 && errno == EINTR)
 			continue;
 		if (n == -1 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
-			if (o->base != NULL && o->ev == NULL)
-				o->ev = event_new(
-				    o->base, o->fd, EV_WRITE, outfile_ready, o);
+			if (o->base != NULL && o->ev == NULL &&
+			    (o->ev = event_new(o->base, o->fd, EV_WRITE,
+			         outfile_ready, o)) == NULL)
+				fatalx("event_new failed");
 			if (o->ev != NULL &&
 			    !event_pending(o->ev, EV_WRITE, NULL))
 				event_add(o->ev, NULL);
@@ -579,8 +595,7 @@ outfile_cut_line(struct outfile *o)
 	if (o->part == 0)
 		return;
 	if (o->regular)
-		(void)ftruncate(
-		    o->fd, lseek(o->fd, 0, SEEK_CUR) - (off_t)o->part);
+		outfile_cut(o, lseek(o->fd, 0, SEEK_CUR) - (off_t)o->part);
 	nl = memchr(o->buf + o->head, '\n', o->len - o->head);
 	o->head = (size_t)(nl + 1 - o->buf);
 	o->lines--;
@@ -647,8 +662,9 @@ outfile_close(struct outfile *o, double seconds)
 	pthread_mutex_unlock(&outfile_all_lock);
 	if (o->ev != NULL)
 		event_free(o->ev);
-	if (o->flags != -1)
-		(void)fcntl(o->fd, F_SETFL, o->flags);
+	/* Hand a shared descriptor back as it came; it may be gone already. */
+	if (o->flags != -1 && fcntl(o->fd, F_SETFL, o->flags) == -1)
+		log_debug("%s: fcntl: %s", o->name, strerror(errno));
 	if (o->own)
 		close(o->fd);
 	pthread_mutex_destroy(&o->lock);
@@ -669,13 +685,10 @@ outfile_emergency(double seconds)
 {
 	struct timespec until;
 	struct outfile *o;
-	double end, whole;
 
 	pthread_mutex_lock(&outfile_all_lock);
 	for (o = outfile_all; o != NULL; o = o->next) {
-		end = clock_wall() + seconds;
-		until.tv_nsec = (long)(modf(end, &whole) * 1e9);
-		until.tv_sec = (time_t)whole;
+		until = clock_ts(clock_wall() + seconds);
 		if (pthread_mutex_timedlock(&o->lock, &until) != 0)
 			continue;
 		outfile_drain_locked(o, seconds);

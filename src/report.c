@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "clock.h"
 #include "report.h"
 #include "xmalloc.h"
 
@@ -160,13 +161,10 @@ void
 report_flush_within(struct report *r, double seconds)
 {
 	struct timespec until;
-	double end, whole;
 
 	if (r == NULL)
 		return;
-	end = clock_wall() + seconds;
-	until.tv_nsec = (long)(modf(end, &whole) * 1e9);
-	until.tv_sec = (time_t)whole;
+	until = clock_ts(clock_wall() + seconds);
 	if (pthread_mutex_timedlock(&r->lock, &until) != 0)
 		return;
 	report_flush_locked(r);

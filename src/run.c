@@ -756,7 +756,7 @@ run_async_next(struct worker *w)
 	struct run *r = w->run;
 	const struct task *t;
 	struct timeval tv;
-	double wait, whole;
+	double wait;
 
 	if ((t = run_take(r)) == NULL) {
 		run_worker_done(w);
@@ -766,11 +766,11 @@ run_async_next(struct worker *w)
 		run_async_begin(w, t);
 		return;
 	}
-	if (w->wait == NULL)
-		w->wait = evtimer_new(r->base, run_async_slot, w);
+	if (w->wait == NULL &&
+	    (w->wait = evtimer_new(r->base, run_async_slot, w)) == NULL)
+		fatalx("evtimer_new failed");
 	w->pending = t;
-	tv.tv_usec = (suseconds_t)(modf(wait, &whole) * 1e6);
-	tv.tv_sec = (time_t)whole;
+	tv = clock_tv(wait);
 	evtimer_add(w->wait, &tv);
 }
 
@@ -794,9 +794,10 @@ job_finish_now(evutil_socket_t fd, short what, void *arg)
 void
 job_soon(struct job *job, event_callback_fn cb)
 {
-	if (job->soon == NULL)
-		job->soon = evtimer_new(job->base, cb, job);
-	else
+	if (job->soon == NULL) {
+		if ((job->soon = evtimer_new(job->base, cb, job)) == NULL)
+			fatalx("evtimer_new failed");
+	} else
 		event_assign(job->soon, job->base, -1, 0, cb, job);
 	evtimer_add(job->soon, &run_now);
 }
@@ -819,18 +820,17 @@ job_timer(struct job *job, double seconds, event_callback_fn cb)
 	struct run *r = job->run;
 	const struct timeval *tv;
 	struct timeval plain;
-	double whole;
 
-	plain.tv_usec = (suseconds_t)(modf(seconds, &whole) * 1e6);
-	plain.tv_sec = (time_t)whole;
+	plain = clock_tv(seconds);
 	if (r->timeout == NULL || r->timeout_seconds != seconds) {
 		r->timeout = event_base_init_common_timeout(r->base, &plain);
 		r->timeout_seconds = seconds;
 	}
 	tv = r->timeout != NULL ? r->timeout : &plain;
-	if (job->timer == NULL)
-		job->timer = event_new(job->base, -1, 0, cb, job);
-	else
+	if (job->timer == NULL) {
+		if ((job->timer = event_new(job->base, -1, 0, cb, job)) == NULL)
+			fatalx("event_new failed");
+	} else
 		event_assign(job->timer, job->base, -1, 0, cb, job);
 	/* The loop's cached time may be a callback old: count from now. */
 	event_base_update_cache_time(job->base);
@@ -923,6 +923,8 @@ run_start(struct run *r, run_done_cb done, void *arg)
 	r->step = evtimer_new(r->base, run_step, r);
 	r->finish = evtimer_new(r->base, run_finish, r);
 	r->flush = evtimer_new(r->base, run_flush, r);
+	if (r->step == NULL || r->finish == NULL || r->flush == NULL)
+		fatalx("evtimer_new failed");
 	r->active = r->nworkers;
 	r->start = clock_now();
 	report_set_autoflush(r->report, r->mode == MODE_THREADS);
@@ -1006,7 +1008,6 @@ void
 run_stop(struct run *r, double grace)
 {
 	struct timeval tv;
-	double whole;
 	int again;
 
 	if (r->finished)
@@ -1021,8 +1022,8 @@ run_stop(struct run *r, double grace)
 		run_cancel_all(r);
 		return;
 	}
-	tv.tv_usec = (suseconds_t)(modf(grace, &whole) * 1e6);
-	tv.tv_sec = (time_t)whole;
-	r->grace = evtimer_new(r->base, run_grace_over, r);
+	tv = clock_tv(grace);
+	if ((r->grace = evtimer_new(r->base, run_grace_over, r)) == NULL)
+		fatalx("evtimer_new failed");
 	evtimer_add(r->grace, &tv);
 }

@@ -28,6 +28,7 @@
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
 
+#include "clock.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
@@ -312,7 +313,6 @@ serve_req_closed(struct evhttp_connection *evcon, void *arg)
 	struct serve_req *sr = arg;
 	struct evhttp_request *req = sr->req;
 
-	(void)evcon;
 	serve_req_free(sr);
 	if (evhttp_request_get_connection(req) == NULL)
 		evhttp_request_free(req);
@@ -330,8 +330,6 @@ serve_req_readable(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve_req *sr = arg;
 
-	(void)fd;
-	(void)what;
 	evhttp_connection_free(sr->evcon);
 }
 
@@ -352,8 +350,6 @@ serve_req_timer(evutil_socket_t fd, short what, void *arg)
 {
 	struct serve_req *sr = arg;
 
-	(void)fd;
-	(void)what;
 	sr->fire(sr);
 }
 
@@ -364,12 +360,7 @@ serve_req_wait(
 {
 	struct timeval tv;
 
-	tv.tv_sec = (time_t)seconds;
-	tv.tv_usec = (suseconds_t)((seconds - (double)tv.tv_sec) * 1e6 + 0.5);
-	if (tv.tv_usec >= 1000000) {
-		tv.tv_sec++;
-		tv.tv_usec -= 1000000;
-	}
+	tv = clock_tv(seconds);
 	sr->fire = fire;
 	sr->timer = evtimer_new(sr->srv->base, serve_req_timer, sr);
 	/* The loop's cached time may be a callback old: count from now. */
@@ -384,7 +375,6 @@ static void serve_stream_next(struct serve_req *);
 static void
 serve_stream_written(struct evhttp_connection *evcon, void *arg)
 {
-	(void)evcon;
 	serve_stream_next(arg);
 }
 
@@ -788,7 +778,6 @@ serve_signal(evutil_socket_t sig, short what, void *arg)
 {
 	struct serve *srv = arg;
 
-	(void)what;
 	log_debug("serve: signal %d, stopping", (int)sig);
 	event_base_loopbreak(srv->base);
 }

@@ -386,7 +386,8 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 	st = xcalloc(1, sizeof *st);
 	pthread_mutex_init(&st->lock, NULL);
 	st->started = clock_now();
-	st->http = evhttp_new(base);
+	if ((st->http = evhttp_new(base)) == NULL)
+		fatalx("evhttp_new failed");
 	/* evhttp answers 501 to methods it filters: let them in, say 405. */
 	evhttp_set_allowed_methods(st->http, 0xffff);
 	evhttp_set_max_headers_size(st->http, STATUS_MAX_HEADERS);

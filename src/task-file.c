@@ -20,6 +20,7 @@
 #include <event2/event.h>
 
 #include "clock.h"
+#include "log.h"
 #include "task.h"
 #include "xmalloc.h"
 
@@ -262,9 +263,13 @@ task_file_start(struct job *job)
 	if (tf->fifo) {
 		tf->ev =
 		    event_new(job->base, tf->fd, EV_READ, task_file_chunk, job);
+		if (tf->ev == NULL)
+			fatalx("event_new failed");
 		event_add(tf->ev, NULL);
 	} else {
-		tf->ev = evtimer_new(job->base, task_file_chunk, job);
+		if ((tf->ev = evtimer_new(job->base, task_file_chunk, job)) ==
+		    NULL)
+			fatalx("evtimer_new failed");
 		event_add(tf->ev, &now);
 	}
 	if (job->task->opts->timeout > 0)

@@ -12,8 +12,10 @@
 
 #include <event2/event.h>
 
+#include "clock.h"
 #include "escape.h"
 #include "fetch.h"
+#include "log.h"
 #include "task.h"
 #include "xmalloc.h"
 
@@ -137,7 +139,7 @@ task_url_done(struct fetch_result *fr, void *arg)
 	struct job *job = arg;
 	struct task_url *tu = job->state;
 	struct timeval tv;
-	double wait, whole;
+	double wait;
 
 	tu->fetch = NULL;
 	wait = task_url_backoff(job, fr);
@@ -149,10 +151,10 @@ task_url_done(struct fetch_result *fr, void *arg)
 		return;
 	}
 	job_retrying(job, wait);
-	if (tu->retry == NULL)
-		tu->retry = evtimer_new(job->base, task_url_retry, job);
-	tv.tv_usec = (suseconds_t)(modf(wait, &whole) * 1e6);
-	tv.tv_sec = (time_t)whole;
+	if (tu->retry == NULL &&
+	    (tu->retry = evtimer_new(job->base, task_url_retry, job)) == NULL)
+		fatalx("evtimer_new failed");
+	tv = clock_tv(wait);
 	evtimer_add(tu->retry, &tv);
 }
 

@@ -37,6 +37,8 @@
 #define TIMELINE_SVG_FONT_BAND 14
 #define TIMELINE_SVG_FONT_ROW 17
 #define TIMELINE_SVG_FONT_AXIS 15
+/* Pixels between axis ticks at least. */
+#define TIMELINE_SVG_TICK 70
 /* How far a band label may move right to clear the one before it. */
 #define TIMELINE_SVG_DRIFT 160
 
@@ -46,6 +48,14 @@ struct timeline_svg {
 	double width;
 	double y;
 	double clip; /* a fixed time axis: runs longer are clipped */
+};
+
+/* A worker's row while its bars are drawn (timeline_bars). */
+struct timeline_svg_row {
+	struct timeline_svg *s;
+	const char *worker;
+	int pass;
+	double after; /* the right edge of the thin bar before, or 0 */
 };
 
 /* Where a bar goes and where its label goes. */
@@ -333,26 +343,12 @@ timeline_svg_blocks(struct timeline_svg *s, const struct timeline_run *tr)
 	s->y += TIMELINE_SVG_ROW;
 }
 
-/* Ticks 1, 2 or 5 times a power of ten apart, 70 px apart at least. */
-static double
-timeline_svg_step(const struct timeline_svg *s)
-{
-	static const double mult[] = {1, 2, 5};
-	double p = pow(10, floor(log10(s->span / 100)));
-	int i;
-
-	for (;; p *= 10) {
-		for (i = 0; i < 3; i++) {
-			if (mult[i] * p / s->span * s->width >= 70)
-				return mult[i] * p;
-		}
-	}
-}
-
+/* The axis: ticks TIMELINE_SVG_TICK px apart at least, grid lines up. */
 static void
 timeline_svg_axis(struct timeline_svg *s, double top)
 {
-	double step = timeline_svg_step(s), t, x;
+	struct timeline_ticks tk;
+	double t, x, label;
 
 	fprintf(s->f,
 	    "<g class=\"axis\" font-size=\"%d\" fill=\"#222\">\n"
@@ -360,7 +356,9 @@ timeline_svg_axis(struct timeline_svg *s, double top)
 	    "stroke=\"#222\" stroke-width=\"1.5\"/>\n",
 	    TIMELINE_SVG_FONT_AXIS, TIMELINE_SVG_LEFT, s->y + 2,
 	    TIMELINE_SVG_LEFT + s->width, s->y + 2);
-	for (t = 0; t <= s->span * (1 + 1e-9); t += step) {
+	timeline_ticks_init(&tk, s->span,
+	    timeline_tick_step(s->span, s->width, TIMELINE_SVG_TICK));
+	while (timeline_ticks_next(&tk, &t, &label)) {
 		x = timeline_svg_x(s, t);
 		fprintf(s->f,
 		    "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" "
@@ -369,7 +367,7 @@ timeline_svg_axis(struct timeline_svg *s, double top)
 		    "<text x=\"%.1f\" y=\"%.1f\" text-anchor=\"middle\">%g "
 		    "s</text>\n",
 		    x, top, x, s->y + 2, x, s->y + 2, x, s->y + 8, x, s->y + 24,
-		    round(t / step) * step);
+		    label);
 	}
 	fputs("</g>\n", s->f);
 	s->y += 34;
@@ -406,6 +404,25 @@ timeline_svg_heading(
 	s->y += 30;
 }
 
+/* A task's bar in its pass: thin bars in the second. */
+static void
+timeline_svg_bar_pass(const struct timeline_task *t, int pass, void *arg)
+{
+	struct timeline_svg_row *row = arg;
+	struct timeline_svg_place p;
+
+	/* Each pass places the bars anew, from the left. */
+	if (pass != row->pass) {
+		row->pass = pass;
+		row->after = 0;
+	}
+	if (timeline_svg_place(row->s, t, row->after, &p) != 0)
+		return;
+	row->after = p.thin ? p.x + p.w : 0;
+	if (p.thin == pass)
+		timeline_svg_bar(row->s, t, row->worker, &p);
+}
+
 /*
  * Worker w's row: the bars, the thinnest last so that they stay visible,
  * then the labels that go in the band above, left to right.
@@ -414,28 +431,21 @@ static void
 timeline_svg_bars(
     struct timeline_svg *s, const struct timeline_run *tr, unsigned w)
 {
+	struct timeline_svg_row row = {s, tr->workers[w], 0, 0};
 	const struct timeline_task *t;
 	struct timeline_svg_place p;
-	double after, free_x, next;
-	int pass;
+	double after = 0, free_x = 0, next;
 	size_t k;
 
-	for (pass = 0; pass < 3; pass++) {
-		after = 0;
-		free_x = 0;
-		for (k = 0; k < tr->ntask; k++) {
-			t = &tr->tasks[k];
-			if (t->worker != w ||
-			    timeline_svg_place(s, t, after, &p) != 0)
-				continue;
-			after = p.thin ? p.x + p.w : 0;
-			if (pass < 2 && p.thin == pass)
-				timeline_svg_bar(s, t, tr->workers[w], &p);
-			else if (pass == 2 && !p.inside &&
-			    (next = timeline_svg_band_label(s, t, &p, free_x)) >
-			        0)
-				free_x = next;
-		}
+	timeline_bars(tr, (int)w, timeline_svg_bar_pass, &row);
+	for (k = 0; k < tr->ntask; k++) {
+		t = &tr->tasks[k];
+		if (t->worker != w || timeline_svg_place(s, t, after, &p) != 0)
+			continue;
+		after = p.thin ? p.x + p.w : 0;
+		if (!p.inside &&
+		    (next = timeline_svg_band_label(s, t, &p, free_x)) > 0)
+			free_x = next;
 	}
 }
 

@@ -30,6 +30,14 @@ struct timeline_text_row {
 	signed char *kinds;
 };
 
+/* Rows to draw bars in, and the chart's scale. */
+struct timeline_text_bars {
+	struct timeline_text_row *rows;
+	unsigned nrows;
+	double span;
+	int cols;
+};
+
 /* Characters of the chart: the terminal's width, or 80. */
 int
 timeline_text_width(void)
@@ -89,27 +97,28 @@ timeline_text_bar(struct timeline_text_row *row, const struct timeline_task *t,
 		row->cells[c1] = t->done && !t->ok ? '!' : ']';
 }
 
+/* A task's bar in its pass: bars of one column in the second. */
+static void
+timeline_text_bar_pass(const struct timeline_task *t, int pass, void *arg)
+{
+	struct timeline_text_bars *b = arg;
+	int thin = (t->end - t->start) / b->span * b->cols < 1;
+
+	/* Past a fixed time axis: clipped. */
+	if (t->start >= b->span)
+		return;
+	if (t->worker < b->nrows && thin == pass)
+		timeline_text_bar(&b->rows[t->worker], t, b->span, b->cols);
+}
+
 /* Bars in rows; bars of one column last, so that they stay visible. */
 static void
 timeline_text_bars(struct timeline_text_row *rows, unsigned nrows,
     const struct timeline_run *tr, double span, int cols)
 {
-	const struct timeline_task *t;
-	int pass, thin;
-	size_t k;
+	struct timeline_text_bars b = {rows, nrows, span, cols};
 
-	for (pass = 0; pass < 2; pass++) {
-		for (k = 0; k < tr->ntask; k++) {
-			t = &tr->tasks[k];
-			thin = (t->end - t->start) / span * cols < 1;
-			/* Past a fixed time axis: clipped. */
-			if (t->start >= span)
-				continue;
-			if (t->worker < nrows && thin == pass)
-				timeline_text_bar(
-				    &rows[t->worker], t, span, cols);
-		}
-	}
+	timeline_bars(tr, -1, timeline_text_bar_pass, &b);
 }
 
 /* Print a row, painting runs of cells by kind when in colour. */
@@ -156,27 +165,13 @@ timeline_text_busy(FILE *f, const char *label, int lw,
 	fputs("|\n", f);
 }
 
-/* Ticks 1, 2 or 5 times a power of ten apart, at least a label apart. */
-static double
-timeline_text_step(double span, int cols)
-{
-	static const double mult[] = {1, 2, 5};
-	double p = pow(10, floor(log10(span / 100)));
-	int i;
-
-	for (;; p *= 10) {
-		for (i = 0; i < 3; i++) {
-			if (mult[i] * p / span * cols >= TIMELINE_TEXT_TICK)
-				return mult[i] * p;
-		}
-	}
-}
-
+/* The axis: a tick at least a label apart, each labelled below. */
 static void
 timeline_text_axis(FILE *f, int lw, double span, int cols)
 {
+	struct timeline_ticks tk;
 	char *line, *labels, buf[24];
-	double step = timeline_text_step(span, cols), t;
+	double t, label;
 	int c, n, at, last = 0;
 
 	line = xmalloc((size_t)cols + 1);
@@ -184,10 +179,12 @@ timeline_text_axis(FILE *f, int lw, double span, int cols)
 	memset(line, '-', (size_t)cols);
 	memset(labels, ' ', (size_t)cols + 15);
 	line[cols] = '\0';
-	for (t = 0; t <= span * (1 + 1e-9); t += step) {
+	timeline_ticks_init(
+	    &tk, span, timeline_tick_step(span, cols, TIMELINE_TEXT_TICK));
+	while (timeline_ticks_next(&tk, &t, &label)) {
 		c = timeline_text_col(t, span, cols);
 		line[c] = '+';
-		n = snprintf(buf, sizeof buf, "%gs", round(t / step) * step);
+		n = snprintf(buf, sizeof buf, "%gs", label);
 		at = c + 2 + n > cols + 3 ? cols + 3 - n : c + 2;
 		if (at > last) {
 			memcpy(labels + at, buf, (size_t)n);

@@ -321,14 +321,13 @@ timeline_sampler(void *arg)
 {
 	struct timeline *tl = arg;
 	struct timespec until;
-	double next, whole;
+	double next;
 
 	pthread_mutex_lock(&tl->lock);
 	next = clock_now();
 	while (!tl->stop) {
 		next += TIMELINE_PERIOD;
-		until.tv_nsec = (long)(modf(next, &whole) * 1e9);
-		until.tv_sec = (time_t)whole;
+		until = clock_ts(next);
 		while (!tl->stop &&
 		    pthread_cond_timedwait(&tl->wake, &tl->lock, &until) !=
 		        ETIMEDOUT)
@@ -625,4 +624,70 @@ timeline_cpu(const struct timeline_run *tr)
 			sum += t->last_cpu - t->cpu0;
 	}
 	return sum;
+}
+
+/*
+ * A time axis's tick step: 1, 2 or 5 times a power of ten, the smallest
+ * that puts ticks gap units apart on an axis size units long for span.
+ */
+double
+timeline_tick_step(double span, double size, double gap)
+{
+	static const double mult[] = {1, 2, 5};
+	double p = pow(10, floor(log10(span / 100)));
+	int i;
+
+	for (;; p *= 10) {
+		for (i = 0; i < 3; i++) {
+			if (mult[i] * p / span * size >= gap)
+				return mult[i] * p;
+		}
+	}
+}
+
+/* Ticks from 0 to span, step apart. */
+void
+timeline_ticks_init(struct timeline_ticks *tk, double span, double step)
+{
+	tk->span = span;
+	tk->step = step;
+	tk->t = 0;
+}
+
+/*
+ * The next tick: its time at *t, what its label says (the time rounded
+ * to the step) at *label. 0 when past the end of the axis.
+ */
+int
+timeline_ticks_next(struct timeline_ticks *tk, double *t, double *label)
+{
+	if (tk->t > tk->span * (1 + 1e-9))
+		return 0;
+	*t = tk->t;
+	*label = round(tk->t / tk->step) * tk->step;
+	tk->t += tk->step;
+	return 1;
+}
+
+/*
+ * Call bar for each task of worker w (every worker: -1) twice, in pass 0
+ * and then in pass 1: a chart draws wide bars in the first and bars too
+ * thin for their label in the second, over them, so that they stay
+ * visible.
+ */
+void
+timeline_bars(
+    const struct timeline_run *tr, int w, timeline_bar_cb bar, void *arg)
+{
+	const struct timeline_task *t;
+	size_t k;
+	int pass;
+
+	for (pass = 0; pass < 2; pass++) {
+		for (k = 0; k < tr->ntask; k++) {
+			t = &tr->tasks[k];
+			if (w < 0 || t->worker == (unsigned)w)
+				bar(t, pass, arg);
+		}
+	}
 }

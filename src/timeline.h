@@ -129,7 +129,21 @@ const char *timeline_arg(const struct timeline_task *, char *, size_t);
 const char *timeline_outcome(const struct timeline_task *, char *, size_t);
 const char *timeline_label(const struct timeline_task *, int, char *, size_t);
 
-/* Drawing. A task bar in an SVG is this many pixels wide at least. */
+/* Drawing, shared by the charts: the axis's ticks, the bars' order. */
+struct timeline_ticks {
+	double span;
+	double step;
+	double t;
+};
+
+typedef void (*timeline_bar_cb)(const struct timeline_task *, int, void *);
+
+double timeline_tick_step(double, double, double);
+void timeline_ticks_init(struct timeline_ticks *, double, double);
+int timeline_ticks_next(struct timeline_ticks *, double *, double *);
+void timeline_bars(const struct timeline_run *, int, timeline_bar_cb, void *);
+
+/* A task bar in an SVG is this many pixels wide at least. */
 #define TIMELINE_SVG_MIN_BAR 6
 
 void timeline_text_print(FILE *, const struct timeline_run *, double, int, int);
