@@ -173,7 +173,6 @@ config_mapping(struct cfgparse *p, struct yaml_reader_event *start,
 	struct yaml_reader_event k, v;
 
 	memset(&own, 0, sizeof own);
-	(void)start;
 	for (;;) {
 		if (yaml_reader_next(p->yr, &k) != 0 ||
 		    k.type == YAML_MAPPING_END_EVENT)

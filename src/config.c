@@ -487,7 +487,6 @@ config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct config *cf = p->cf;
 	struct yaml_reader_event item;
-	size_t before = p->cf->ntasks;
 	int any = 0;
 
 	/* A list of the mapping's own replaces one that a merge brought. */
@@ -526,7 +525,6 @@ config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	if (!any && !yaml_reader_broken(p->yr))
 		config_error(p, v->line, v->col,
 		    "tasks: the list is empty (expected at least one task)");
-	(void)before;
 }
 
 static const struct key config_top_fns[] = {
@@ -730,7 +728,7 @@ config_load(const char *path, struct config **out, char **cause)
 	struct cfgparse p;
 	struct stat sb;
 	FILE *fp;
-	int rc, fd;
+	int rc, fd, fl;
 
 	memset(&p, 0, sizeof p);
 	p.file = path;
@@ -752,7 +750,9 @@ config_load(const char *path, struct config **out, char **cause)
 		          "be one)");
 		return EX_NOINPUT;
 	}
-	(void)fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+	/* Opened non-blocking for the check; a regular file reads alike. */
+	if ((fl = fcntl(fd, F_GETFL)) != -1)
+		fcntl(fd, F_SETFL, fl & ~O_NONBLOCK);
 	if ((fp = fdopen(fd, "rb")) == NULL)
 		fatal("fdopen");
 	p.yr = yaml_reader_new_file(path, fp, config_reader_error, &p);
