@@ -547,10 +547,10 @@ yaml_reader_new_buffer(const char *name, const char *buf, size_t len,
 	return r;
 }
 
+/* tdestroy's node callback: the anchors are freed from their own list. */
 static void
 yaml_reader_anchor_nofree(void *a)
 {
-	(void)a;
 }
 
 void
