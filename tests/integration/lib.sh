@@ -126,6 +126,33 @@ gone() {
 	! kill -0 "$1" 2>/dev/null || grep -q '^State:.*Z' "/proc/$1/status" 2>/dev/null
 }
 
+# wait_child SECONDS PID: wait for PID, a child of this shell, to end
+# (with the shell's wait, which a reused pid cannot fool as kill -0 can:
+# the shell reaps its children while it waits for others, and pids wrap
+# at 32768 on a busy machine). Its status in $rc. 1 if it was still
+# running after SECONDS: then its /proc state is kept in $tmp/stuck and it
+# is killed.
+wait_child() {
+	(
+		trap 'kill $_wc_s 2>/dev/null; exit 0' TERM
+		sleep "$1" &
+		_wc_s=$!
+		wait $_wc_s
+		grep -E '^(State|SigBlk|SigCgt|SigPnd|ShdPnd|Threads)' \
+		    "/proc/$2/status" > "$tmp/stuck" 2>&1
+		cat "/proc/$2/wchan" >> "$tmp/stuck" 2>&1
+		touch "$tmp/stuck.killed"
+		kill -KILL "$2" 2>/dev/null
+	) &
+	_wc_dog=$!
+	rm -f "$tmp/stuck.killed"
+	wait "$2"
+	rc=$?
+	kill -TERM $_wc_dog 2>/dev/null
+	wait $_wc_dog 2>/dev/null
+	[ ! -e "$tmp/stuck.killed" ]
+}
+
 # The hostile server (hostile_server.py): its port in $hport.
 start_hostile() {
 	python3 "$top_srcdir/tests/integration/hostile_server.py" \

@@ -85,9 +85,8 @@ while [ $i -lt 30 ]; do
 	wait_for 30 grep -q '"event":"run_done","run":3,' "$tmp/often.jsonl" ||
 	    fail "interval 0.001: no third run: $(cat "$tmp/err")"
 	kill -TERM $pid
-	wait_for 30 gone $pid ||
-	    fail "interval 0.001: SIGTERM did not stop it: $(tail -3 "$tmp/err"; grep -E '^(State|SigBlk|SigCgt|Threads)' /proc/$pid/status; cat /proc/$pid/wchan; tail -2 "$tmp/often.jsonl")"
-	wait $pid
+	wait_child 30 $pid ||
+	    fail "interval 0.001: SIGTERM did not stop it: $(tail -3 "$tmp/err"; cat "$tmp/stuck"; tail -2 "$tmp/often.jsonl")"
 	pid=
 	s=$(grep -c '"event":"run_start"' "$tmp/often.jsonl")
 	d=$(grep -c '"event":"run_done"' "$tmp/often.jsonl")
