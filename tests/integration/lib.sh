@@ -127,11 +127,10 @@ gone() {
 }
 
 # wait_child SECONDS PID: wait for PID, a child of this shell, to end
-# (with the shell's wait, which a reused pid cannot fool as kill -0 can:
-# the shell reaps its children while it waits for others, and pids wrap
-# at 32768 on a busy machine). Its status in $rc. 1 if it was still
-# running after SECONDS: then its /proc state is kept in $tmp/stuck and it
-# is killed.
+# (with the shell's own wait: exact for a child, where polling kill -0
+# depends on when the shell reaps it). Its status in $rc. 1 if it was
+# still running after SECONDS: then its /proc state is kept in $tmp/stuck
+# for the failure message, and it is killed.
 wait_child() {
 	(
 		trap 'kill $_wc_s 2>/dev/null; exit 0' TERM
