@@ -99,9 +99,11 @@ while :; do
 	    fail "--compare exit $?: $(cat "$tmp/compare.err")"
 	verdict=$(awk -v s="$(row sync total)" -v a="$(row async total)" \
 	    -v sc="$(row sync cpu)" -v ac="$(row async cpu)" 'BEGIN {
-	    # async at most a little faster than sync (it was 1.4x with
-	    # helper threads), and its loop as busy as sync loop was.
-	    print (a >= 0.8 * s && ac >= 0.6 * sc) ? "ok" : "bad" }')
+	    # The loop as busy as sync loop was (with helper threads its CPU
+	    # row was near empty, 2.7%): the sharp test. And async not much
+	    # faster than sync: a wide bound, for sync runs first and a
+	    # busy core shifts one run against the other (1.31x was seen).
+	    print (a >= 0.6 * s && ac >= 0.6 * sc) ? "ok" : "bad" }')
 	[ "$verdict" = ok ] && break
 	[ $tries -ge 3 ] && fail "async beats sync on CPU work: $(cat "$tmp/compare.out")"
 done
