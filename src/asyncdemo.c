@@ -116,7 +116,7 @@ main_usage(FILE *f)
 	    "      --trace FILE     Chrome trace JSON (Perfetto, "
 	    "chrome://tracing)\n"
 	    "      --compare        run in all four modes and compare them\n"
-	    "      --block-threshold DUR  warn (-v) when async work holds "
+	    "      --block-threshold DUR  say when async work holds "
 	    "the loop\n"
 	    "                       this long (default 100ms; 0: never)\n"
 	    "  -q, --quiet          nothing on stdout\n"
