@@ -227,9 +227,8 @@ stop_run() {
 	    fail "$1: task 1 never started: $(cat "$tmp/stop.err")"
 	kill -TERM $pid
 	[ "$1" = twice ] && { sleep 0.05; kill -TERM $pid; }
-	wait_for 20 gone $pid || fail "$1: a blocking delay did not stop"
-	wait $pid
-	rc=$?
+	wait_child 20 $pid ||
+	    fail "$1: a blocking delay did not stop: $(cat "$tmp/stuck")"
 	pid=
 	expect "$1: exit 1 (cancelled)" $rc 1
 	expect "$1: both delays cancelled" \

@@ -129,9 +129,8 @@ wait_for 60 grep -q 'results.fifo: the reader is not keeping up' "$tmp/fifo.err"
 r=$(run_of)
 wait_for 30 grew "$r" || fail "results FIFO: the runs stopped"
 kill -TERM "$pid"
-wait_for 30 gone "$pid" || fail "results FIFO: SIGTERM did not stop it"
-wait "$pid"
-rc=$?
+wait_child 30 "$pid" ||
+    fail "results FIFO: SIGTERM did not stop it: $(cat "$tmp/stuck")"
 [ "$rc" = 74 ] ||
     fail "a stalled results FIFO: exit $rc, not 74: $(tail -20 "$tmp/fifo.err")"
 pid=

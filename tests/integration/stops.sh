@@ -34,10 +34,9 @@ stop() {
 		kill -TERM $pid
 	fi
 	t=$(now)
-	wait_for 60 gone $pid || fail "$1 $3: still running 60 s after SIGTERM"
+	wait_child 60 $pid ||
+	    fail "$1 $3: still running 60 s after SIGTERM: $(cat "$tmp/stuck")"
 	took=$(secs_since "$t")
-	wait $pid
-	rc=$?
 	pid=
 }
 # check WHAT: exit 1, task 1 ok, task 2 cancelled, task 3 never ran.

@@ -105,8 +105,8 @@ for m in async sync; do
 	    "asyncdemo: Interrupt: stopping; running tasks get 10 s (again to stop now)"
 	gone $pid && fail "$m: the first SIGINT ended the run at once"
 	kill -INT $pid
-	wait_for 30 gone $pid || fail "$m: a second SIGINT did not stop it"
-	wait $pid
+	wait_child 30 $pid ||
+	    fail "$m: a second SIGINT did not stop it: $(cat "$tmp/stuck")"
 	pid=
 	expect "$m: the cancelled task is recorded" \
 	    "$(jqf -c 'select(.event == "task_done" and .task == 1) | .cancelled' "$tmp/int.jsonl")" true
