@@ -226,7 +226,12 @@ stop_run() {
 	wait_for 30 grep -q '"event":"task_start".*"task":1' "$tmp/stop.jsonl" ||
 	    fail "$1: task 1 never started: $(cat "$tmp/stop.err")"
 	kill -TERM $pid
-	[ "$1" = twice ] && { sleep 0.05; kill -TERM $pid; }
+	if [ "$1" = twice ]; then
+		# The first seen (two pending SIGTERMs would be one), then again.
+		wait_for 20 grep -q 'stopping' "$tmp/stop.err" ||
+		    fail "$1: the first SIGTERM was not seen: $(cat "$tmp/stop.err")"
+		kill -TERM $pid
+	fi
 	wait_child 20 $pid ||
 	    fail "$1: a blocking delay did not stop: $(cat "$tmp/stuck")"
 	pid=

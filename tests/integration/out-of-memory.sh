@@ -17,11 +17,13 @@ tasks:
 YAML
 
 # The address space of a run like the one below while it waits, in KiB.
-"$ASYNCDEMO" -j -m sync -o "$tmp/wait.jsonl" -c "$tmp/wait.yaml" > /dev/null &
+"$ASYNCDEMO" -j -m sync -o "$tmp/wait.jsonl" -c "$tmp/wait.yaml" > "$tmp/wait.out" &
 pid=$!
-wait_for 10 grep -q '^VmSize' "/proc/$pid/status" || fail "no /proc/$pid/status"
-sleep 0.2 # libraries mapped, the run under way: the size settles
+# The delay under way: libraries mapped, the run set up, the size settled.
+wait_for 30 grep -q '"event":"task_start"' "$tmp/wait.out" ||
+    fail "the waiting run never started its task"
 size=$(awk '/^VmSize/ { print $2 }' "/proc/$pid/status")
+[ -n "$size" ] || fail "no VmSize in /proc/$pid/status"
 wait $pid
 pid=
 if [ "$size" -gt 1000000 ]; then
