@@ -38,7 +38,7 @@ for t in test_run test_factorial test_fetch; do
 	fi
 done
 
-if sh "$top_srcdir/tests/integration/stops.sh" > "$tmp/stops.out" 2>&1; then
+if bash "$top_srcdir/tests/integration/stops.sh" > "$tmp/stops.out" 2>&1; then
 	echo "ok: tests/integration/stops.sh"
 else
 	cat "$tmp/stops.out" >&2

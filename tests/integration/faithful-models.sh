@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Faithful models: async is one thread, as asyncio is (factorials run on
 # the loop's thread and gain nothing over sync); offload: true is the
 # run_in_executor lesson (a pool, the loop free); a blocking delay holds

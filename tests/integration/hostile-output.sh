@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # Output never blocks the loop, and lost output is an error (74). A reader
 # that stops reading stdout (or a results FIFO) leaves /status answering
 # and the runs going, lines beyond 16 MiB are dropped and counted, and

@@ -130,8 +130,16 @@ gone() {
 # (with the shell's own wait: exact for a child, where polling kill -0
 # depends on when the shell reaps it). Its status in $rc. 1 if it was
 # still running after SECONDS: then its /proc state is kept in $tmp/stuck
-# for the failure message, and it is killed.
+# for the failure message, and it is killed. Needs bash: dash 0.5.12's
+# "wait PID" sometimes misses the end of a child while another child (the
+# watchdog here) runs, and returns only when that one ends (reproduced
+# with sleep alone, see docs/RELIABILITY.md); scripts using it start with
+# #!/bin/bash.
 wait_child() {
+	if [ -z "${BASH_VERSION:-}" ]; then
+		echo "wait_child needs bash (dash's wait can miss a child's end)" >&2
+		exit 99
+	fi
 	(
 		trap 'kill $_wc_s 2>/dev/null; exit 0' TERM
 		sleep "$1" &

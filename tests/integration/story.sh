@@ -1,4 +1,4 @@
-#!/bin/sh
+#!/bin/bash
 # The story matches the run: each mode's own explanation under -m and
 # --compare, mode names in any case, --compare -q, what a stop signal
 # says, a stable threads order, outputs checked before any task runs,
