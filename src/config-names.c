@@ -15,7 +15,7 @@
 static const char *const config_modes[] = {
     "sync", "cooperative", "threads", "async", NULL};
 static const char *const config_kinds[] = {
-    "delay", "factorial", "url", "file", NULL};
+    "delay", "factorial", "url", "file", "tcp", "exec", NULL};
 
 const char *
 config_mode_name(enum mode mode)

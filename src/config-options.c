@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "config.h"
+#include "config-check.h"
 #include "config-options.h"
 #include "config-parse.h"
 #include "config-value.h"
@@ -20,31 +21,56 @@
 #define CONFIG_OPT_FIELD(f)                                                    \
 	offsetof(struct task_opts, f), sizeof(((struct task_opts *)0)->f), 0
 #define CONFIG_OPT_TASK_FLAG(fl) 0, 0, (fl)
+#define CONFIG_CHECKS                                                          \
+	(CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_TCP) | CONFIG_KIND(TASK_EXEC))
 
 /* The options, in the order of their bits. */
 const struct config_opt config_opts[] = {
-    {"timeout", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_FILE),
-        CONFIG_OPT_DURATION, 0, 0, CONFIG_OPT_FIELD(timeout)},
+    {"timeout", CONFIG_CHECKS | CONFIG_KIND(TASK_FILE),
+        CONFIG_OPT_DURATION, 0, 0, CONFIG_OPT_FIELD(timeout), NULL},
     {"retries", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100,
-        CONFIG_OPT_FIELD(retries)},
+        CONFIG_OPT_FIELD(retries), NULL},
     {"retry_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
-        CONFIG_OPT_FIELD(retry_delay)},
-    {"preview", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100000,
-        CONFIG_OPT_FIELD(preview)},
+        CONFIG_OPT_FIELD(retry_delay), NULL},
+    {"preview", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_EXEC), CONFIG_OPT_COUNT, 0, 100000,
+        CONFIG_OPT_FIELD(preview), NULL},
     {"yield_every", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_COUNT, 1, 1000000,
-        CONFIG_OPT_FIELD(yield_every)},
+        CONFIG_OPT_FIELD(yield_every), NULL},
     /* The longest wait between two attempts. */
     {"retry_max_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
-        CONFIG_OPT_FIELD(retry_max_delay)},
+        CONFIG_OPT_FIELD(retry_max_delay), NULL},
     /* The most body a fetch takes, once decoded. */
     {"max_bytes", CONFIG_KIND(TASK_URL), CONFIG_OPT_BYTES, 0, 0,
-        CONFIG_OPT_FIELD(max_bytes)},
+        CONFIG_OPT_FIELD(max_bytes), NULL},
     /* A factorial runs on the executor pool in async mode. */
     {"offload", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_FLAG, 0, 0,
-        CONFIG_OPT_TASK_FLAG(TASK_OFFLOAD)},
+        CONFIG_OPT_TASK_FLAG(TASK_OFFLOAD), NULL},
     /* A delay holds its thread (the loop, in async mode). */
     {"blocking", CONFIG_KIND(TASK_DELAY), CONFIG_OPT_FLAG, 0, 0,
-        CONFIG_OPT_TASK_FLAG(TASK_BLOCKING)},
+        CONFIG_OPT_TASK_FLAG(TASK_BLOCKING), NULL},
+    /* Checks for operators. */
+    {"method", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(method), config_read_method},
+    {"headers", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(headers), config_read_headers},
+    {"body", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(body), config_read_string},
+    {"expect", CONFIG_CHECKS, CONFIG_OPT_READ, 0, 0, CONFIG_OPT_FIELD(expect),
+        config_read_expect},
+    {"ca_file", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(ca_file), config_read_file},
+    {"client_cert", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(client_cert), config_read_file},
+    {"client_key", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(client_key), config_read_file},
+    {"insecure", CONFIG_KIND(TASK_URL), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(insecure), config_read_bool},
+    {"send", CONFIG_KIND(TASK_TCP), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(send), config_read_string},
+    {"cwd", CONFIG_KIND(TASK_EXEC), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(cwd), config_read_dir},
+    {"env", CONFIG_KIND(TASK_EXEC), CONFIG_OPT_READ, 0, 0,
+        CONFIG_OPT_FIELD(env), config_read_env},
 };
 #define CONFIG_NOPTS (sizeof config_opts / sizeof config_opts[0])
 const size_t config_nopts = CONFIG_NOPTS;
@@ -100,7 +126,12 @@ config_opt_set(struct cfgparse *p, struct yaml_reader_event *v,
 	case CONFIG_OPT_FLAG:
 		rc = config_opt_flag(p, v, opt, o);
 		break;
+	case CONFIG_OPT_READ:
+		rc = opt->read(p, v, opt, field);
+		break;
 	}
+	if (rc != 0 && o->bad != NULL)
+		*o->bad = 1;
 	if (rc != 0)
 		return;
 	*o->set |= 1U << (opt - config_opts);
@@ -121,15 +152,15 @@ config_opt_values(unsigned set)
 	return set;
 }
 
-/* The bit of an option by its name. */
-static unsigned
-config_opt_bit(const char *name)
+/* The row of an option by its name. */
+static size_t
+config_opt_row(const char *name)
 {
 	size_t i;
 
 	for (i = 0; i < CONFIG_NOPTS; i++) {
 		if (strcmp(config_opts[i].name, name) == 0)
-			return 1U << i;
+			return i;
 	}
 	fatalx("no option %s", name);
 }
@@ -170,6 +201,11 @@ config_opt_check(
 		    opt->name, config_kind_name(kind), config_opt_kinds(opt));
 		rc = -1;
 	}
+	i = config_opt_row("expect");
+	if ((*o->set & (1U << i)) && o->opts->expect != NULL &&
+	    config_expect_fits(p, o->opts->expect, kind, o->line[i],
+		o->col[i]) != 0)
+		rc = -1;
 	return rc;
 }
 
@@ -201,7 +237,7 @@ config_opt_resolve(struct cfgparse *p)
 	 * timeout is a fetch's, and a FIFO may wait for its writer long.
 	 */
 	cf->file_defaults = cf->defaults;
-	if (!(p->defaults_set & config_opt_bit("timeout")))
+	if (!(p->defaults_set & (1U << config_opt_row("timeout"))))
 		cf->file_defaults.timeout = 0;
 	for (i = 0; cf->nkind[TASK_FILE] > 0 && i < cf->ntasks; i++) {
 		if (cf->tasks[i].kind == TASK_FILE &&

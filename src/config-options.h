@@ -22,6 +22,7 @@ enum config_opt_type {
 	CONFIG_OPT_COUNT, /* unsigned, from min to max */
 	CONFIG_OPT_BYTES, /* unsigned long long, "64MiB" */
 	CONFIG_OPT_FLAG, /* true or false: a task flag, not in defaults */
+	CONFIG_OPT_READ, /* its own reader (config-check.c) */
 };
 
 /*
@@ -39,6 +40,8 @@ struct config_opt {
 	size_t offset;
 	size_t size;
 	uint8_t flag;
+	int (*read)(struct cfgparse *, struct yaml_reader_event *,
+	    const struct config_opt *, void *);
 };
 
 #define CONFIG_KIND(k) (1U << (k))

@@ -20,6 +20,7 @@
 #include <unistd.h>
 
 #include "config.h"
+#include "config-check.h"
 #include "config-keys.h"
 #include "config-options.h"
 #include "config-parse.h"
@@ -394,6 +395,108 @@ config_task_file(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		tc->bad = 1;
 }
 
+/* tcp: HOST:PORT or [V6]:PORT. */
+static void
+config_task_tcp(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+	unsigned port;
+	char *s, *host, *q;
+
+	if (config_kind(p, tc, v, TASK_TCP) != 0)
+		return;
+	if ((s = config_string(p, v, "tcp")) == NULL) {
+		tc->bad = 1;
+		return;
+	}
+	if (config_tcp_target(s, &host, &port) != 0) {
+		q = config_quote(s);
+		config_error(p, v->line, v->col, "tcp: invalid target '%s': "
+		    "expected HOST:PORT or [IPV6]:PORT, port 1 to 65535", q);
+		free(q);
+		free(s);
+		tc->bad = 1;
+		return;
+	}
+	free(host);
+	free(tc->t.str);
+	tc->t.str = s;
+}
+
+/*
+ * exec: a string for /bin/sh -c, or a list run as it is (no shell): kept
+ * as the command shown, then each argument after it (TASK_ARGV).
+ */
+static void
+config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
+{
+	struct taskctx *tc = ctx;
+	struct yaml_reader_event item;
+	char *s, *shown = NULL, *args = NULL;
+	size_t slen = 0, alen = 0, n;
+	int bad = 0;
+
+	if (config_kind(p, tc, v, TASK_EXEC) != 0)
+		return;
+	free(tc->t.str);
+	tc->t.str = NULL;
+	tc->t.flags &= ~TASK_ARGV;
+	if (v->type != YAML_SEQUENCE_START_EVENT) {
+		if ((s = config_string(p, v, "exec")) == NULL)
+			tc->bad = 1;
+		else if (s[strspn(s, " \t\n")] == '\0') {
+			config_error(p, v->line, v->col, "exec: the command is "
+			    "empty (expected a command such as 'pg_isready -q')");
+			free(s);
+			tc->bad = 1;
+		} else
+			tc->t.str = s;
+		return;
+	}
+	while (yaml_reader_next(p->yr, &item) == 0 &&
+	    item.type != YAML_SEQUENCE_END_EVENT) {
+		if ((s = config_string(p, &item, "exec")) == NULL)
+			bad = 1;
+		else if (*s == '\0') {
+			config_error(p, item.line, item.col,
+			    "exec: an argument is empty");
+			bad = 1;
+		} else {
+			n = strlen(s);
+			args = xreallocarray(args, alen + n + 2, 1);
+			memcpy(args + alen, s, n + 1);
+			alen += n + 1;
+			shown = xreallocarray(shown, slen + n + 2, 1);
+			if (slen > 0)
+				shown[slen++] = ' ';
+			memcpy(shown + slen, s, n + 1);
+			slen += n;
+		}
+		free(s);
+		yaml_reader_event_clear(&item);
+	}
+	yaml_reader_event_clear(&item);
+	if (!bad && alen == 0) {
+		config_error(p, v->line, v->col, "exec: the command is empty "
+		    "(expected a list such as [pg_isready, -q])");
+		bad = 1;
+	}
+	if (bad) {
+		free(args);
+		free(shown);
+		tc->bad = 1;
+		return;
+	}
+	/* "shown\0arg\0arg\0\0" */
+	tc->t.str = xmalloc(slen + 1 + alen + 1);
+	memcpy(tc->t.str, shown, slen + 1);
+	memcpy(tc->t.str + slen + 1, args, alen);
+	tc->t.str[slen + 1 + alen] = '\0';
+	tc->t.flags |= TASK_ARGV;
+	free(args);
+	free(shown);
+}
+
 static void
 config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
@@ -409,6 +512,8 @@ static const struct key config_task_fns[] = {
     {"factorial", config_task_factorial},
     {"url", config_task_url},
     {"file", config_task_file},
+    {"tcp", config_task_tcp},
+    {"exec", config_task_exec},
     {"name", config_task_name},
     {NULL, NULL},
 };
@@ -469,7 +574,7 @@ config_task(struct cfgparse *p, struct yaml_reader_event *start)
 	if (tc.kind == NULL && !tc.bad && !yaml_reader_broken(p->yr)) {
 		config_error(p, start->line, start->col,
 		    "a task needs a kind: "
-		    "one of delay, factorial, url or file");
+		    "one of delay, factorial, url, file, tcp or exec");
 		tc.bad = 1;
 	}
 	if (tc.kind != NULL && config_opt_check(p, &tc.o, tc.t.kind) != 0)
@@ -796,6 +901,7 @@ config_free(struct config *cf)
 			free((void *)cf->tasks[i].opts);
 	}
 	free(cf->tasks);
+	config_kept_free(cf);
 	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
 		free(cf->workers[i]);
 	free(cf->workers);

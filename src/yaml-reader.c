@@ -16,6 +16,7 @@
 #include <search.h>
 #include <yaml.h>
 
+#include "envsubst.h"
 #include "log.h"
 #include "xmalloc.h"
 #include "yaml-reader.h"
@@ -361,6 +362,27 @@ yaml_reader_next_replayed(struct yaml_reader *r, struct yaml_reader_event *out)
 }
 
 /* The next event from libyaml, converted; -1 on a syntax error. */
+/*
+ * ${VAR} in a scalar as the file gives it (an alias replays the value
+ * already substituted, so that $$ is read once).
+ */
+static void
+yaml_reader_env(struct yaml_reader *r, struct yaml_reader_event *out)
+{
+	char *sub, *why;
+	size_t len;
+	int rc;
+
+	rc = envsubst(out->value, &sub, &len, &why);
+	if (rc < 0) {
+		yaml_reader_error(r, out->line, out->col, "%s", why);
+		free(why);
+	} else if (rc > 0) {
+		free(out->value);
+		out->value = sub;
+	}
+}
+
 static int
 yaml_reader_next_parsed(struct yaml_reader *r, struct yaml_reader_event *out)
 {
@@ -386,6 +408,7 @@ yaml_reader_next_parsed(struct yaml_reader *r, struct yaml_reader_event *out)
 		/* libyaml's copy, NUL-terminated, is ours: it frees with free. */
 		out->value = (char *)ev.data.scalar.value;
 		ev.data.scalar.value = NULL;
+		yaml_reader_env(r, out);
 		break;
 	case YAML_SEQUENCE_START_EVENT:
 		anchor = &ev.data.sequence_start.anchor;
