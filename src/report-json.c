@@ -213,6 +213,8 @@ jb_key_raw(struct jbuf *b, const char *key, const char *v)
 static void
 report_json_value(struct jbuf *b, const struct task_json *j)
 {
+	size_t i;
+
 	switch (j->type) {
 	case JSON_VALUE_NULL:
 		jb_raw(b, "null", 4);
@@ -228,6 +230,20 @@ report_json_value(struct jbuf *b, const struct task_json *j)
 		break;
 	case JSON_VALUE_STR:
 		jb_str(b, j->v.s);
+		break;
+	case JSON_VALUE_REALS:
+		b->sep = '{'; /* the first key opens the object */
+		if (j->v.reals.n == 0)
+			jb_raw(b, "{", 1);
+		for (i = 0; i < j->v.reals.n; i++) {
+			jb_key(b, j->v.reals.keys[i]);
+			if (j->v.reals.d[i] < 0)
+				jb_raw(b, "null", 4);
+			else
+				jb_real(b, j->v.reals.d[i]);
+		}
+		jb_raw(b, "}", 1);
+		b->sep = ',';
 		break;
 	}
 }

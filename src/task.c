@@ -13,6 +13,7 @@ static const struct task_ops *const task_table[TASK_NKINDS] = {
     [TASK_FACTORIAL] = &task_factorial_ops,
     [TASK_URL] = &task_url_ops,
     [TASK_FILE] = &task_file_ops,
+
 };
 
 const struct task_ops *
@@ -60,6 +61,20 @@ task_json_str(struct task_json *j, const char *key, const char *v)
 	j->v.s = v;
 }
 
+const char *const task_timing_names[5] = {
+    "dns", "connect", "tls", "ttfb", "total"};
+
+void
+task_json_reals(struct task_json *j, const char *key, const char *const *keys,
+    const double *d, size_t n)
+{
+	j->key = key;
+	j->type = JSON_VALUE_REALS;
+	j->v.reals.keys = keys;
+	j->v.reals.d = d;
+	j->v.reals.n = n;
+}
+
 /* Mark a job failed with a message (it is not finished here). */
 void
 job_fail(struct job *job, const char *fmt, ...)
@@ -80,5 +95,6 @@ result_clear(struct result *r)
 	free(r->error);
 	free(r->value);
 	free(r->preview);
-	r->error = r->value = r->preview = NULL;
+	free(r->output);
+	r->error = r->value = r->preview = r->output = NULL;
 }

@@ -28,7 +28,17 @@ struct result {
 	char *preview;
 	unsigned attempt;
 	int unresolved; /* url: its host name did not resolve */
+
+	/* url: dns, connect, tls, ttfb, total in seconds (< 0: unknown). */
+	double timings[5];
+	int has_timings;
+	long long cert_expires; /* url, https: the certificate's end (unix) */
+	char *output; /* exec: the start of stdout and stderr */
+	int signal; /* exec: the signal that ended it, or 0 */
 };
+
+/* The names of a url result's timings, in order. */
+extern const char *const task_timing_names[5];
 
 /* One task being run by one worker. */
 struct job {
@@ -50,6 +60,7 @@ enum json_value {
 	JSON_VALUE_UINT,
 	JSON_VALUE_REAL,
 	JSON_VALUE_STR,
+	JSON_VALUE_REALS, /* an object of n reals by name; < 0 is null */
 };
 
 struct task_json {
@@ -60,11 +71,16 @@ struct task_json {
 		unsigned long long u;
 		double d;
 		const char *s;
+		struct {
+			const char *const *keys;
+			const double *d;
+			size_t n;
+		} reals;
 	} v;
 };
 
 /* The most fields a kind adds to task_done. */
-#define TASK_JSON_FIELDS 4
+#define TASK_JSON_FIELDS 8
 
 /*
  * run blocks until the task is done and fills the result. start begins it
@@ -115,6 +131,8 @@ extern const struct task_ops task_delay_ops;
 extern const struct task_ops task_factorial_ops;
 extern const struct task_ops task_url_ops;
 extern const struct task_ops task_file_ops;
+extern const struct task_ops task_tcp_ops;
+extern const struct task_ops task_exec_ops;
 
 const struct task_ops *task_ops(enum task_kind);
 void task_json_null(struct task_json *, const char *);
@@ -122,6 +140,8 @@ void task_json_int(struct task_json *, const char *, long long);
 void task_json_uint(struct task_json *, const char *, unsigned long long);
 void task_json_real(struct task_json *, const char *, double);
 void task_json_str(struct task_json *, const char *, const char *);
+void task_json_reals(struct task_json *, const char *, const char *const *,
+    const double *, size_t);
 void job_finish(struct job *);
 void job_finish_soon(struct job *);
 void job_soon(struct job *, event_callback_fn);
