@@ -38,7 +38,8 @@ config_keep(struct config *cf, void *p, void (*fn)(void *))
 {
 	if (cf->nkept == cf->keptcap) {
 		cf->keptcap = cf->keptcap == 0 ? 8 : cf->keptcap * 2;
-		cf->kept = xreallocarray(cf->kept, cf->keptcap, sizeof *cf->kept);
+		cf->kept =
+		    xreallocarray(cf->kept, cf->keptcap, sizeof *cf->kept);
 	}
 	cf->kept[cf->nkept].p = p;
 	cf->kept[cf->nkept].free = fn != NULL ? fn : free;
@@ -87,8 +88,8 @@ int
 config_read_method(struct cfgparse *p, struct yaml_reader_event *v,
     const struct config_opt *opt, void *field)
 {
-	static const char *const methods[] = {"GET", "HEAD", "POST", "PUT",
-	    "PATCH", "DELETE", "OPTIONS", NULL};
+	static const char *const methods[] = {
+	    "GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", NULL};
 	const char *s, *near;
 	char *upper, *c;
 	size_t i;
@@ -108,7 +109,8 @@ config_read_method(struct cfgparse *p, struct yaml_reader_event *v,
 	free(upper);
 	if (near != NULL) {
 		config_error(p, v->line, v->col,
-		    "method: unknown method '%s' (did you mean '%s'?)", s, near);
+		    "method: unknown method '%s' (did you mean '%s'?)", s,
+		    near);
 	} else {
 		config_bad_value(p, v, "method", "method",
 		    "expected GET, HEAD, POST, PUT, PATCH, DELETE or OPTIONS");
@@ -218,9 +220,11 @@ config_read_pairs(struct cfgparse *p, struct yaml_reader_event *v,
 	int bad = 0;
 
 	if (v->type != YAML_MAPPING_START_EVENT) {
-		config_error(p, v->line, v->col, "%s: expected a mapping such "
-		    "as {%s}, got %s", key, headers ? "Accept: text/plain" :
-		    "LANG: C", yaml_reader_what(v));
+		config_error(p, v->line, v->col,
+		    "%s: expected a mapping such "
+		    "as {%s}, got %s",
+		    key, headers ? "Accept: text/plain" : "LANG: C",
+		    yaml_reader_what(v));
 		yaml_reader_skip(p->yr, v);
 		return -1;
 	}
@@ -232,26 +236,31 @@ config_read_pairs(struct cfgparse *p, struct yaml_reader_event *v,
 			break;
 		}
 		if (k.type != YAML_SCALAR_EVENT) {
-			config_error(p, k.line, k.col, "%s: expected a name, "
-			    "got %s", key, yaml_reader_what(&k));
+			config_error(p, k.line, k.col,
+			    "%s: expected a name, "
+			    "got %s",
+			    key, yaml_reader_what(&k));
 			yaml_reader_skip(p->yr, &k);
 			yaml_reader_skip(p->yr, &val);
 			bad = 1;
-		} else if (headers ? !config_header_name_ok(k.value) :
-		    !config_env_name_ok(k.value)) {
+		} else if (headers ? !config_header_name_ok(k.value)
+		                   : !config_env_name_ok(k.value)) {
 			q = config_quote(k.value);
-			config_error(p, k.line, k.col, "%s: '%s' is not a "
-			    "valid %s name", key, q, headers ? "header" :
-			    "variable");
+			config_error(p, k.line, k.col,
+			    "%s: '%s' is not a "
+			    "valid %s name",
+			    key, q, headers ? "header" : "variable");
 			free(q);
 			yaml_reader_skip(p->yr, &val);
 			bad = 1;
 		} else {
 			klen = strlen(k.value);
 			for (i = 0; i < n; i++) {
-				if ((headers ? strncasecmp(list[i], k.value,
-				    klen) : strncmp(list[i], k.value, klen)) ==
-				    0 && list[i][klen] == (headers ? ':' : '='))
+				if ((headers ? strncasecmp(
+				                   list[i], k.value, klen)
+				             : strncmp(list[i], k.value,
+				                   klen)) == 0 &&
+				    list[i][klen] == (headers ? ':' : '='))
 					break;
 			}
 			if (i < n) {
@@ -263,15 +272,16 @@ config_read_pairs(struct cfgparse *p, struct yaml_reader_event *v,
 			    NULL)
 				bad = 1;
 			else if (headers && strpbrk(q, "\r\n") != NULL) {
-				config_error(p, val.line, val.col, "%s: %s: a "
+				config_error(p, val.line, val.col,
+				    "%s: %s: a "
 				    "header's value cannot hold a line break",
 				    key, k.value);
 				free(q);
 				bad = 1;
 			} else {
 				list = xreallocarray(list, n + 2, sizeof *list);
-				list[n++] = xprintf("%s%s%s", k.value,
-				    headers ? ": " : "=", q);
+				list[n++] = xprintf(
+				    "%s%s%s", k.value, headers ? ": " : "=", q);
 				list[n] = NULL;
 				free(q);
 			}
@@ -311,13 +321,14 @@ struct expectctx {
 
 /* One status: a code 0..599, or a class 1xx..5xx. */
 static int
-config_status_one(struct cfgparse *p, struct yaml_reader_event *v,
-    struct status_range *r)
+config_status_one(
+    struct cfgparse *p, struct yaml_reader_event *v, struct status_range *r)
 {
 	unsigned long long n;
 	const char *s;
 
-	s = config_scalar(p, v, "expect: status", "a status such as 200 or 2xx");
+	s = config_scalar(
+	    p, v, "expect: status", "a status such as 200 or 2xx");
 	if (s == NULL)
 		return -1;
 	if (strlen(s) == 3 && s[0] >= '1' && s[0] <= '5' &&
@@ -364,7 +375,8 @@ config_expect_status(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		}
 		yaml_reader_event_clear(&item);
 		if (n == 0 && !x->bad) {
-			config_error(p, v->line, v->col, "expect: status: the "
+			config_error(p, v->line, v->col,
+			    "expect: status: the "
 			    "list is empty (expected a status such as 200)");
 			x->bad = 1;
 		}
@@ -401,8 +413,10 @@ config_expect_regex(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	if ((rc = regcomp(re, s, REG_EXTENDED | REG_NOSUB)) != 0) {
 		regerror(rc, re, why, sizeof why);
 		q = config_quote(s);
-		config_error(p, v->line, v->col, "expect: body_regex: invalid "
-		    "regular expression '%s': %s", q, why);
+		config_error(p, v->line, v->col,
+		    "expect: body_regex: invalid "
+		    "regular expression '%s': %s",
+		    q, why);
 		free(q);
 		free(re);
 		free(s);
@@ -475,26 +489,32 @@ config_expect_fits(struct cfgparse *p, const struct task_expect *e,
 	size_t i;
 
 	if (kind == TASK_TCP && e->nstatus > 0) {
-		config_error(p, line, col, "expect: status does not apply to a "
+		config_error(p, line, col,
+		    "expect: status does not apply to a "
 		    "tcp task (a tcp check is ok when it connects)");
 		return -1;
 	}
 	if (kind != TASK_URL && e->cert_days > 0) {
-		config_error(p, line, col, "expect: cert_days applies only to "
+		config_error(p, line, col,
+		    "expect: cert_days applies only to "
 		    "url tasks");
 		return -1;
 	}
 	for (i = 0; kind == TASK_EXEC && i < e->nstatus; i++) {
-		if (e->status[i].hi > 255 || e->status[i].lo != e->status[i].hi) {
-			config_error(p, line, col, "expect: status: an exec "
+		if (e->status[i].hi > 255 ||
+		    e->status[i].lo != e->status[i].hi) {
+			config_error(p, line, col,
+			    "expect: status: an exec "
 			    "task's status is an exit status, 0 to 255");
 			return -1;
 		}
 	}
 	for (i = 0; kind == TASK_URL && i < e->nstatus; i++) {
 		if (e->status[i].lo < 100) {
-			config_error(p, line, col, "expect: status: %u is not "
-			    "an HTTP status (100 to 599)", e->status[i].lo);
+			config_error(p, line, col,
+			    "expect: status: %u is not "
+			    "an HTTP status (100 to 599)",
+			    e->status[i].lo);
 			return -1;
 		}
 	}
@@ -514,7 +534,8 @@ config_header_shown(const char *h, char *buf, size_t len)
 		return h;
 	n = (size_t)(colon - h);
 	for (i = 0; secret[i] != NULL; i++) {
-		if (strlen(secret[i]) == n && strncasecmp(h, secret[i], n) == 0) {
+		if (strlen(secret[i]) == n &&
+		    strncasecmp(h, secret[i], n) == 0) {
 			snprintf(buf, len, "%.*s: ***", (int)n, h);
 			return buf;
 		}
@@ -564,7 +585,8 @@ config_tcp_target(const char *s, char **host, unsigned *port)
 
 	*host = NULL;
 	if (*s == '[') {
-		if ((end = strchr(s, ']')) == NULL || end[1] != ':' || end == s + 1)
+		if ((end = strchr(s, ']')) == NULL || end[1] != ':' ||
+		    end == s + 1)
 			return -1;
 		colon = end + 1;
 		s++;

@@ -26,14 +26,14 @@
 
 /* The options, in the order of their bits. */
 const struct config_opt config_opts[] = {
-    {"timeout", CONFIG_CHECKS | CONFIG_KIND(TASK_FILE),
-        CONFIG_OPT_DURATION, 0, 0, CONFIG_OPT_FIELD(timeout), NULL},
+    {"timeout", CONFIG_CHECKS | CONFIG_KIND(TASK_FILE), CONFIG_OPT_DURATION, 0,
+        0, CONFIG_OPT_FIELD(timeout), NULL},
     {"retries", CONFIG_KIND(TASK_URL), CONFIG_OPT_COUNT, 0, 100,
         CONFIG_OPT_FIELD(retries), NULL},
     {"retry_delay", CONFIG_KIND(TASK_URL), CONFIG_OPT_DURATION, 0, 0,
         CONFIG_OPT_FIELD(retry_delay), NULL},
-    {"preview", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_EXEC), CONFIG_OPT_COUNT, 0, 100000,
-        CONFIG_OPT_FIELD(preview), NULL},
+    {"preview", CONFIG_KIND(TASK_URL) | CONFIG_KIND(TASK_EXEC),
+        CONFIG_OPT_COUNT, 0, 100000, CONFIG_OPT_FIELD(preview), NULL},
     {"yield_every", CONFIG_KIND(TASK_FACTORIAL), CONFIG_OPT_COUNT, 1, 1000000,
         CONFIG_OPT_FIELD(yield_every), NULL},
     /* The longest wait between two attempts. */
@@ -165,20 +165,26 @@ config_opt_row(const char *name)
 	fatalx("no option %s", name);
 }
 
-/* The kinds an option fits, for a message: "url" or "url and file". */
+/* The kinds an option fits, for a message: "url", "url and file", ... */
 static const char *
 config_opt_kinds(const struct config_opt *opt)
 {
 	static __thread char kinds[64];
-	size_t len = 0;
+	size_t len = 0, n = 0, seen = 0;
 	int k;
 
+	for (k = 0; k < TASK_NKINDS; k++)
+		n += (opt->kinds & CONFIG_KIND(k)) != 0;
 	kinds[0] = '\0';
 	for (k = 0; k < TASK_NKINDS; k++) {
-		if ((opt->kinds & CONFIG_KIND(k)) && len < sizeof kinds)
-			len += (size_t)snprintf(kinds + len, sizeof kinds - len,
-			    "%s%s", len > 0 ? " and " : "",
-			    config_kind_name((enum task_kind)k));
+		if (!(opt->kinds & CONFIG_KIND(k)) || len >= sizeof kinds)
+			continue;
+		seen++;
+		len += (size_t)snprintf(kinds + len, sizeof kinds - len, "%s%s",
+		    seen == 1       ? ""
+		        : seen == n ? " and "
+		                    : ", ",
+		    config_kind_name((enum task_kind)k));
 	}
 	return len > 0 ? kinds : "none";
 }
@@ -203,8 +209,8 @@ config_opt_check(
 	}
 	i = config_opt_row("expect");
 	if ((*o->set & (1U << i)) && o->opts->expect != NULL &&
-	    config_expect_fits(p, o->opts->expect, kind, o->line[i],
-		o->col[i]) != 0)
+	    config_expect_fits(
+	        p, o->opts->expect, kind, o->line[i], o->col[i]) != 0)
 		rc = -1;
 	return rc;
 }

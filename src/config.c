@@ -411,8 +411,10 @@ config_task_tcp(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	}
 	if (config_tcp_target(s, &host, &port) != 0) {
 		q = config_quote(s);
-		config_error(p, v->line, v->col, "tcp: invalid target '%s': "
-		    "expected HOST:PORT or [IPV6]:PORT, port 1 to 65535", q);
+		config_error(p, v->line, v->col,
+		    "tcp: invalid target '%s': "
+		    "expected HOST:PORT or [IPV6]:PORT, port 1 to 65535",
+		    q);
 		free(q);
 		free(s);
 		tc->bad = 1;
@@ -445,8 +447,10 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		if ((s = config_string(p, v, "exec")) == NULL)
 			tc->bad = 1;
 		else if (s[strspn(s, " \t\n")] == '\0') {
-			config_error(p, v->line, v->col, "exec: the command is "
-			    "empty (expected a command such as 'pg_isready -q')");
+			config_error(p, v->line, v->col,
+			    "exec: the command is "
+			    "empty (expected a command such as 'pg_isready "
+			    "-q')");
 			free(s);
 			tc->bad = 1;
 		} else
@@ -477,7 +481,8 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	}
 	yaml_reader_event_clear(&item);
 	if (!bad && alen == 0) {
-		config_error(p, v->line, v->col, "exec: the command is empty "
+		config_error(p, v->line, v->col,
+		    "exec: the command is empty "
 		    "(expected a list such as [pg_isready, -q])");
 		bad = 1;
 	}

@@ -58,8 +58,13 @@ envsubst_one(const char *s, struct outbuf *o, size_t *used, char **cause)
 	const char *end, *val, *def = NULL;
 	char *name;
 
+	if (n > 0 && s[n] == '\0') {
+		xasprintf(cause, "'${' without its closing '}'");
+		return -1;
+	}
 	if (n == 0 || (s[n] != '}' && strncmp(s + n, ":-", 2) != 0)) {
-		xasprintf(cause, "'${' must be followed by a variable name and "
+		xasprintf(cause,
+		    "'${' must be followed by a variable name and "
 		    "'}' or ':-default}' (write $$ for a $)");
 		return -1;
 	}
@@ -77,8 +82,10 @@ envsubst_one(const char *s, struct outbuf *o, size_t *used, char **cause)
 	if (def != NULL && (val == NULL || *val == '\0'))
 		envsubst_add(o, def, (size_t)(end - def));
 	else if (val == NULL) {
-		xasprintf(cause, "environment variable %s is not set "
-		    "(set it, or write ${%s:-default})", name, name);
+		xasprintf(cause,
+		    "environment variable %s is not set "
+		    "(set it, or write ${%s:-default})",
+		    name, name);
 		free(name);
 		return -1;
 	} else

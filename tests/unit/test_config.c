@@ -43,14 +43,14 @@ static const struct bad bad_files[] = {
         "t.yaml:2:1: the file is empty (expected a "
         "mapping with at least 'tasks')"},
     {"tasks:\n  - name: x\n",
-        "t.yaml:2:5: a task needs a kind: one of delay, factorial, url or "
-        "file"},
+        "t.yaml:2:5: a task needs a kind: one of delay, factorial, url, "
+        "file, tcp or exec"},
     {"tasks:\n  - delay: 1\n    url: http://x/\n",
         "t.yaml:3:10: a task has one kind, but this one has 'delay' and "
         "'url'"},
     {"tasks:\n  - delay: 1\n    timeout: 5s\n",
-        "t.yaml:3:14: timeout: does not apply to a delay task (only to url "
-        "and file tasks)"},
+        "t.yaml:3:14: timeout: does not apply to a delay task (only to url, "
+        "file, tcp and exec tasks)"},
     {"mode: Asnyc\ntasks:\n  - delay: 1\n",
         "t.yaml:1:7: mode: unknown mode 'Asnyc' (did you mean 'async'?)"},
     {"mode: SINK\ntasks:\n  - delay: 1\n",
@@ -189,6 +189,65 @@ static const struct bad bad_files[] = {
         "t.yaml:2:10: url: invalid URL 'http://user:***@127.0.0.1:99999/': "
         "libcurl cannot parse it: Port number was not a decimal number "
         "between 0 and 65535"},
+    /* Checks for operators. */
+    {"tasks:\n  - url: http://a/\n    method: post\n",
+        "t.yaml:3:13: method: unknown method 'post' (did you mean 'POST'?)"},
+    {"tasks:\n  - url: http://a/\n    method: TRACE\n",
+        "t.yaml:3:13: method: invalid method 'TRACE': expected GET, HEAD, "
+        "POST, PUT, PATCH, DELETE or OPTIONS"},
+    {"tasks:\n  - url: http://a/\n    expect: {body_regex: 'a(b'}\n",
+        "t.yaml:3:26: expect: body_regex: invalid regular expression "
+        "'a(b': Unmatched ( or \\("},
+    {"tasks:\n  - url: http://a/\n    expect: {status: 6xx}\n",
+        "t.yaml:3:22: expect: status: invalid status '6xx': expected a "
+        "code 0 to 599 or a class 1xx to 5xx"},
+    {"tasks:\n  - url: http://a/\n    expect: {status: [200, 2]}\n",
+        "t.yaml:3:13: expect: status: 2 is not an HTTP status (100 to 599)"},
+    {"tasks:\n  - url: http://a/\n    expect: {stauts: 200}\n",
+        "t.yaml:3:14: unknown key 'stauts' (did you mean 'status'?)"},
+    {"tasks:\n  - url: http://a/\n    ca_file: /nonexistent/ca.pem\n",
+        "t.yaml:3:14: ca_file: cannot read '/nonexistent/ca.pem': No such "
+        "file or directory"},
+    {"tasks:\n  - url: http://a/\n    headers: {'a b': c}\n",
+        "t.yaml:3:15: headers: 'a b' is not a valid header name"},
+    {"tasks:\n  - url: http://a/\n    headers: {A: b, a: c}\n",
+        "t.yaml:3:21: headers: 'a' is given twice"},
+    {"tasks:\n  - exec: ' '\n",
+        "t.yaml:2:11: exec: the command is empty (expected a command such "
+        "as 'pg_isready -q')"},
+    {"tasks:\n  - exec: []\n",
+        "t.yaml:2:11: exec: the command is empty (expected a list such as "
+        "[pg_isready, -q])"},
+    {"tasks:\n  - exec: true\n    expect: {status: 256}\n",
+        "t.yaml:3:13: expect: status: an exec task's status is an exit "
+        "status, 0 to 255"},
+    {"tasks:\n  - exec: true\n    expect: {cert_days: 3}\n",
+        "t.yaml:3:13: expect: cert_days applies only to url tasks"},
+    {"tasks:\n  - tcp: localhost\n",
+        "t.yaml:2:10: tcp: invalid target 'localhost': expected HOST:PORT "
+        "or [IPV6]:PORT, port 1 to 65535"},
+    {"tasks:\n  - tcp: 'a:70000'\n",
+        "t.yaml:2:10: tcp: invalid target 'a:70000': expected HOST:PORT or "
+        "[IPV6]:PORT, port 1 to 65535"},
+    {"tasks:\n  - tcp: a:1\n    expect: {status: 200}\n",
+        "t.yaml:3:13: expect: status does not apply to a tcp task (a tcp "
+        "check is ok when it connects)"},
+    {"tasks:\n  - tcp: a:1\n    method: GET\n",
+        "t.yaml:3:13: method: does not apply to a tcp task (only to url "
+        "tasks)"},
+    {"tasks:\n  - exec: true\n    cwd: /nonexistent\n",
+        "t.yaml:3:10: cwd: '/nonexistent' is not a folder: No such file or "
+        "directory"},
+    {"tasks:\n  - exec: true\n    env: {1X: y}\n",
+        "t.yaml:3:11: env: '1X' is not a valid variable name"},
+    {"tasks:\n  - url: http://a/${ASYNCDEMO_TEST_UNSET}\n",
+        "t.yaml:2:10: environment variable ASYNCDEMO_TEST_UNSET is not set "
+        "(set it, or write ${ASYNCDEMO_TEST_UNSET:-default})"},
+    {"tasks:\n  - url: http://a/${ASYNCDEMO_TEST_UNSET\n",
+        "t.yaml:2:10: '${' without its closing '}'"},
+    {"tasks:\n  - url: http://a/${}\n",
+        "t.yaml:2:10: '${' must be followed by a variable name and '}' or "
+        "':-default}' (write $$ for a $)"},
 };
 
 static void
@@ -626,6 +685,102 @@ test_scale_time(void **state)
 	config_free(cf);
 }
 
+/* The operators' options load into the task's options, kept by it. */
+static void
+test_checks(void **state)
+{
+	const struct task_expect *e;
+	const struct task_opts *o;
+	const char *argv[8];
+	struct config *cf;
+	char buf[64], *host;
+	unsigned port;
+
+	setenv("ASYNCDEMO_TEST_TOKEN", "s3cret", 1);
+	setenv("ASYNCDEMO_TEST_EMPTY", "", 1);
+	cf = load(
+	    "tasks:\n"
+	    "  - url: "
+	    "http://a/${ASYNCDEMO_TEST_UNSET:-x}/$$/"
+	    "${ASYNCDEMO_TEST_EMPTY:-d}\n"
+	    "    method: POST\n"
+	    "    headers: {Authorization: 'Bearer ${ASYNCDEMO_TEST_TOKEN}',"
+	    " Accept: text/plain}\n"
+	    "    body: '{\"a\": 1}'\n"
+	    "    expect:\n"
+	    "      status: [200, 3xx]\n"
+	    "      body: up\n"
+	    "      body_regex: 'u+p'\n"
+	    "      max_time: 500ms\n"
+	    "      cert_days: 14\n"
+	    "    insecure: true\n"
+	    "  - tcp: '[::1]:5432'\n"
+	    "    send: PING\n"
+	    "  - exec: [printf, '%s', hi]\n"
+	    "    env: {LANG: C}\n"
+	    "    cwd: /\n"
+	    "  - exec: exit 3\n");
+	assert_string_equal(cf->tasks[0].str, "http://a/x/$/d");
+	o = cf->tasks[0].opts;
+	assert_string_equal(o->method, "POST");
+	assert_string_equal(o->headers[0], "Authorization: Bearer s3cret");
+	assert_string_equal(o->headers[1], "Accept: text/plain");
+	assert_null(o->headers[2]);
+	assert_string_equal(config_header_shown(o->headers[0], buf, sizeof buf),
+	    "Authorization: ***");
+	assert_string_equal(
+	    config_header_shown(o->headers[1], buf, sizeof buf), o->headers[1]);
+	assert_string_equal(o->body, "{\"a\": 1}");
+	assert_int_equal(o->insecure, 1);
+	e = o->expect;
+	assert_int_equal(e->nstatus, 2);
+	assert_int_equal(e->status[0].lo, 200);
+	assert_int_equal(e->status[0].hi, 200);
+	assert_int_equal(e->status[1].lo, 300);
+	assert_int_equal(e->status[1].hi, 399);
+	assert_string_equal(e->body, "up");
+	assert_string_equal(e->body_regex, "u+p");
+	assert_non_null(e->regex);
+	assert_true(e->max_time == 0.5);
+	assert_int_equal(e->cert_days, 14);
+	assert_int_equal(cf->tasks[1].kind, TASK_TCP);
+	assert_string_equal(cf->tasks[1].opts->send, "PING");
+	assert_int_equal(config_tcp_target(cf->tasks[1].str, &host, &port), 0);
+	assert_string_equal(host, "::1");
+	assert_int_equal(port, 5432);
+	free(host);
+	assert_int_equal(cf->tasks[2].kind, TASK_EXEC);
+	assert_string_equal(cf->tasks[2].str, "printf %s hi");
+	assert_int_equal(config_exec_argv(&cf->tasks[2], argv, 8), 3);
+	assert_string_equal(argv[0], "printf");
+	assert_string_equal(argv[1], "%s");
+	assert_string_equal(argv[2], "hi");
+	assert_null(argv[3]);
+	assert_int_equal(config_exec_argv(&cf->tasks[2], argv, 3), 0);
+	assert_string_equal(cf->tasks[2].opts->env[0], "LANG=C");
+	assert_string_equal(cf->tasks[2].opts->cwd, "/");
+	assert_int_equal(config_exec_argv(&cf->tasks[3], argv, 8), 3);
+	assert_string_equal(argv[0], "/bin/sh");
+	assert_string_equal(argv[2], "exit 3");
+	config_free(cf);
+	assert_int_equal(config_tcp_target("h:0", &host, &port), -1);
+	assert_int_equal(config_tcp_target("::1:80", &host, &port), -1);
+	assert_int_equal(config_tcp_target("[]:80", &host, &port), -1);
+	assert_int_equal(config_tcp_target("h:80x", &host, &port), -1);
+	assert_int_equal(
+	    config_tcp_target("db.internal:5432", &host, &port), 0);
+	assert_string_equal(host, "db.internal");
+	free(host);
+	/* Defaults carry check options to the kinds they fit only. */
+	cf = load("defaults:\n  insecure: true\n  timeout: 2s\n"
+	          "tasks:\n  - url: http://a/\n  - tcp: a:1\n  - exec: true\n");
+	assert_int_equal(cf->tasks[0].opts->insecure, 1);
+	assert_true(cf->tasks[1].opts->timeout == 2);
+	assert_true(cf->tasks[2].opts->timeout == 2);
+	config_free(cf);
+	unsetenv("ASYNCDEMO_TEST_TOKEN");
+}
+
 static void
 test_task_size(void **state)
 {
@@ -652,6 +807,7 @@ main(void)
 	    cmocka_unit_test(test_mode_names),
 	    cmocka_unit_test(test_file_timeout),
 	    cmocka_unit_test(test_scale_time),
+	    cmocka_unit_test(test_checks),
 	    cmocka_unit_test(test_task_size),
 	};
 
