@@ -18,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sysexits.h>
 #include <unistd.h>
 
@@ -27,8 +28,10 @@
 #include <event2/http.h>
 #include <event2/keyvalq_struct.h>
 #include <event2/util.h>
+#include <jansson.h>
 
 #include "clock.h"
+#include "escape.h"
 #include "listen.h"
 #include "log.h"
 #include "loop.h"
@@ -44,6 +47,7 @@
 #define SERVE_TEXT "text/plain; charset=utf-8"
 #define SERVE_HTML "text/html; charset=utf-8"
 #define SERVE_BINARY "application/octet-stream"
+#define SERVE_JSON "application/json"
 
 /* /bytes repeats this pattern; a chunk is a whole number of them (~64 KiB). */
 #define SERVE_PATTERN "abcdefghijklmnopqrstuvwxyz0123456789\n"
@@ -59,6 +63,12 @@
 #define SERVE_STALL_BODY "stalling\n\n"
 /* Seconds a connection may sit idle or half-sent, as --status allows. */
 #define SERVE_TIMEOUT 10
+/*
+ * Request limits, as --status has them: evhttp answers a larger head 400
+ * and a larger body 413 (what /echo could be sent) before any route.
+ */
+#define SERVE_MAX_HEADERS 16384
+#define SERVE_MAX_BODY 65536
 
 /*
  * Stand-ins for the talk's seven sites: page size in bytes and latency in
@@ -127,7 +137,7 @@ static const char serve_index[] =
     "on a libevent loop, synchronously, cooperatively, on threads or "
     "asynchronously. This local server stands in for the web so that its "
     "examples and tests run offline: /delay/SECONDS, /bytes/N, /lines/N, "
-    "/status/CODE, /redirect/N, /stall and /page/NAME.</p>\n"
+    "/status/CODE, /redirect/N, /stall, /page/NAME and /echo.</p>\n"
     "</body></html>\n";
 
 struct serve {
@@ -167,24 +177,46 @@ typedef void serve_handler_cb(struct serve_call *);
 
 static serve_handler_cb serve_root, serve_delay, serve_bytes, serve_lines;
 static serve_handler_cb serve_status, serve_redirect, serve_redirect_loop;
-static serve_handler_cb serve_stall, serve_page;
+static serve_handler_cb serve_stall, serve_page, serve_echo;
 
-/* Routes: an exact path, or a prefix whose rest is the argument. */
+/*
+ * Routes: an exact path, or a prefix whose rest is the argument. Most
+ * take GET and HEAD only; any_method ones take every method evhttp knows.
+ */
 static const struct serve_route {
 	const char *path;
 	int prefix;
+	int any_method;
 	serve_handler_cb *handler;
 } serve_routes[] = {
-    {"/", 0, serve_root},
-    {"/delay/", 1, serve_delay},
-    {"/bytes/", 1, serve_bytes},
-    {"/lines/", 1, serve_lines},
-    {"/status/", 1, serve_status},
-    {"/redirect/", 1, serve_redirect},
-    {"/redirect-loop", 0, serve_redirect_loop},
-    {"/stall", 0, serve_stall},
-    {"/page/", 1, serve_page},
+    {"/", 0, 0, serve_root},
+    {"/delay/", 1, 0, serve_delay},
+    {"/bytes/", 1, 0, serve_bytes},
+    {"/lines/", 1, 0, serve_lines},
+    {"/status/", 1, 0, serve_status},
+    {"/redirect/", 1, 0, serve_redirect},
+    {"/redirect-loop", 0, 0, serve_redirect_loop},
+    {"/stall", 0, 0, serve_stall},
+    {"/page/", 1, 0, serve_page},
+    {"/echo", 0, 1, serve_echo},
 };
+
+/* The methods evhttp 2.1 parses, by name. */
+static const struct serve_method {
+	enum evhttp_cmd_type cmd;
+	const char *name;
+} serve_methods[] = {
+    {EVHTTP_REQ_GET, "GET"},
+    {EVHTTP_REQ_POST, "POST"},
+    {EVHTTP_REQ_HEAD, "HEAD"},
+    {EVHTTP_REQ_PUT, "PUT"},
+    {EVHTTP_REQ_DELETE, "DELETE"},
+    {EVHTTP_REQ_OPTIONS, "OPTIONS"},
+    {EVHTTP_REQ_TRACE, "TRACE"},
+    {EVHTTP_REQ_CONNECT, "CONNECT"},
+    {EVHTTP_REQ_PATCH, "PATCH"},
+};
+#define SERVE_NMETHODS (sizeof serve_methods / sizeof serve_methods[0])
 
 static int
 serve_is_head(struct evhttp_request *req)
@@ -691,6 +723,118 @@ serve_page(struct serve_call *call)
 	    sr, serve_sites[i].latency / 1000.0 * scale, serve_page_fire);
 }
 
+/*
+ * A JSON string of N bytes as valid UTF-8: a byte that is not becomes
+ * U+FFFD (a NUL stays, as \u0000).
+ */
+static json_t *
+serve_json_text(const char *str, size_t n)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	char *out, *p;
+	size_t k;
+	json_t *j;
+
+	p = out = xreallocarray(NULL, n + 1, 3);
+	while (n > 0) {
+		if (*s < 0x80)
+			k = 1;
+		else if ((k = escape_utf8_len(s, n)) == 0) {
+			memcpy(p, "\xef\xbf\xbd", 3);
+			p += 3;
+			s++;
+			n--;
+			continue;
+		}
+		memcpy(p, s, k);
+		p += k;
+		s += k;
+		n -= k;
+	}
+	if ((j = json_stringn(out, (size_t)(p - out))) == NULL)
+		fatalx("json_stringn failed");
+	free(out);
+	return j;
+}
+
+/*
+ * The request's headers as one object, each name as first sent; a name
+ * sent again (in any case) has its values joined with ", ", as HTTP
+ * allows, so that no value is lost to a repeated key.
+ */
+static json_t *
+serve_echo_headers(struct evhttp_request *req)
+{
+	struct evkeyvalq *in = evhttp_request_get_input_headers(req);
+	struct evkeyval *h, *o;
+	struct evbuffer *v;
+	json_t *obj = json_object(), *key;
+
+	if ((v = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	TAILQ_FOREACH(h, in, next)
+	{
+		for (o = TAILQ_FIRST(in); o != h; o = TAILQ_NEXT(o, next)) {
+			if (strcasecmp(o->key, h->key) == 0)
+				break;
+		}
+		if (o != h)
+			continue;
+		evbuffer_add(v, h->value, strlen(h->value));
+		for (o = TAILQ_NEXT(h, next); o != NULL;
+		     o = TAILQ_NEXT(o, next)) {
+			if (strcasecmp(o->key, h->key) == 0)
+				evbuffer_add_printf(v, ", %s", o->value);
+		}
+		key = serve_json_text(h->key, strlen(h->key));
+		json_object_set_new(obj, json_string_value(key),
+		    serve_json_text((const char *)evbuffer_pullup(v, -1),
+		        evbuffer_get_length(v)));
+		json_decref(key);
+		evbuffer_drain(v, evbuffer_get_length(v));
+	}
+	evbuffer_free(v);
+	return obj;
+}
+
+/*
+ * /echo, any method: 200 with what came, as JSON: method, path (with its
+ * query), headers, body (as text, see serve_json_text) and its size in
+ * bytes. A body over SERVE_MAX_BODY never gets here: evhttp answers 413.
+ */
+static void
+serve_echo(struct serve_call *call)
+{
+	struct evhttp_request *req = call->req;
+	struct evbuffer *in = evhttp_request_get_input_buffer(req), *body;
+	enum evhttp_cmd_type cmd = evhttp_request_get_command(req);
+	const char *method = "?", *uri = evhttp_request_get_uri(req);
+	size_t i, len = evbuffer_get_length(in);
+	json_t *o;
+	char *s;
+
+	for (i = 0; i < SERVE_NMETHODS; i++) {
+		if (serve_methods[i].cmd == cmd)
+			method = serve_methods[i].name;
+	}
+	o = json_object();
+	json_object_set_new(o, "method", json_string(method));
+	json_object_set_new(o, "path", serve_json_text(uri, strlen(uri)));
+	json_object_set_new(o, "headers", serve_echo_headers(req));
+	json_object_set_new(o, "body",
+	    serve_json_text((const char *)evbuffer_pullup(in, -1), len));
+	json_object_set_new(o, "bytes", json_integer((json_int_t)len));
+	if ((s = json_dumps(o, JSON_COMPACT)) == NULL)
+		fatalx("json_dumps failed");
+	json_decref(o);
+	if ((body = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+	evbuffer_add_printf(body, "%s\n", s);
+	free(s);
+	serve_reply(req, 200, NULL, SERVE_JSON, body);
+	evbuffer_free(body);
+}
+
 /* Finds the route for PATH and the argument that follows its prefix. */
 static const struct serve_route *
 serve_route_find(const char *path, const char **arg)
@@ -721,19 +865,21 @@ serve_request(struct evhttp_request *req, void *arg)
 	const char *path, *q;
 
 	serve_header(req, "Server", SERVE_SERVER);
-	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
+	if ((path = evhttp_uri_get_path(uri)) == NULL)
+		path = "";
+	route = serve_route_find(path, &call.arg);
+	if ((route == NULL || !route->any_method) &&
+	    evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    !serve_is_head(req)) {
 		serve_header(req, "Allow", "GET, HEAD");
 		serve_text(req, 405, NULL, "method not allowed\n");
 		return;
 	}
-	if ((path = evhttp_uri_get_path(uri)) == NULL)
-		path = "";
 	TAILQ_INIT(&query);
 	q = evhttp_uri_get_query(uri);
 	if (q != NULL && evhttp_parse_query_str(q, &query) != 0)
 		serve_text(req, 400, NULL, "bad query\n");
-	else if ((route = serve_route_find(path, &call.arg)) == NULL)
+	else if (route == NULL)
 		serve_text(req, 404, NULL, "not found\n");
 	else {
 		call.srv = arg;
@@ -817,13 +963,13 @@ serve_new(void)
 	srv->base = loop_base_new();
 	if ((srv->http = evhttp_new(srv->base)) == NULL)
 		fatalx("evhttp_new failed");
-	/* Every method reaches serve_request, which answers 405 itself. */
+	/* Every method reaches serve_request: /echo, or 405 from it. */
 	evhttp_set_allowed_methods(srv->http,
 	    EVHTTP_REQ_GET | EVHTTP_REQ_HEAD | EVHTTP_REQ_POST |
 	        EVHTTP_REQ_PUT | EVHTTP_REQ_DELETE | EVHTTP_REQ_OPTIONS |
 	        EVHTTP_REQ_TRACE | EVHTTP_REQ_CONNECT | EVHTTP_REQ_PATCH);
-	evhttp_set_max_headers_size(srv->http, 16384);
-	evhttp_set_max_body_size(srv->http, 65536);
+	evhttp_set_max_headers_size(srv->http, SERVE_MAX_HEADERS);
+	evhttp_set_max_body_size(srv->http, SERVE_MAX_BODY);
 	evhttp_set_timeout(srv->http, SERVE_TIMEOUT);
 	evhttp_set_gencb(srv->http, serve_request, srv);
 	srv->block = serve_block_make();

@@ -6,6 +6,7 @@
 #include "autoconf.h"
 
 #include <pthread.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +57,22 @@ struct status_kind {
 	double sum;
 };
 
+/*
+ * A named task's last finished run, for its series in /metrics. Names
+ * need not be unique (config-names.c checks only that they print), so
+ * there is one per distinct (name, kind): tasks sharing both share the
+ * series, and the last of them to finish sets it. Only named tasks cost
+ * memory here, a file may hold a million unnamed ones.
+ */
+struct status_series {
+	char *name;
+	uint8_t kind;
+	uint8_t seen; /* finished at least once: the series shows */
+	uint8_t ok;
+	double elapsed;
+	double wall;
+};
+
 struct status {
 	struct evhttp *http;
 	pthread_mutex_t lock;
@@ -77,7 +94,94 @@ struct status {
 	unsigned long long runs;
 	double last_elapsed;
 	double last_end;
+	struct status_series *series; /* sorted by name, then kind */
+	size_t nseries;
 };
+
+static int
+status_series_cmp(const void *a, const void *b)
+{
+	const struct status_series *x = a, *y = b;
+	int c;
+
+	if ((c = strcmp(x->name, y->name)) != 0)
+		return c;
+	return (x->kind > y->kind) - (x->kind < y->kind);
+}
+
+/*
+ * The series of a new task list: one for each (name, kind) in it, with
+ * what the old list knew of it kept, so that they live across runs and
+ * reloads; those of names the list no longer has go.
+ */
+static void
+status_series_set(struct status *st, const struct config *cf)
+{
+	struct status_series *s = NULL, *old = st->series;
+	size_t i, j, k, n = 0, nold = st->nseries;
+
+	for (i = 0; cf != NULL && i < cf->ntasks; i++)
+		n += cf->tasks[i].name != NULL;
+	if (n > 0)
+		s = xcalloc(n, sizeof *s);
+	for (i = n = 0; cf != NULL && i < cf->ntasks; i++) {
+		if (cf->tasks[i].name == NULL)
+			continue;
+		/* The list's own name until it is kept or copied below. */
+		s[n].name = cf->tasks[i].name;
+		s[n++].kind = cf->tasks[i].kind;
+	}
+	if (n > 0)
+		qsort(s, n, sizeof *s, status_series_cmp);
+	/* Both sorted: one pass drops repeats and takes the old values. */
+	for (i = j = k = 0; i < n; i++) {
+		if (j > 0 && status_series_cmp(&s[j - 1], &s[i]) == 0)
+			continue;
+		s[j] = s[i];
+		while (k < nold && status_series_cmp(&old[k], &s[j]) < 0)
+			k++;
+		if (k < nold && status_series_cmp(&old[k], &s[j]) == 0) {
+			s[j] = old[k];
+			old[k++].name = NULL;
+		} else
+			s[j].name = xstrdup(s[j].name);
+		j++;
+	}
+	for (k = 0; k < nold; k++)
+		free(old[k].name);
+	free(old);
+	if (j == 0) {
+		free(s);
+		s = NULL;
+	} else if (j < n)
+		s = xreallocarray(s, j, sizeof *s);
+	st->series = s;
+	st->nseries = j;
+}
+
+/*
+ * A named task finished: its series. A cancelled one (a stop cut it
+ * short) says nothing of what it checks and leaves the series as it was.
+ */
+static void
+status_series_done(struct status *st, const struct report_event *ev)
+{
+	struct status_series key, *s;
+
+	if (ev->task->name == NULL || ev->result->cancelled || st->nseries == 0)
+		return;
+	key.name = ev->task->name;
+	key.kind = ev->task->kind;
+	/* Not there only for a task of a list status was never given. */
+	s = bsearch(
+	    &key, st->series, st->nseries, sizeof *s, status_series_cmp);
+	if (s == NULL)
+		return;
+	s->seen = 1;
+	s->ok = ev->result->ok != 0;
+	s->elapsed = ev->result->elapsed;
+	s->wall = ev->wall;
+}
 
 static void
 status_task_done(struct status *st, const struct report_event *ev)
@@ -98,6 +202,7 @@ status_task_done(struct status *st, const struct report_event *ev)
 		;
 	k->le[i]++;
 	k->sum += e;
+	status_series_done(st, ev);
 }
 
 static void
@@ -258,6 +363,62 @@ status_metrics_histogram(
 	    kind, cum);
 }
 
+/* A label value: backslash, double quote and newline escaped. */
+static void
+status_label(struct evbuffer *b, const char *s)
+{
+	size_t n;
+
+	for (;;) {
+		n = strcspn(s, "\\\"\n");
+		evbuffer_add(b, s, n);
+		s += n;
+		if (*s == '\0')
+			break;
+		evbuffer_add_printf(b, "\\%c", *s == '\n' ? 'n' : *s);
+		s++;
+	}
+}
+
+/* The named tasks' series, one metric after another as the format wants. */
+static void
+status_metrics_named(struct status *st, struct evbuffer *b)
+{
+	static const char *const metrics[][2] = {
+	    {"asyncdemo_task_up", "Whether a named task's last run was ok."},
+	    {"asyncdemo_task_last_duration_seconds",
+	        "How long a named task's last run took."},
+	    {"asyncdemo_task_last_run_timestamp_seconds",
+	        "When a named task's last run ended."},
+	};
+	const struct status_series *s;
+	size_t i, m;
+
+	for (i = 0; i < st->nseries && !st->series[i].seen; i++)
+		;
+	if (i == st->nseries)
+		return;
+	for (m = 0; m < sizeof metrics / sizeof metrics[0]; m++) {
+		evbuffer_add_printf(b, "# HELP %s %s\n# TYPE %s gauge\n",
+		    metrics[m][0], metrics[m][1], metrics[m][0]);
+		for (i = 0; i < st->nseries; i++) {
+			s = &st->series[i];
+			if (!s->seen)
+				continue;
+			evbuffer_add_printf(b, "%s{name=\"", metrics[m][0]);
+			status_label(b, s->name);
+			evbuffer_add_printf(b, "\",kind=\"%s\"} ",
+			    config_kind_name((enum task_kind)s->kind));
+			if (m == 0)
+				evbuffer_add_printf(b, "%d\n", s->ok);
+			else if (m == 1)
+				evbuffer_add_printf(b, "%.6f\n", s->elapsed);
+			else
+				evbuffer_add_printf(b, "%.3f\n", s->wall);
+		}
+	}
+}
+
 /* GET /metrics: Prometheus text format 0.0.4. */
 static void
 status_metrics(struct status *st, struct evbuffer *b)
@@ -311,6 +472,7 @@ status_metrics(struct status *st, struct evbuffer *b)
 	    "running now.\n# TYPE asyncdemo_tasks_in_flight gauge\n"
 	    "asyncdemo_tasks_in_flight %zu\n",
 	    st->inflight);
+	status_metrics_named(st, b);
 }
 
 /*
@@ -415,6 +577,7 @@ status_free(struct status *st)
 		evhttp_free(st->http);
 	pthread_mutex_destroy(&st->lock);
 	free(st->workers);
+	status_series_set(st, NULL);
 	free(st);
 }
 
@@ -425,6 +588,7 @@ status_set_config(struct status *st, const struct config *cf)
 		return;
 	pthread_mutex_lock(&st->lock);
 	st->cf = cf;
+	status_series_set(st, cf);
 	pthread_mutex_unlock(&st->lock);
 }
 

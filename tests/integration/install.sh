@@ -29,6 +29,16 @@ pass "everything installed"
 grep -q "^ExecStart=${bin#$dest} -c ${conf#$dest} " "$unit" ||
     fail "unit paths: $(grep ExecStart "$unit")"
 pass "the unit names the installed paths"
+grep -q "^ExecStart=.* --status 127\.0\.0\.1:[0-9]*\( \|\$\)" "$unit" ||
+    fail "the unit has no --status on loopback: $(grep ExecStart "$unit")"
+pass "the unit serves /status on loopback"
+# The hardening, as systemd rates it (offline: needs systemd 250 or later).
+if systemd-analyze security --offline=true "$unit" > "$tmp/sa.out" 2>&1; then
+	score=$(sed -n 's/.*Overall exposure level for asyncdemo.service: \([0-9.]*\).*/\1/p' "$tmp/sa.out")
+	awk -v s="$score" 'BEGIN { exit !(s != "" && s < 2.5) }' ||
+	    fail "systemd-analyze security: '$score', not below 2.5: $(grep '✗' "$tmp/sa.out")"
+	pass "systemd-analyze security rates the unit $score"
+fi
 
 # The man pages name the paths configure was given, not /usr/local
 # (distcheck installs with a prefix of its own).

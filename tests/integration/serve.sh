@@ -113,6 +113,35 @@ got=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --data x "$base/")
 [ "$got" = 405 ] || fail "POST /: got $got"
 ok "POST is a 405"
 
+# /echo, any method: what it got, as JSON. jq sees the body decoded.
+got=$(curl -s --max-time 10 -X POST -H 'Content-Type: application/json' \
+    -H 'X-Token: a"b\c' -H 'x-token: two' --data-binary '{"ping": "a\"b"}' \
+    "$base/echo?x=1") || fail "curl POST /echo failed"
+expect "POST /echo" "$(printf "%s\n" "$got" | jqf -c '[.method, .path, .headers["Content-Type"], .headers["X-Token"], .body, .bytes]')" \
+    '["POST","/echo?x=1","application/json","a\"b\\c, two","{\"ping\": \"a\\\"b\"}",16]'
+for m in GET PUT PATCH DELETE OPTIONS; do
+	got=$(curl -s --max-time 10 -X "$m" --data-binary 'x=1' "$base/echo" |
+	    jqf -c '[.method, .body]')
+	expect "$m /echo" "$got" "[\"$m\",\"x=1\"]"
+done
+printf 'a\000b\377c\n' > "$tmp/binary"
+got=$(curl -s --max-time 10 --data-binary @"$tmp/binary" "$base/echo" |
+    jqf -c '[.body, .bytes]')
+# jq prints U+FFFD as it is, in UTF-8.
+expect "a NUL and a byte that is not UTF-8" "$got" \
+    "$(printf '["a\\u0000b\357\277\275c\\n",6]')"
+got=$(curl -s --max-time 10 -I -o /dev/null -w '%{http_code} %{content_type}' "$base/echo")
+expect "HEAD /echo" "$got" "200 application/json"
+head -c 65536 /dev/zero | tr '\0' x > "$tmp/64k"
+got=$(curl -s --max-time 10 --data-binary @"$tmp/64k" "$base/echo" | jqf '.bytes')
+expect "a 64 KiB body is echoed" "$got" 65536
+echo x >> "$tmp/64k"
+got=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' --data-binary @"$tmp/64k" "$base/echo")
+expect "a larger body is 413" "$got" 413
+got=$(curl -s --max-time 10 -o /dev/null -w '%{http_code}' -H 'Transfer-Encoding: chunked' \
+    --data-binary @"$tmp/64k" "$base/echo")
+expect "a larger chunked body is 413" "$got" 413
+
 got=$(get '/page/weather?scale=0.01' '%{http_code}')
 start=$(head -n 1 "$tmp/body" | cut -c 1-15)
 [ "$got" = 200 ] && [ "$start" = '<!DOCTYPE html>' ] ||
