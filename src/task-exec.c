@@ -766,7 +766,7 @@ const struct task_ops task_exec_ops = {
     .label = task_exec_label,
     .tally = task_exec_tally,
     .brief = task_exec_brief,
-    .fill = "#f3a9c8",
-    .stroke = "#a02660",
-    .sgr = "\033[30;105m",
+    .fill = "#c9ced6",
+    .stroke = "#4a5565",
+    .sgr = "\033[30;47m",
 };
