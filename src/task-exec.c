@@ -69,7 +69,6 @@ struct task_exec {
 	int exited; /* the pidfd was readable: a zombie to reap */
 	int status; /* waitpid's */
 	int term; /* the timeout sent SIGTERM */
-	int kill; /* ... and then SIGKILL */
 	struct preview *preview;
 	char *buf; /* TASK_EXEC_CHUNK for reads */
 	char *kept; /* for expect: the first TASK_EXEC_KEEP bytes */
@@ -577,9 +576,8 @@ task_exec_run(struct job *job)
 		if (rc == 0) {
 			/* The timeout: SIGTERM, then SIGKILL. */
 			task_exec_signal(&te, te.term ? SIGKILL : SIGTERM);
-			te.kill = te.term;
+			deadline = te.term ? -1 : clock_now() + TASK_EXEC_GRACE;
 			te.term = 1;
-			deadline = te.kill ? -1 : clock_now() + TASK_EXEC_GRACE;
 			continue;
 		}
 		/* At its end the pipe is closed, which takes it off the set. */
@@ -592,7 +590,7 @@ task_exec_run(struct job *job)
 	task_exec_close(&te);
 }
 
-/* Async mode: the child is gone and reaped, or never ran: finish. */
+/* Async mode: the child is gone (or was killed): reap it and finish. */
 static void
 task_exec_end(struct job *job)
 {
@@ -633,7 +631,6 @@ task_exec_expired(evutil_socket_t fd, short what, void *arg)
 	struct task_exec *te = job->state;
 
 	task_exec_signal(te, te->term ? SIGKILL : SIGTERM);
-	te->kill = te->term;
 	if (!te->term) {
 		te->term = 1;
 		job_timer(job, TASK_EXEC_GRACE, task_exec_expired);
