@@ -58,7 +58,7 @@ export FOO=outer ASYNCDEMO_TEST_KEPT=kept
 sub=$(cd "$tmp/sub" && pwd -P)
 for mode in sync cooperative threads async; do
 	out="$tmp/results-$mode.jsonl"
-	"$ASYNCDEMO" -j -m $mode -c "$tmp/results.yaml" > "$out" 2> "$tmp/err"
+	timeout 60 "$ASYNCDEMO" -j -m $mode -c "$tmp/results.yaml" > "$out" 2> "$tmp/err"
 	expect "$mode: exit 1, tasks failed" "$?" 1
 	expect "$mode: exit 3" "$(field "$out" 1 '[.ok, .result, .error]')" \
 	    '[false,3,"exit status 3, expected 0"]'
@@ -111,7 +111,8 @@ tasks:
     timeout: 1s
 YAML
 	out="$tmp/timeout-$mode.jsonl"
-	"$ASYNCDEMO" -j -m $mode -c "$tmp/timeout.yaml" > "$out" 2> "$tmp/err"
+	# timeout(1) ends a run whose command was never killed (124).
+	timeout 60 "$ASYNCDEMO" -j -m $mode -c "$tmp/timeout.yaml" > "$out" 2> "$tmp/err"
 	expect "$mode timeout: exit 1" "$?" 1
 	for t in 1 2 3; do
 		expect "$mode timeout: task $t" "$(field "$out" $t '[.ok, .error]')" \
