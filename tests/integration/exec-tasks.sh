@@ -53,6 +53,8 @@ tasks:
   - exec: "exit 4"
     expect: {status: [1, 2, 3]}
   - exec: "sleep 600.${m}01 & echo started"
+  - exec: "sleep 0.3"
+    expect: {max_time: 100ms}
 YAML
 export FOO=outer ASYNCDEMO_TEST_KEPT=kept
 sub=$(cd "$tmp/sub" && pwd -P)
@@ -87,6 +89,9 @@ for mode in sync cooperative threads async; do
 	    'exit status 4, expected 1, 2 or 3'
 	expect "$mode: left in the background" "$(field "$out" 14 '[.ok, .output]')" \
 	    '[true,"started"]'
+	field "$out" 15 '.error' | grep -qx 'took 0\.[3-9][0-9] s, over max_time 0\.1 s\|took [1-9][0-9.]* s, over max_time 0\.1 s' ||
+	    fail "$mode: max_time: $(field "$out" 15 '[.ok, .error]')"
+	pass "$mode: expect max_time"
 	wait_for 10 gone_all || fail "$mode: left running: $(marked '[0-9][0-9]')"
 	pass "$mode: nothing left running"
 done
