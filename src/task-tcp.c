@@ -173,20 +173,23 @@ task_tcp_seen(const struct task_tcp *tt, char *buf, size_t len)
 	free(s);
 }
 
-/* Does the answer so far meet the expectations? Also 1 without any. */
+/*
+ * Does the answer so far meet the expectations (without any: has it
+ * begun)? Until its end, a regular expression's $ does not match where
+ * the answer only pauses.
+ */
 static int
-task_tcp_matches(const struct task_tcp *tt)
+task_tcp_matches(const struct task_tcp *tt, int end)
 {
 	const struct task_expect *e = tt->job->task->opts->expect;
 
-	if (e == NULL)
-		return tt->len > 0;
-	if (e->body == NULL && e->regex == NULL)
+	if (e == NULL || (e->body == NULL && e->regex == NULL))
 		return tt->len > 0;
 	if (e->body != NULL &&
 	    memmem(tt->answer, tt->len, e->body, strlen(e->body)) == NULL)
 		return 0;
-	if (e->regex != NULL && regexec(e->regex, tt->answer, 0, NULL, 0) != 0)
+	if (e->regex != NULL &&
+	    regexec(e->regex, tt->answer, 0, NULL, end ? 0 : REG_NOTEOL) != 0)
 		return 0;
 	return 1;
 }
@@ -284,14 +287,17 @@ task_tcp_read(struct job *job, struct task_tcp *tt)
 			tt->len += (size_t)n;
 			tt->answer[tt->len] = '\0';
 			job->result.bytes = tt->len;
-			if (task_tcp_matches(tt)) {
+			if (task_tcp_matches(tt, 0)) {
 				task_tcp_done_ok(job, tt);
 				return TASK_TCP_DONE;
 			}
 			continue;
 		}
 		if (n == 0) {
-			task_tcp_unmatched(job, tt, "");
+			if (task_tcp_matches(tt, 1))
+				task_tcp_done_ok(job, tt);
+			else
+				task_tcp_unmatched(job, tt, "");
 			return TASK_TCP_DONE;
 		}
 		if (errno == EINTR)
