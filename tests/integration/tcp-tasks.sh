@@ -143,6 +143,15 @@ grep -q "task  *3  .* connected in [0-9.]* s: HTTP/1.0 200 OK" "$tmp/text.out" |
     fail "text outcome with send: $(grep 'task  *3 ' "$tmp/text.out")"
 pass "text outcome"
 
+# body_regex's $ is the answer's end: it matches once the server closes,
+# not where the answer only pauses.
+printf 'tasks:\n  - tcp: 127.0.0.1:%s\n    send: "GET /lines/3 HTTP/1.0\\r\\n\\r\\n"\n    expect: {body_regex: "line 3\\n$"}\n' \
+    "$port" > "$tmp/end.yaml"
+for m in sync async; do
+	"$ASYNCDEMO" -j -m $m -c "$tmp/end.yaml" > "$tmp/$m.jsonl" 2> "$tmp/$m.err"
+	expect "$m: \$ at the answer's end" "$(r 1)" "true number -"
+done
+
 # A name that does not resolve fails the check (an offline machine's
 # resolver may also just not answer: then the timeout ends it).
 printf 'tasks:\n  - tcp: nosuch.invalid:80\n    timeout: 5s\n' > "$tmp/unresolved.yaml"
