@@ -27,6 +27,7 @@
 #include <sys/queue.h>
 #include <unistd.h>
 
+#include <event2/dns.h>
 #include <event2/event.h>
 
 #include "clock.h"
@@ -83,6 +84,7 @@ struct run {
 	struct event *grace;
 	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
 	struct fetch_loop *fetch; /* else the run's own */
+	struct evdns_base *dns; /* tcp tasks' resolver, made on first use */
 	/*
 	 * What worker threads share is under lock: taken, ok, failed,
 	 * unresolved, active, next_slot, started, cancelled, stopping and
@@ -237,6 +239,8 @@ run_free(struct run *r)
 		event_free(r->grace);
 	if (r->fetch != NULL)
 		fetch_loop_free(r->fetch);
+	if (r->dns != NULL)
+		evdns_base_free(r->dns, 0);
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->start_cond);
 	close(r->cancel_fd);
@@ -468,6 +472,23 @@ job_fetch_loop(struct job *job)
 	if (*r->fetchp == NULL)
 		*r->fetchp = fetch_loop_new(r->base);
 	return *r->fetchp;
+}
+
+/*
+ * The loop's DNS resolver (async tcp tasks), made when one first needs
+ * it, from /etc/resolv.conf and /etc/hosts; NULL if it cannot be. It
+ * lasts the run, and keeps no loop alive while idle.
+ */
+struct evdns_base *
+job_dns_base(struct job *job)
+{
+	struct run *r = job->run;
+
+	if (r->dns == NULL)
+		r->dns = evdns_base_new(r->base,
+		    EVDNS_BASE_INITIALIZE_NAMESERVERS |
+		        EVDNS_BASE_DISABLE_WHEN_INACTIVE);
+	return r->dns;
 }
 
 /* An event of the run, with what type, worker and job it concerns. */

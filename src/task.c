@@ -13,6 +13,7 @@ static const struct task_ops *const task_table[TASK_NKINDS] = {
     [TASK_FACTORIAL] = &task_factorial_ops,
     [TASK_URL] = &task_url_ops,
     [TASK_FILE] = &task_file_ops,
+    [TASK_TCP] = &task_tcp_ops,
     [TASK_EXEC] = &task_exec_ops,
 };
 

@@ -9,6 +9,7 @@
 
 #include "config.h"
 
+struct evdns_base;
 struct fetch_loop;
 struct run;
 struct worker;
@@ -151,6 +152,7 @@ void job_fail(struct job *, const char *, ...)
     __attribute__((format(printf, 2, 3)));
 const struct config *job_config(const struct job *);
 struct fetch_loop *job_fetch_loop(struct job *);
+struct evdns_base *job_dns_base(struct job *);
 int job_wants_value(const struct job *);
 void job_retrying(struct job *, double);
 void job_enter(struct job *);

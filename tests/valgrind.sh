@@ -94,6 +94,11 @@ tasks:
   - url: $base/lines/30
   - url: http://127.0.0.1:1/
   - file: textfile2.txt
+  - tcp: ${base#http://}
+  - tcp: ${base#http://}
+    send: "GET /lines/3 HTTP/1.0\r\n\r\n"
+    expect: {body: "200 OK"}
+  - tcp: 127.0.0.1:1
   - delay: 0.05
 YAML
 for m in sync cooperative threads async; do
