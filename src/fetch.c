@@ -670,7 +670,12 @@ fetch_error_socket(CURL *easy, CURLcode code, const char *detail)
 	case EHOSTUNREACH:
 		return xstrdup("host unreachable");
 	}
-	/* No system error: the server's bytes were not valid HTTP. */
+	/*
+	 * No system error: a TLS alert (the server wants a client
+	 * certificate), or the server's bytes were not valid HTTP.
+	 */
+	if (error == 0 && strstr(detail, "SSL") != NULL)
+		return xprintf("TLS error: %s", detail);
 	if (error == 0 && code == CURLE_RECV_ERROR)
 		return xprintf("malformed response: %s", detail);
 	if (code == CURLE_COULDNT_CONNECT)
