@@ -82,8 +82,10 @@ for mode in async sync cooperative threads; do
 	expect "$mode: insecure" "$(error_of 3)" ok
 	expect "$mode: cert_days 14 of 3" "$(error_of 4)" "certificate expires in 2 days (< 14)"
 	expect "$mode: cert_days 2 of 3" "$(error_of 5)" ok
+	# TLS 1.3: the server's alert comes after the handshake; when the
+	# request is still unread it closes with a reset that may come first.
 	case $(error_of 6) in
-	"TLS error: "*) pass "$mode: no client certificate: $(error_of 6)" ;;
+	"TLS error: "* | "connection reset") pass "$mode: no client certificate: $(error_of 6)" ;;
 	*) fail "$mode: no client certificate: $(error_of 6)" ;;
 	esac
 	expect "$mode: a client certificate" "$(error_of 7)" ok
