@@ -329,6 +329,22 @@ main_parse(int argc, char **argv, struct main_opts *o)
 static void
 main_plan_flags(const struct config *cf, const struct task *t)
 {
+	char shown[64];
+	char *const *h;
+
+	/* A request's method and headers, secret values as ***. */
+	if (t->opts->method != NULL || t->opts->headers != NULL) {
+		printf("  [%s",
+		    t->opts->method != NULL     ? t->opts->method
+		        : t->opts->body != NULL ? "POST"
+		                                : "GET");
+		for (h = t->opts->headers; h != NULL && *h != NULL; h++) {
+			fputs(", ", stdout);
+			escape_fputs(stdout,
+			    config_header_shown(*h, shown, sizeof shown), 0);
+		}
+		putchar(']');
+	}
 	if (t->flags & TASK_OFFLOAD)
 		printf("  [offload%s]",
 		    cf->mode == MODE_ASYNC

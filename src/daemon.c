@@ -51,7 +51,6 @@ struct daemon {
 	int reload_again;
 	struct pidfile *pidfile;
 	struct status *status;
-	struct fetch_loop *fetch; /* one for every run: connections stay */
 	unsigned runs;
 	double due;
 	size_t failed;
@@ -149,7 +148,6 @@ daemon_start_run(struct daemon *d)
 	output_run_start(d->output, d->run);
 	if (d->opts->shard_n > 0)
 		run_set_shard(d->run, d->opts->shard_k, d->opts->shard_n);
-	run_set_fetch_loop(d->run, &d->fetch);
 	status_set_run(d->status, d->runs);
 	run_start(d->run, daemon_run_done, d);
 }
@@ -306,7 +304,6 @@ daemon_free(struct daemon *d)
 	status_free(d->status);
 	run_free(d->run);
 	run_free(d->old_run);
-	fetch_loop_free(d->fetch);
 	d->output_rc = output_free(d->output);
 	config_free(d->next_cf);
 	pidfile_remove(d->pidfile);

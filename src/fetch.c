@@ -49,6 +49,17 @@
  */
 #define FETCH_SLICE 0.005
 
+/*
+ * A host's certificate end, from the handshake of a connection this run
+ * opened: a transfer over a connection reused in it gets no certificate
+ * from libcurl, but the connection's is that one.
+ */
+struct fetch_cert {
+	struct fetch_cert *next;
+	long long expires;
+	char key[]; /* scheme://user@host:port of the effective URL */
+};
+
 /* What one transfer collects while it runs, on either interface. */
 struct fetch_xfer {
 	double timeout;
@@ -60,6 +71,11 @@ struct fetch_xfer {
 	int too_big;
 	struct preview *preview;
 	unsigned long long bytes;
+	int keep_body;
+	char *body; /* keep_body: the final response's decoded body */
+	size_t body_len;
+	size_t body_cap;
+	struct curl_slist *headers; /* the request's, freed after it */
 	char retry_after[64]; /* the final response's header value */
 	char errbuf[CURL_ERROR_SIZE];
 };
@@ -103,6 +119,7 @@ struct fetch_loop {
 	TAILQ_HEAD(, fetch) done;
 	CURL **spare;
 	size_t nspare;
+	struct fetch_cert *certs; /* of the connections it opened */
 };
 
 /* CURLcodes with a fixed message, some followed by curl's detail. */
@@ -145,7 +162,7 @@ static const struct fetch_error_entry {
 #define FETCH_CURL_CALLS(X) \
 	X(easy_cleanup) X(easy_getinfo) X(easy_init) X(easy_pause) X(easy_perform) \
 	X(easy_reset) X(easy_setopt) X(easy_strerror) X(free) \
-	X(getdate) X(global_cleanup) X(global_init) X(multi_add_handle) \
+	X(getdate) X(global_cleanup) X(slist_append) X(slist_free_all) X(global_init) X(multi_add_handle) \
 	X(multi_assign) X(multi_cleanup) X(multi_info_read) X(multi_init) \
 	X(multi_remove_handle) X(multi_setopt) X(multi_socket_action) X(multi_strerror) \
 	X(url) X(url_cleanup) X(url_get) X(url_set) \
@@ -253,8 +270,20 @@ fetch_init(void)
 		fatalx("%s", cause);
 }
 
-/* This thread's handle for fetch_blocking. */
+/* This thread's handle for fetch_blocking, and its hosts' certificates. */
 static __thread CURL *fetch_easy;
+static __thread struct fetch_cert *fetch_easy_certs;
+
+static void
+fetch_certs_free(struct fetch_cert **certs)
+{
+	struct fetch_cert *c;
+
+	while ((c = *certs) != NULL) {
+		*certs = c->next;
+		free(c);
+	}
+}
 
 /* Free libcurl's global state, if it was ever loaded; at the end. */
 void
@@ -276,6 +305,7 @@ fetch_result_clear(struct fetch_result *r)
 {
 	free(r->preview);
 	free(r->error);
+	free(r->body);
 	memset(r, 0, sizeof *r);
 	r->retry_after = -1;
 }
@@ -287,7 +317,42 @@ fetch_xfer_reset(struct fetch_xfer *x)
 	preview_free(x->preview);
 	x->preview = preview_new(x->limit);
 	x->bytes = 0;
+	x->body_len = 0;
 	x->retry_after[0] = '\0';
+}
+
+/* Free what a transfer holds once its handle no longer points at it. */
+static void
+fetch_xfer_free(struct fetch_xfer *x)
+{
+	preview_free(x->preview);
+	x->preview = NULL;
+	free(x->body);
+	x->body = NULL;
+	x->body_len = x->body_cap = 0;
+	if (x->headers != NULL)
+		libcurl.slist_free_all(x->headers);
+	x->headers = NULL;
+}
+
+/* Keep len more bytes of the body, NUL-ended (keep_body). */
+static void
+fetch_keep(struct fetch_xfer *x, const char *data, size_t len)
+{
+	size_t cap;
+
+	if (!x->keep_body || len == 0)
+		return;
+	if (x->body_cap - x->body_len <= len) {
+		cap = x->body_cap == 0 ? 4096 : x->body_cap;
+		while (cap - x->body_len <= len)
+			cap *= 2;
+		x->body = xreallocarray(x->body, cap, 1);
+		x->body_cap = cap;
+	}
+	memcpy(x->body + x->body_len, data, len);
+	x->body_len += len;
+	x->body[x->body_len] = '\0';
 }
 
 /*
@@ -341,12 +406,14 @@ fetch_write(char *data, size_t size, size_t n, void *arg)
 	if (x->max_bytes > 0 && len > x->max_bytes - x->bytes) {
 		/* Take it up to the limit, whatever the chunks: then refuse. */
 		preview_add(x->preview, data, x->max_bytes - x->bytes);
+		fetch_keep(x, data, x->max_bytes - x->bytes);
 		x->bytes = x->max_bytes;
 		x->too_big = 1;
 		return 0;
 	}
 	x->bytes += len;
 	preview_add(x->preview, data, len);
+	fetch_keep(x, data, len);
 	return len;
 }
 
@@ -461,6 +528,73 @@ fetch_setup_policy(CURL *easy, double timeout)
 	return rc;
 }
 
+/* Is url https? Then libcurl collects its certificates. */
+static int
+fetch_is_https(const char *url)
+{
+	return strncasecmp(url, "https:", 6) == 0;
+}
+
+/*
+ * The request as asked: method, headers, body, TLS files. A body without
+ * a method is a POST; POST goes through POSTFIELDS (a 301, 302 or 303 then
+ * turns it into a GET, as curl does), the others name their method.
+ */
+static CURLcode
+fetch_setup_request(CURL *easy, const char *url, const struct fetch_opts *opts,
+    struct fetch_xfer *x)
+{
+	CURLcode rc = CURLE_OK;
+	const char *m = opts->method;
+	char *const *h;
+	struct curl_slist *l;
+
+	if (opts->body != NULL || (m != NULL && strcmp(m, "POST") == 0)) {
+		fetch_check(&rc,
+		    libcurl.easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE,
+		        (curl_off_t)(opts->body != NULL ? strlen(opts->body)
+		                                        : 0)));
+		fetch_check(&rc,
+		    libcurl.easy_setopt(easy, CURLOPT_POSTFIELDS,
+		        opts->body != NULL ? opts->body : ""));
+	}
+	if (m != NULL && strcmp(m, "HEAD") == 0)
+		fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_NOBODY, 1L));
+	else if (m != NULL && strcmp(m, "POST") != 0 &&
+	    (strcmp(m, "GET") != 0 || opts->body != NULL))
+		fetch_check(
+		    &rc, libcurl.easy_setopt(easy, CURLOPT_CUSTOMREQUEST, m));
+	for (h = opts->headers; h != NULL && *h != NULL; h++) {
+		if ((l = libcurl.slist_append(x->headers, *h)) == NULL)
+			return CURLE_OUT_OF_MEMORY;
+		x->headers = l;
+	}
+	if (x->headers != NULL)
+		fetch_check(&rc,
+		    libcurl.easy_setopt(easy, CURLOPT_HTTPHEADER, x->headers));
+	if (opts->ca_file != NULL)
+		fetch_check(&rc,
+		    libcurl.easy_setopt(easy, CURLOPT_CAINFO, opts->ca_file));
+	if (opts->client_cert != NULL)
+		fetch_check(&rc,
+		    libcurl.easy_setopt(
+		        easy, CURLOPT_SSLCERT, opts->client_cert));
+	if (opts->client_key != NULL)
+		fetch_check(&rc,
+		    libcurl.easy_setopt(
+		        easy, CURLOPT_SSLKEY, opts->client_key));
+	if (opts->insecure) {
+		fetch_check(
+		    &rc, libcurl.easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, 0L));
+		fetch_check(
+		    &rc, libcurl.easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, 0L));
+	}
+	if (fetch_is_https(url))
+		fetch_check(
+		    &rc, libcurl.easy_setopt(easy, CURLOPT_CERTINFO, 1L));
+	return rc;
+}
+
 /* Set a handle up to fetch url into x; priv is its CURLOPT_PRIVATE. */
 static CURLcode
 fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
@@ -474,9 +608,11 @@ fetch_setup(CURL *easy, const char *url, const struct fetch_opts *opts,
 	x->max_bytes = opts->max_bytes;
 	x->stopped = opts->stopped;
 	x->stop_arg = opts->stop_arg;
+	x->keep_body = opts->keep_body;
 	fetch_xfer_reset(x);
 
 	rc = fetch_setup_policy(easy, opts->timeout);
+	fetch_check(&rc, fetch_setup_request(easy, url, opts, x));
 	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_URL, url));
 	fetch_check(&rc, libcurl.easy_setopt(easy, CURLOPT_PRIVATE, priv));
 	fetch_check(
@@ -534,7 +670,12 @@ fetch_error_socket(CURL *easy, CURLcode code, const char *detail)
 	case EHOSTUNREACH:
 		return xstrdup("host unreachable");
 	}
-	/* No system error: the server's bytes were not valid HTTP. */
+	/*
+	 * No system error: a TLS alert (the server wants a client
+	 * certificate), or the server's bytes were not valid HTTP.
+	 */
+	if (error == 0 && strstr(detail, "SSL") != NULL)
+		return xprintf("TLS error: %s", detail);
 	if (error == 0 && code == CURLE_RECV_ERROR)
 		return xprintf("malformed response: %s", detail);
 	if (code == CURLE_COULDNT_CONNECT)
@@ -618,10 +759,106 @@ fetch_error(
 	return xprintf("curl: %s", detail);
 }
 
+/* The times libcurl took, cumulative from the start, in seconds. */
+static void
+fetch_timings(CURL *easy, struct fetch_result *r)
+{
+	static const CURLINFO info[FETCH_TIMINGS] = {CURLINFO_NAMELOOKUP_TIME_T,
+	    CURLINFO_CONNECT_TIME_T, CURLINFO_APPCONNECT_TIME_T,
+	    CURLINFO_STARTTRANSFER_TIME_T, CURLINFO_TOTAL_TIME_T};
+	const char *scheme = NULL;
+	curl_off_t us;
+	size_t i;
+
+	for (i = 0; i < FETCH_TIMINGS; i++) {
+		if (libcurl.easy_getinfo(easy, info[i], &us) != CURLE_OK)
+			return;
+		r->timings[i] = (double)us / 1e6;
+	}
+	if (libcurl.easy_getinfo(easy, CURLINFO_SCHEME, &scheme) != CURLE_OK ||
+	    scheme == NULL || strcasecmp(scheme, "https") != 0)
+		r->timings[FETCH_TLS] = -1;
+	r->has_timings = 1;
+}
+
+/*
+ * A certificate's "Expire date" as libcurl writes it: "Dec 30 02:10:02
+ * 2026 GMT" (OpenSSL) or "2026-12-30 02:10:02 GMT" (its own parser). Unix
+ * time, or 0.
+ */
+static long long
+fetch_cert_date(const char *s)
+{
+	struct tm tm;
+	time_t t;
+
+	while (*s == ' ')
+		s++;
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2d %2d:%2d:%2d", &tm.tm_year, &tm.tm_mon,
+	        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec) == 6) {
+		tm.tm_year -= 1900;
+		tm.tm_mon--;
+		t = timegm(&tm);
+	} else
+		t = libcurl.getdate(s, NULL);
+	return t == -1 ? 0 : (long long)t;
+}
+
+/*
+ * The earliest end of the certificates the server sent, or 0: from this
+ * transfer's handshake, else from the one that opened its connection.
+ */
+static long long
+fetch_cert_expires(CURL *easy, struct fetch_cert **certs)
+{
+	static const char name[] = "Expire date:";
+	struct curl_certinfo *ci = NULL;
+	struct curl_slist *l;
+	struct fetch_cert *c;
+	const char *url = NULL, *p;
+	long long t, min = 0;
+	size_t len;
+	int i;
+
+	if (libcurl.easy_getinfo(easy, CURLINFO_EFFECTIVE_URL, &url) !=
+	        CURLE_OK ||
+	    url == NULL || !fetch_is_https(url))
+		return 0;
+	p = strstr(url, "://");
+	len = p != NULL ? (size_t)(p + 3 - url) + strcspn(p + 3, "/?#") : 0;
+	if (libcurl.easy_getinfo(easy, CURLINFO_CERTINFO, &ci) != CURLE_OK)
+		ci = NULL;
+	for (i = 0; ci != NULL && i < ci->num_of_certs; i++) {
+		for (l = ci->certinfo[i]; l != NULL; l = l->next) {
+			if (strncmp(l->data, name, sizeof name - 1) != 0)
+				continue;
+			t = fetch_cert_date(l->data + sizeof name - 1);
+			if (t != 0 && (min == 0 || t < min))
+				min = t;
+		}
+	}
+	for (c = *certs; c != NULL; c = c->next) {
+		if (strlen(c->key) == len && strncmp(c->key, url, len) == 0)
+			break;
+	}
+	if (min == 0)
+		return c != NULL ? c->expires : 0;
+	if (c == NULL && len > 0) {
+		c = xcalloc(1, sizeof *c + len + 1);
+		memcpy(c->key, url, len);
+		c->next = *certs;
+		*certs = c;
+	}
+	if (c != NULL)
+		c->expires = min;
+	return min;
+}
+
 /* Turn a finished transfer into r; read before the handle is removed. */
 static void
-fetch_finish(
-    CURL *easy, CURLcode code, struct fetch_xfer *x, struct fetch_result *r)
+fetch_finish(CURL *easy, CURLcode code, struct fetch_xfer *x,
+    struct fetch_result *r, struct fetch_cert **certs)
 {
 	long status = 0;
 
@@ -636,6 +873,15 @@ fetch_finish(
 	r->retry_after = fetch_retry_after(x->retry_after);
 	r->cancelled = code == CURLE_ABORTED_BY_CALLBACK;
 	r->unresolved = code == CURLE_COULDNT_RESOLVE_HOST;
+	r->complete = code == CURLE_OK;
+	r->body = x->body;
+	r->body_len = x->body_len;
+	x->body = NULL;
+	x->body_len = x->body_cap = 0;
+	if (x->keep_body && r->body == NULL)
+		r->body = xstrdup("");
+	fetch_timings(easy, r);
+	r->cert_expires = fetch_cert_expires(easy, certs);
 	if (code != CURLE_OK)
 		r->error = fetch_error(easy, code, x, &r->retryable);
 	else if (status < 200 || status > 299) {
@@ -658,21 +904,26 @@ fetch_blocking(
 		fatalx("curl_easy_init failed");
 	if ((rc = fetch_setup(fetch_easy, url, opts, &x, &x)) == CURLE_OK)
 		rc = libcurl.easy_perform(fetch_easy);
-	fetch_finish(fetch_easy, rc, &x, r);
+	fetch_finish(fetch_easy, rc, &x, r, &fetch_easy_certs);
 	/*
 	 * Keep the connections, forget the pointers into x. A handle whose
 	 * transfer failed is not used again: libcurl (7.88) refuses
 	 * CURLOPT_BUFFERSIZE on one that failed to resolve, and every later
 	 * fetch on it would fail as "a bad argument".
 	 */
-	if (rc != CURLE_OK)
-		fetch_thread_done();
-	else
+	if (rc != CURLE_OK) {
+		libcurl.easy_cleanup(fetch_easy);
+		fetch_easy = NULL;
+	} else
 		libcurl.easy_reset(fetch_easy);
+	fetch_xfer_free(&x);
 	return r->ok ? 0 : -1;
 }
 
-/* Free this thread's handle and its connections. */
+/*
+ * Free this thread's handle and its connections: at the end of a run, so
+ * that the next opens its own.
+ */
 void
 fetch_thread_done(void)
 {
@@ -680,6 +931,7 @@ fetch_thread_done(void)
 		libcurl.easy_cleanup(fetch_easy);
 		fetch_easy = NULL;
 	}
+	fetch_certs_free(&fetch_easy_certs);
 }
 
 /* A handle from the spares, or a new one. */
@@ -738,7 +990,7 @@ fetch_free(struct fetch *f)
 	if (f->watchdog != NULL)
 		event_free(f->watchdog);
 	TAILQ_REMOVE(&f->loop->fetches, f, entry);
-	preview_free(f->xfer.preview);
+	fetch_xfer_free(&f->xfer);
 	fetch_result_clear(&f->result);
 	free(f);
 }
@@ -779,7 +1031,7 @@ fetch_done(struct fetch *f, CURLcode code)
 {
 	struct fetch_loop *loop = f->loop;
 
-	fetch_finish(f->easy, code, &f->xfer, &f->result);
+	fetch_finish(f->easy, code, &f->xfer, &f->result, &loop->certs);
 	/* A failed handle is not kept (fetch_blocking says why). */
 	if (code != CURLE_OK) {
 		fetch_easy_remove(loop, f->easy);
@@ -787,6 +1039,7 @@ fetch_done(struct fetch *f, CURLcode code)
 	} else
 		fetch_easy_put(loop, f->easy);
 	f->easy = NULL;
+	fetch_xfer_free(&f->xfer);
 	if (f->paused) {
 		TAILQ_REMOVE(&loop->paused, f, paused_entry);
 		f->paused = 0;
@@ -1102,6 +1355,7 @@ fetch_loop_free(struct fetch_loop *loop)
 	while (loop->nspare > 0)
 		libcurl.easy_cleanup(loop->spare[--loop->nspare]);
 	free(loop->spare);
+	fetch_certs_free(&loop->certs);
 	if ((mrc = libcurl.multi_cleanup(loop->multi)) != CURLM_OK)
 		log_warnx(
 		    "curl_multi_cleanup: %s", libcurl.multi_strerror(mrc));

@@ -12,7 +12,27 @@ struct fetch_opts {
 	unsigned long long max_bytes; /* decoded body bytes at most; 0: any */
 	int (*stopped)(void *); /* blocking: has a stop cancelled it? */
 	void *stop_arg;
+
+	/* The request: NULL or 0 for GET, no extra header, no body. */
+	const char *method; /* "HEAD": no body; a body alone makes it POST */
+	char *const *headers; /* "Name: value", NULL-ended */
+	const char *body;
+	const char *ca_file; /* TLS: NULL for the system's */
+	const char *client_cert;
+	const char *client_key;
+	int insecure; /* no check of the server's certificate */
+	int keep_body; /* keep the decoded body (up to max_bytes) in body */
 };
+
+/* A result's timings: cumulative seconds from the start, as curl has them. */
+enum fetch_timing {
+	FETCH_DNS,
+	FETCH_CONNECT,
+	FETCH_TLS, /* < 0 without TLS */
+	FETCH_TTFB,
+	FETCH_TOTAL,
+};
+#define FETCH_TIMINGS 5
 
 struct fetch_result {
 	int ok; /* final status 2xx */
@@ -24,6 +44,12 @@ struct fetch_result {
 	int retryable; /* timeout, connect failure, reset, 429, 5xx */
 	int cancelled; /* a stop ended it (blocking) */
 	int unresolved; /* the host name did not resolve */
+	int complete; /* a whole response came: status is the final one */
+	char *body; /* keep_body: the decoded body, NUL-ended, or NULL */
+	size_t body_len;
+	double timings[FETCH_TIMINGS]; /* valid when has_timings */
+	int has_timings;
+	long long cert_expires; /* https: the earliest end (unix), or 0 */
 };
 
 /*

@@ -82,8 +82,11 @@ struct run {
 	struct event *finish;
 	struct event *flush;
 	struct event *grace;
-	struct fetch_loop **fetchp; /* the daemon's, to keep connections */
-	struct fetch_loop *fetch; /* else the run's own */
+	/*
+	 * The run's own, freed when it ends: each run opens its connections
+	 * (a listener that died since the last run fails this run's check).
+	 */
+	struct fetch_loop *fetch;
 	struct evdns_base *dns; /* tcp tasks' resolver, made on first use */
 	/*
 	 * What worker threads share is under lock: taken, ok, failed,
@@ -160,7 +163,6 @@ run_new(struct event_base *base, const struct config *cf, enum mode mode,
 	r->nworkers = cf->nworkers;
 	r->stride = 1;
 	r->ntasks = cf->ntasks;
-	r->fetchp = &r->fetch;
 	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
 	for (i = 0; i < r->nworkers; i++) {
 		r->workers[i].run = r;
@@ -182,16 +184,6 @@ run_set_shard(struct run *r, unsigned k, unsigned n)
 	r->first = k;
 	r->stride = n;
 	r->ntasks = r->cf->ntasks > k ? (r->cf->ntasks - k + n - 1) / n : 0;
-}
-
-/*
- * Fetch through *loop, made there when a url task first needs it, and
- * kept by the caller from run to run with its open connections.
- */
-void
-run_set_fetch_loop(struct run *r, struct fetch_loop **loop)
-{
-	r->fetchp = loop;
 }
 
 /* Report async task callbacks that hold the loop threshold seconds. */
@@ -463,15 +455,15 @@ job_wants_value(const struct job *job)
 	return report_values(job->run->report);
 }
 
-/* The loop's libcurl multi handle, made when a url task first needs it. */
+/* The run's libcurl multi handle, made when a url task first needs it. */
 struct fetch_loop *
 job_fetch_loop(struct job *job)
 {
 	struct run *r = job->run;
 
-	if (*r->fetchp == NULL)
-		*r->fetchp = fetch_loop_new(r->base);
-	return *r->fetchp;
+	if (r->fetch == NULL)
+		r->fetch = fetch_loop_new(r->base);
+	return r->fetch;
 }
 
 /*
@@ -692,6 +684,14 @@ run_finish(evutil_socket_t fd, short what, void *arg)
 	if (r->grace != NULL)
 		evtimer_del(r->grace);
 	evtimer_del(r->finish);
+	/*
+	 * The run's connections close with it: the multi's (async), and the
+	 * loop thread's handle (sync, cooperative; each worker thread's
+	 * closed with the thread).
+	 */
+	fetch_loop_free(r->fetch);
+	r->fetch = NULL;
+	fetch_thread_done();
 	r->end = clock_now();
 	r->finished = 1;
 	run_emit(r, REPORT_RUN_DONE, NULL, NULL);

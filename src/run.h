@@ -26,7 +26,6 @@ typedef void (*run_block_cb)(const struct run_block *, void *);
 struct run *run_new(struct event_base *, const struct config *, enum mode,
     struct report *, unsigned);
 void run_set_shard(struct run *, unsigned, unsigned);
-void run_set_fetch_loop(struct run *, struct fetch_loop **);
 void run_set_block(struct run *, double, run_block_cb, void *);
 void run_start(struct run *, run_done_cb, void *);
 void run_stop(struct run *, double);

@@ -1,14 +1,18 @@
 /*
- * url: fetch a page; ok for a final 2xx. Async mode goes through the
- * loop's libcurl multi handle, the other modes block in libcurl's easy
- * interface. Failed attempts that are worth it are retried with
- * exponential backoff from retry_delay, or after the server's Retry-After.
+ * url: fetch a page; ok for a final 2xx, or for what expect asks. Async
+ * mode goes through the run's libcurl multi handle, the other modes block
+ * in libcurl's easy interface. Failed attempts that are worth it are
+ * retried with exponential backoff from retry_delay, or after the
+ * server's Retry-After.
  */
 #include "autoconf.h"
 
 #include <math.h>
+#include <regex.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
+#include <time.h>
 
 #include <event2/event.h>
 
@@ -36,10 +40,21 @@ task_url_stopped(void *arg)
 static void
 task_url_opts(struct job *job, struct fetch_opts *fo, int blocking)
 {
+	const struct task_opts *o = job->task->opts;
+
 	memset(fo, 0, sizeof *fo);
 	fo->timeout = job->task->opts->timeout;
 	fo->preview = job->task->opts->preview;
 	fo->max_bytes = job->task->opts->max_bytes;
+	fo->method = o->method;
+	fo->headers = o->headers;
+	fo->body = o->body;
+	fo->ca_file = o->ca_file;
+	fo->client_cert = o->client_cert;
+	fo->client_key = o->client_key;
+	fo->insecure = o->insecure != 0;
+	fo->keep_body = o->expect != NULL &&
+	    (o->expect->body != NULL || o->expect->regex != NULL);
 	if (blocking) {
 		fo->stopped = task_url_stopped;
 		fo->stop_arg = job;
@@ -66,6 +81,159 @@ task_url_backoff(const struct job *job, const struct fetch_result *fr)
 	return wait > o->retry_max_delay ? o->retry_max_delay : wait;
 }
 
+/* Is status one that e accepts? */
+static int
+task_url_status_ok(const struct task_expect *e, long status)
+{
+	size_t i;
+
+	for (i = 0; i < e->nstatus; i++) {
+		if (status >= e->status[i].lo && status <= e->status[i].hi)
+			return 1;
+	}
+	return 0;
+}
+
+/* What e accepts in words: "200 or 204", "2xx", "200, 204 or 3xx". */
+static char *
+task_url_status_words(const struct task_expect *e)
+{
+	char *s = xstrdup(""), *t;
+	size_t i;
+
+	for (i = 0; i < e->nstatus; i++) {
+		if (e->status[i].lo == e->status[i].hi)
+			t = xprintf("%s%s%u", s,
+			    i == 0                    ? ""
+			        : i + 1 == e->nstatus ? " or "
+			                              : ", ",
+			    e->status[i].lo);
+		else
+			t = xprintf("%s%s%uxx", s,
+			    i == 0                    ? ""
+			        : i + 1 == e->nstatus ? " or "
+			                              : ", ",
+			    e->status[i].lo / 100);
+		free(s);
+		s = t;
+	}
+	return s;
+}
+
+/* Text of a check for a message: at most 40 bytes, whole UTF-8. */
+static char *
+task_url_short(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n <= 40)
+		return xstrdup(s);
+	n = 40;
+	while (n > 0 && ((unsigned char)s[n] & 0xc0) == 0x80)
+		n--;
+	return xprintf("%.*s\xe2\x80\xa6", (int)n, s);
+}
+
+/* Does the kept body match the expectation's regular expression? */
+static int
+task_url_regex(const struct task_expect *e, const struct fetch_result *fr)
+{
+	regmatch_t m[1];
+	int flags = 0;
+
+	m[0].rm_so = 0;
+	m[0].rm_eo = (regoff_t)fr->body_len;
+#ifdef REG_STARTEND
+	flags = REG_STARTEND; /* the whole body, NUL bytes and all */
+#endif
+	return regexec(e->regex, fr->body, 1, m, flags) == 0;
+}
+
+/* The body check that fails, as an error, or NULL. */
+static char *
+task_url_expect_body(const struct task_expect *e, const struct fetch_result *fr)
+{
+	char *s, *msg = NULL;
+
+	if (e->body != NULL &&
+	    (fr->body == NULL ||
+	        memmem(fr->body, fr->body_len, e->body, strlen(e->body)) ==
+	            NULL)) {
+		s = task_url_short(e->body);
+		msg = xprintf("body does not contain '%s'", s);
+		free(s);
+	} else if (e->regex != NULL &&
+	    (fr->body == NULL || !task_url_regex(e, fr))) {
+		s = task_url_short(e->body_regex);
+		msg = xprintf("body does not match '%s'", s);
+		free(s);
+	}
+	return msg;
+}
+
+/* The certificate's days left, if under cert_days, as an error, or NULL. */
+static char *
+task_url_expect_cert(const struct task_expect *e, const struct fetch_result *fr)
+{
+	long long days;
+
+	if (e->cert_days == 0)
+		return NULL;
+	if (fr->cert_expires == 0)
+		return xstrdup(
+		    "no certificate to check (cert_days needs https)");
+	days = (long long)floor(
+	    difftime((time_t)fr->cert_expires, time(NULL)) / 86400);
+	if (days >= e->cert_days)
+		return NULL;
+	if (days < 0)
+		return xprintf("certificate expired %lld days ago (< %u)",
+		    -days, e->cert_days);
+	return xprintf("certificate expires in %lld day%s (< %u)", days,
+	    days == 1 ? "" : "s", e->cert_days);
+}
+
+/*
+ * A whole response came: does it pass what expect asks? The first check
+ * that fails gives the error: status, body, body_regex, cert_days,
+ * max_time. Only a status that is not the expected one may be retried,
+ * and only when the status itself is worth it (429, 5xx, as without
+ * expect): a body, a time or a certificate that is wrong now would be
+ * wrong again a moment later, and retrying would only hide it.
+ */
+static void
+task_url_expect(struct job *job, struct fetch_result *fr)
+{
+	const struct task_expect *e = job->task->opts->expect;
+	double took;
+	char *s;
+
+	if (e == NULL || !fr->complete)
+		return;
+	if (e->nstatus > 0) {
+		free(fr->error);
+		fr->error = NULL;
+		fr->ok = task_url_status_ok(e, fr->status);
+		fr->retryable = fr->status == 429 || fr->status >= 500;
+		if (!fr->ok) {
+			s = task_url_status_words(e);
+			fr->error =
+			    xprintf("status %ld, expected %s", fr->status, s);
+			free(s);
+			return;
+		}
+	}
+	if (!fr->ok)
+		return;
+	fr->retryable = 0;
+	if ((fr->error = task_url_expect_body(e, fr)) == NULL &&
+	    (fr->error = task_url_expect_cert(e, fr)) == NULL &&
+	    e->max_time > 0 && (took = clock_now() - job->start) > e->max_time)
+		fr->error = xprintf(
+		    "took %.2f s, over max_time %g s", took, e->max_time);
+	fr->ok = fr->error == NULL;
+}
+
 /* Move what a transfer found into the job's result. */
 static void
 task_url_take(struct job *job, struct fetch_result *fr)
@@ -80,6 +248,9 @@ task_url_take(struct job *job, struct fetch_result *fr)
 	r->error = fr->error;
 	r->cancelled = fr->cancelled;
 	r->unresolved = fr->unresolved;
+	memcpy(r->timings, fr->timings, sizeof r->timings);
+	r->has_timings = fr->has_timings;
+	r->cert_expires = fr->cert_expires;
 	fr->preview = fr->error = NULL;
 }
 
@@ -93,6 +264,7 @@ task_url_run(struct job *job)
 	task_url_opts(job, &fo, 1);
 	for (;;) {
 		fetch_blocking(config_url(job->task), &fo, &fr);
+		task_url_expect(job, &fr);
 		wait = fr.cancelled ? -1 : task_url_backoff(job, &fr);
 		task_url_take(job, &fr);
 		fetch_result_clear(&fr);
@@ -142,6 +314,7 @@ task_url_done(struct fetch_result *fr, void *arg)
 	double wait;
 
 	tu->fetch = NULL;
+	task_url_expect(job, fr);
 	wait = task_url_backoff(job, fr);
 	task_url_take(job, fr);
 	fetch_result_clear(fr);
@@ -187,11 +360,35 @@ static void
 task_url_outcome(
     FILE *f, const struct task *t, const struct result *r, int verbose)
 {
+	size_t i;
+
 	fprintf(f, "HTTP %ld, %llu bytes", r->status, r->bytes);
 	if (r->preview != NULL && *r->preview != '\0') {
 		fputs(": ", f);
 		escape_fputs(f, r->preview, 0);
 	}
+	if (!verbose || !r->has_timings)
+		return;
+	/* -v: the timings, cumulative as in JSON, in ms. */
+	for (i = 0; i < 5; i++) {
+		if (r->timings[i] >= 0)
+			fprintf(f, "%s%s %.1f", i == 0 ? " (" : ", ",
+			    task_timing_names[i], r->timings[i] * 1000);
+	}
+	fputs(" ms)", f);
+}
+
+/* An RFC 3339 time in UTC, into buf. */
+static const char *
+task_url_rfc3339(long long t, char *buf, size_t len)
+{
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (gmtime_r(&tt, &tm) == NULL ||
+	    strftime(buf, len, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0)
+		return NULL;
+	return buf;
 }
 
 static void
@@ -214,11 +411,23 @@ static size_t
 task_url_json_fields(
     const struct task *t, const struct result *r, struct task_json *j)
 {
+	/* Kept by the thread until the caller has written it. */
+	static __thread char expires[32];
+	size_t n = 4;
+
 	task_json_int(&j[0], "status", r->status);
 	task_json_int(&j[1], "bytes", (long long)r->bytes);
 	task_json_str(&j[2], "preview", r->preview != NULL ? r->preview : "");
 	task_json_int(&j[3], "attempt", r->attempt);
-	return 4;
+	if (r->has_timings)
+		task_json_reals(
+		    &j[n++], "timings", task_timing_names, r->timings, 5);
+	if (r->cert_expires != 0 &&
+	    task_url_rfc3339(r->cert_expires, expires, sizeof expires) != NULL)
+		task_json_str(&j[n++], "cert_expires", expires);
+	else if (t->str != NULL && strncasecmp(t->str, "https:", 6) == 0)
+		task_json_null(&j[n++], "cert_expires");
+	return n;
 }
 
 /* Is the host (len bytes) this machine: a stand-in for a site? */

@@ -1,7 +1,8 @@
 #!/bin/sh
-# One libcurl multi for every run of a daemon: a connection opened in the
-# first run carries the fetches of the later ones. The server answers
-# each request with the client's port, so the previews tell.
+# Connections are reused within a run, never from one run to the next: in
+# each mode, the two fetches of a run share a connection, and each of the
+# three runs opens its own. The server answers each request with the
+# client's port, so the previews tell.
 . "$(dirname "$0")/lib.sh"
 
 cat > "$tmp/peer.py" <<'PY'
@@ -27,10 +28,16 @@ cleanup_hooks="$cleanup_hooks stop_peer"
 wait_listening "$tmp/peer.out" "$tmp/peer.err" "peer server"
 peer=$(sed -n 's/^listening on \(http:[^ ]*\)\/$/\1/p' "$tmp/peer.out")
 
-printf 'name: k\nmode: async\nworkers: 1\ninterval: 0.2\ntasks:\n  - url: %s/a\n  - url: %s/b\n' \
-    "$peer" "$peer" > "$tmp/k.yaml"
-"$ASYNCDEMO" -q -o "$tmp/k.jsonl" --runs 3 -c "$tmp/k.yaml" || fail "runs failed"
-expect "six fetches, all ok" \
-    "$(jqf -s '[.[] | select(.ok)] | length' "$tmp/k.jsonl")" 6
-expect "one connection for the three runs" \
-    "$(jqf -s '[.[] | .preview] | unique | length' "$tmp/k.jsonl")" 1
+for mode in async sync cooperative threads; do
+	printf 'name: k\nmode: %s\nworkers: 1\ninterval: 0.2\ntasks:\n  - url: %s/a\n  - url: %s/b\n' \
+	    "$mode" "$peer" "$peer" > "$tmp/k.yaml"
+	rm -f "$tmp/k.jsonl"
+	"$ASYNCDEMO" -q -o "$tmp/k.jsonl" --runs 3 -c "$tmp/k.yaml" || fail "$mode: runs failed"
+	expect "$mode: six fetches, all ok" \
+	    "$(jqf -s '[.[] | select(.event == "task_done" and .ok)] | length' "$tmp/k.jsonl")" 6
+	expect "$mode: one connection a run" \
+	    "$(jqf -s -c '[.[] | select(.event == "task_done")] | group_by(.run) | map([.[].preview] | unique | length)' "$tmp/k.jsonl")" \
+	    "[1,1,1]"
+	expect "$mode: three runs, three connections" \
+	    "$(jqf -s '[.[] | select(.event == "task_done") | .preview] | unique | length' "$tmp/k.jsonl")" 3
+done

@@ -237,6 +237,34 @@ reset_accept(struct evconnlistener *l, evutil_socket_t fd, struct sockaddr *sa,
 	event_add(ev, NULL);
 }
 
+/* /echo: "METHOD X-Test BODY" of the request, "-" for what it lacks. */
+static void
+server_echo(struct evhttp_request *req)
+{
+	static const struct {
+		enum evhttp_cmd_type cmd;
+		const char *name;
+	} cmds[] = {{EVHTTP_REQ_GET, "GET"}, {EVHTTP_REQ_POST, "POST"},
+	    {EVHTTP_REQ_HEAD, "HEAD"}, {EVHTTP_REQ_PUT, "PUT"},
+	    {EVHTTP_REQ_DELETE, "DELETE"}, {EVHTTP_REQ_PATCH, "PATCH"},
+	    {EVHTTP_REQ_OPTIONS, "OPTIONS"}};
+	struct evbuffer *in = evhttp_request_get_input_buffer(req);
+	const char *method = "?", *h;
+	char body[64], reply[160];
+	size_t i, n;
+
+	for (i = 0; i < sizeof cmds / sizeof cmds[0]; i++) {
+		if (cmds[i].cmd == evhttp_request_get_command(req))
+			method = cmds[i].name;
+	}
+	h = evhttp_find_header(evhttp_request_get_input_headers(req), "X-Test");
+	n = evbuffer_remove(in, body, sizeof body - 1);
+	body[n > 0 ? n : 0] = '\0';
+	snprintf(reply, sizeof reply, "%s %s %s", method, h != NULL ? h : "-",
+	    body[0] != '\0' ? body : "-");
+	server_reply(req, 200, reply);
+}
+
 /* Route a request by its path. */
 static void
 server_request(struct evhttp_request *req, void *arg)
@@ -274,6 +302,8 @@ server_request(struct evhttp_request *req, void *arg)
 		server_hold(s, req, 0);
 	else if (sscanf(path, "/gate/%d", &n) == 1 && n > 0)
 		server_gate(s, req, n);
+	else if (strcmp(path, "/echo") == 0)
+		server_echo(req);
 	else
 		server_reply(req, 404, "not found");
 }
@@ -874,6 +904,75 @@ test_blocking_ok(void **state)
 	}
 }
 
+/* A request as asked: method, header, body; the body kept, timings. */
+static void
+check_request(struct fetch_result *r, const char *want)
+{
+	assert_true(r->ok);
+	assert_true(r->complete);
+	assert_non_null(r->body);
+	assert_string_equal(r->body, want);
+	assert_int_equal(r->body_len, strlen(want));
+	assert_true(r->has_timings);
+	assert_true(r->timings[FETCH_TLS] < 0);
+	assert_true(r->timings[FETCH_DNS] >= 0);
+	assert_true(r->timings[FETCH_TTFB] >= r->timings[FETCH_CONNECT]);
+	assert_true(r->timings[FETCH_TOTAL] >= r->timings[FETCH_TTFB]);
+	assert_int_equal(r->cert_expires, 0);
+}
+
+static char test_header[] = "X-Test: yes";
+static char *const test_headers[] = {test_header, NULL};
+
+static void
+test_request_options(void **state)
+{
+	struct fixture *fx = *state;
+	struct fetch_opts put = {.timeout = 5,
+	    .method = "PUT",
+	    .headers = test_headers,
+	    .body = "abc",
+	    .keep_body = 1};
+	struct fetch_opts post = {.timeout = 5, .body = "x=1", .keep_body = 1};
+	struct fetch_opts head = {
+	    .timeout = 5, .method = "HEAD", .keep_body = 1};
+	struct fetch_opts get = {.timeout = 5};
+
+	/* One after the other, so that the results come in order. */
+	fetch_start(fx->loop, url(fx, "/echo"), &put, got, fx);
+	run(fx, 1, 10);
+	fetch_start(fx->loop, url(fx, "/echo"), &post, got, fx);
+	run(fx, 2, 10);
+	fetch_start(fx->loop, url(fx, "/echo"), &head, got, fx);
+	run(fx, 3, 10);
+	fetch_start(fx->loop, url(fx, "/echo"), &get, got, fx);
+	run(fx, 4, 10);
+	assert_int_equal(fx->done, 4);
+	check_request(&fx->results[0], "PUT yes abc");
+	check_request(&fx->results[1], "POST - x=1");
+	check_request(&fx->results[2], "");
+	assert_int_equal(fx->results[2].bytes, 0);
+	assert_true(fx->results[3].ok);
+	assert_null(fx->results[3].body);
+	assert_int_equal(fx->results[3].bytes, strlen("GET - -"));
+}
+
+static void
+test_blocking_request_options(void **state)
+{
+	struct fixture *fx = *state;
+	struct fetch_opts opts = {.timeout = 5,
+	    .method = "DELETE",
+	    .headers = test_headers,
+	    .body = "abc",
+	    .keep_body = 1};
+	struct fetch_result r;
+
+	assert_int_equal(fetch_blocking(url(fx, "/echo"), &opts, &r), 0);
+	check_request(&r, "DELETE yes abc");
+	fetch_result_clear(&r);
+}
+
 static void
 test_blocking_404(void **state)
 {
@@ -985,8 +1084,10 @@ main(void)
 	    ASYNC(test_callback_may_cancel_a_fetch),
 	    ASYNC(test_callback_may_free_the_loop),
 	    ASYNC(test_reused_handles_start_clean),
+	    ASYNC(test_request_options),
 	    BLOCKING(test_blocking_ok),
 	    BLOCKING(test_blocking_404),
+	    BLOCKING(test_blocking_request_options),
 	    BLOCKING(test_blocking_500_retry_after),
 	    BLOCKING(test_blocking_refused),
 	    BLOCKING(test_blocking_stall_times_out),
