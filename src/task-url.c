@@ -234,6 +234,55 @@ task_url_expect(struct job *job, struct fetch_result *fr)
 	fr->ok = fr->error == NULL;
 }
 
+/*
+ * Replace each s in text with ***, in place (s is at least 4 long), and
+ * a start of s that a preview's cut left at the end of text.
+ */
+static void
+task_url_mask(char *text, const char *s)
+{
+	size_t n = strlen(s), len, k;
+	char *at;
+
+	while ((at = strstr(text, s)) != NULL) {
+		memcpy(at, "***", 3);
+		memmove(at + 3, at + n, strlen(at + n) + 1);
+		text = at + 3;
+	}
+	len = strlen(text);
+	for (k = n - 1 < len ? n - 1 : len; k >= 4; k--) {
+		if (memcmp(text + len - k, s, k) == 0) {
+			memcpy(text + len - k, "***", 4);
+			return;
+		}
+	}
+}
+
+/*
+ * What a server sends back may repeat a secret the task sent (an echo, an
+ * error page quoting the request): a secret header's value, and its
+ * credential alone ("Bearer TOKEN"), shown as *** in the preview and the
+ * error. Values shorter than 4 are left: masking them would garble text.
+ */
+static void
+task_url_scrub(const struct job *job, char *text)
+{
+	char *const *h = job->task->opts->headers;
+	char buf[16];
+	const char *v, *word;
+
+	for (; text != NULL && h != NULL && *h != NULL; h++) {
+		if (config_header_shown(*h, buf, sizeof buf) == *h)
+			continue; /* not a secret one */
+		v = strchr(*h, ':') + 1;
+		v += strspn(v, " ");
+		if (strlen(v) >= 4)
+			task_url_mask(text, v);
+		if ((word = strrchr(v, ' ')) != NULL && strlen(++word) >= 4)
+			task_url_mask(text, word);
+	}
+}
+
 /* Move what a transfer found into the job's result. */
 static void
 task_url_take(struct job *job, struct fetch_result *fr)
@@ -252,6 +301,8 @@ task_url_take(struct job *job, struct fetch_result *fr)
 	r->has_timings = fr->has_timings;
 	r->cert_expires = fr->cert_expires;
 	fr->preview = fr->error = NULL;
+	task_url_scrub(job, r->preview);
+	task_url_scrub(job, r->error);
 }
 
 static void

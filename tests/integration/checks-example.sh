@@ -17,7 +17,7 @@ for m in sync cooperative threads async; do
 	    > "$tmp/out-$m.jsonl" 2> "$tmp/err-$m" ||
 	    fail "$m: exit $?: $(cat "$tmp/err-$m"; jq -c 'select(.ok == false)' "$tmp/out-$m.jsonl")"
 	expect "$m: every check ok" \
-	    "$(jqf "$tmp/out-$m.jsonl" 'select(.event == "task_done") | "\(.task) \(.kind) \(.ok)"' | sort -n | tr '\n' ' ')" \
+	    "$(jqf 'select(.event == "task_done") | "\(.task) \(.kind) \(.ok)"' "$tmp/out-$m.jsonl" | sort -n | tr '\n' ' ')" \
 	    "1 url true 2 url true 3 url true 4 tcp true 5 tcp true 6 exec true 7 exec true "
 done
 
@@ -53,3 +53,23 @@ expect "every named check up" "$(cat "$tmp/ups")" "$(printf '%s\n' \
     'asyncdemo_task_up{name="load",kind="exec"} 1' \
     'asyncdemo_task_up{name="maintenance page",kind="url"} 1')"
 kill -TERM $pid
+
+# A server that repeats the request (here /echo, whole in a long preview)
+# shows the token as ***, and a preview cut inside it shows no part of it.
+echo_run() {
+	printf 'tasks:\n  - url: %s/echo\n    headers: {Authorization: "Bearer ${API_TOKEN}"}\n    preview: %s\n' \
+	    "$base_url" "$1" > "$tmp/echo.yaml"
+	"$ASYNCDEMO" -j -c "$tmp/echo.yaml" > "$tmp/echo.jsonl" 2>&1 ||
+	    fail "echo run: $(cat "$tmp/echo.jsonl")"
+	grep -q "tok3n" "$tmp/echo.jsonl" &&
+	    fail "the echoed token shows: $(grep -o '.\{30\}tok3n.\{10\}' "$tmp/echo.jsonl")"
+	jqf 'select(.event == "task_done") | .preview' "$tmp/echo.jsonl"
+}
+full=$(echo_run 2000)
+expect "the echoed header, masked" \
+    "$(printf '%s' "$full" | grep -o '"Authorization":"[^"]*"')" '"Authorization":"***"'
+# Cut 10 characters into "Bearer tok3n-…".
+before=${full%%\"Authorization\":\"*}
+part=$(echo_run $((${#before} + 17 + 10)))
+expect "a preview cut inside the token ends in ***" \
+    "${part#"$before"}" '"Authorization":"***'
