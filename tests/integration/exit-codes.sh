@@ -46,7 +46,7 @@ expect "-n on an invalid file exits 78" "$(status -n -c "$tmp/typo.yaml")" 78
 printf 'tasks:\n  - delay: 1\n    timeout: 5s\n  - factorial: x\n' > "$tmp/two.yaml"
 expect "every error is listed" "$(status -c "$tmp/two.yaml"; cat "$tmp/err")" \
 "78
-$tmp/two.yaml:3:14: timeout: does not apply to a delay task (only to url and file tasks)
+$tmp/two.yaml:3:14: timeout: does not apply to a delay task (only to url, file, tcp and exec tasks)
 $tmp/two.yaml:4:16: factorial: invalid number 'x': not a whole number (expected 0 to 1000000)"
 
 expect "-V exits 0" "$(status -V)" 0
