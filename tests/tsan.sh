@@ -1,9 +1,10 @@
 #!/bin/sh
 # ThreadSanitizer: the unit tests with threads (runs, factorials and their
-# pool, fetches), tests/integration/stops.sh, and threads-mode runs with
-# shutdown_timeout: 0 stopped by SIGTERM while every worker is busy. Any
-# report fails. Run in a build folder configured with CC=clang --enable-tsan:
-# sh ../tests/tsan.sh  (or make check-tsan).
+# pool, fetches), tests/integration/stops.sh, threads-mode runs with
+# shutdown_timeout: 0 stopped by SIGTERM while every worker is busy, and
+# exec and tcp checks on worker threads. Any report fails. Run in a build
+# folder configured with CC=clang --enable-tsan: sh ../tests/tsan.sh (or
+# make check-tsan).
 set -u
 top_builddir=${abs_top_builddir:-$(pwd)}
 top_srcdir=${top_srcdir:-$(cd "$(dirname "$0")/.." && pwd)}
@@ -76,5 +77,26 @@ for round in 1 2 3 4 5; do
 		echo "ok: threads, shutdown_timeout 0, SIGTERM (round $round)"
 	fi
 done
+
+# Checks on worker threads: commands (spawned, read, reaped on each
+# thread) and tcp checks (a refused port, so the run exits 1).
+{
+	printf 'mode: threads\nworkers: 4\ntasks:\n'
+	i=0
+	while [ $i -lt 10 ]; do
+		printf '  - exec: "echo hi; echo err >&2"\n  - exec: [true]\n'
+		printf '  - tcp: 127.0.0.1:1\n'
+		i=$((i + 1))
+	done
+} > "$tmp/checks.yaml"
+"$ASYNCDEMO" -j -c "$tmp/checks.yaml" > "$tmp/out.jsonl" 2> "$tmp/err"
+rc=$?
+ok=$(grep -c '"ok":true' "$tmp/out.jsonl")
+if [ $rc -ne 1 ] || [ "$ok" -ne 20 ] || grep -q ThreadSanitizer "$tmp/err"; then
+	cat "$tmp/err" >&2
+	fail "threads, exec and tcp checks: exit $rc, $ok ok"
+else
+	echo "ok: threads, exec and tcp checks"
+fi
 
 exit $failed
