@@ -4,9 +4,11 @@
  * replies. A report sink (any thread: threads mode emits from workers)
  * queues the lines and wakes the loop, which hands them to every client.
  *
- * Bounds: the current (or last) run's events are kept for clients that
- * come late, up to EVENTS_HISTORY bytes (a late client gets those, then
- * the live ones); a client whose connection holds more than EVENTS_SLOW
+ * Bounds: the last EVENTS_RUNS runs' events (the current one's so far) are
+ * kept for clients that come late, up to EVENTS_HISTORY bytes in all: older
+ * runs go first, and past the bound the current run keeps its first
+ * events. A late client gets those, an event "live" (data "caught up")
+ * that marks where the live events begin, then the live ones. A client whose connection holds more than EVENTS_SLOW
  * bytes not yet sent (it reads too slowly, or has vanished) is dropped,
  * so no client holds the loop or grows memory without bound.
  */
@@ -29,6 +31,7 @@
 #include "xmalloc.h"
 
 #define EVENTS_HISTORY (2 * 1024 * 1024)
+#define EVENTS_RUNS 4 /* one of each mode, as the page compares them */
 #define EVENTS_SLOW (4 * 1024 * 1024)
 /* A comment line this often keeps an idle stream open through proxies. */
 #define EVENTS_PING 15
@@ -45,7 +48,8 @@ struct events_client {
 struct events {
 	pthread_mutex_t lock;
 	pthread_t loop; /* the loop's thread */
-	struct evbuffer *history; /* this run's messages, up to the bound */
+	struct evbuffer *runs[EVENTS_RUNS]; /* oldest first; NULL: none */
+	size_t kept; /* bytes in runs */
 	struct evbuffer *pending; /* messages not yet handed to clients */
 	struct event *wake;
 	struct event *ping;
@@ -166,6 +170,54 @@ events_ping(evutil_socket_t fd, short what, void *arg)
 	pthread_mutex_unlock(&ev->lock);
 }
 
+/* Drop the oldest run kept; 0 when only the current one is left. */
+static int
+events_drop_run(struct events *ev)
+{
+	struct evbuffer *old = ev->runs[0];
+
+	if (old == NULL || ev->runs[1] == NULL)
+		return 0;
+	ev->kept -= evbuffer_get_length(old);
+	evbuffer_free(old);
+	memmove(ev->runs, ev->runs + 1, (EVENTS_RUNS - 1) * sizeof old);
+	ev->runs[EVENTS_RUNS - 1] = NULL;
+	return 1;
+}
+
+static void
+events_new_run(struct events *ev)
+{
+	int i;
+
+	if (ev->runs[EVENTS_RUNS - 1] != NULL)
+		(void)events_drop_run(ev);
+	for (i = 0; ev->runs[i] != NULL; i++)
+		;
+	if ((ev->runs[i] = evbuffer_new()) == NULL)
+		fatalx("evbuffer_new failed");
+}
+
+/* Keep a message of the current run, within the bound. */
+static void
+events_keep(struct events *ev, const char *line)
+{
+	size_t n = strlen(line) + 8;
+	int i;
+
+	for (i = 0; i + 1 < EVENTS_RUNS && ev->runs[i + 1] != NULL; i++)
+		;
+	if (ev->runs[i] == NULL)
+		return; /* an event before any run_start */
+	while (ev->kept + n > EVENTS_HISTORY)
+		if (!events_drop_run(ev))
+			return;
+	for (i = 0; i + 1 < EVENTS_RUNS && ev->runs[i + 1] != NULL; i++)
+		;
+	evbuffer_add_printf(ev->runs[i], "data: %s\n\n", line);
+	ev->kept += n;
+}
+
 /* The sink: every event, as the JSON Lines encoder writes it. */
 static void
 events_emit(const struct report_event *rev, void *arg)
@@ -175,9 +227,8 @@ events_emit(const struct report_event *rev, void *arg)
 
 	pthread_mutex_lock(&ev->lock);
 	if (rev->type == REPORT_RUN_START)
-		evbuffer_drain(ev->history, evbuffer_get_length(ev->history));
-	if (evbuffer_get_length(ev->history) < EVENTS_HISTORY)
-		evbuffer_add_printf(ev->history, "data: %s\n\n", line);
+		events_new_run(ev);
+	events_keep(ev, line);
 	if (!TAILQ_EMPTY(&ev->clients)) {
 		evbuffer_add_printf(ev->pending, "data: %s\n\n", line);
 		event_active(ev->wake, EV_TIMEOUT, 0);
@@ -198,12 +249,10 @@ events_new(struct event_base *base, struct report *report)
 	pthread_mutex_init(&ev->lock, NULL);
 	TAILQ_INIT(&ev->clients);
 	ev->loop = pthread_self();
-	ev->history = evbuffer_new();
 	ev->pending = evbuffer_new();
 	ev->wake = event_new(base, -1, 0, events_wake, ev);
 	ev->ping = event_new(base, -1, EV_PERSIST, events_ping, ev);
-	if (ev->history == NULL || ev->pending == NULL || ev->wake == NULL ||
-	    ev->ping == NULL)
+	if (ev->pending == NULL || ev->wake == NULL || ev->ping == NULL)
 		fatalx("events_new failed");
 	event_add(ev->ping, &tv);
 	report_add(report, events_emit, events_flush, events_free, ev);
@@ -217,6 +266,7 @@ events_request(struct events *ev, struct evhttp_request *req)
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
 	struct events_client *c;
 	struct evbuffer *b;
+	int i;
 
 	c = xcalloc(1, sizeof *c);
 	c->ev = ev;
@@ -232,7 +282,9 @@ events_request(struct events *ev, struct evhttp_request *req)
 	if ((b = evbuffer_new()) == NULL)
 		fatalx("evbuffer_new failed");
 	evbuffer_add(b, "retry: 1000\n\n", 13);
-	evbuffer_add_buffer_reference(b, ev->history);
+	for (i = 0; i < EVENTS_RUNS && ev->runs[i] != NULL; i++)
+		evbuffer_add_buffer_reference(b, ev->runs[i]);
+	evbuffer_add_printf(b, "event: live\ndata: caught up\n\n");
 	evhttp_send_reply_chunk(req, b);
 	evbuffer_free(b);
 	TAILQ_INSERT_TAIL(&ev->clients, c, entry);
@@ -257,6 +309,7 @@ events_free(void *arg)
 {
 	struct events *ev = arg;
 	struct events_client *c;
+	int i;
 
 	while ((c = TAILQ_FIRST(&ev->clients)) != NULL) {
 		TAILQ_REMOVE(&ev->clients, c, entry);
@@ -264,7 +317,9 @@ events_free(void *arg)
 	}
 	event_free(ev->wake);
 	event_free(ev->ping);
-	evbuffer_free(ev->history);
+	for (i = 0; i < EVENTS_RUNS; i++)
+		if (ev->runs[i] != NULL)
+			evbuffer_free(ev->runs[i]);
 	evbuffer_free(ev->pending);
 	pthread_mutex_destroy(&ev->lock);
 	free(ev);

@@ -80,7 +80,7 @@ cpid=$!
 wait_for 30 grep -q '"event":"run_done"' "$tmp/sse" || fail "no run_done on /events: $(cat "$tmp/sse")"
 kill "$cpid" 2>/dev/null
 wait_for 30 grep -q '"event":"run_done"' "$tmp/out" || fail "no run_done on stdout"
-sed -n 's/^data: //p' "$tmp/sse" > "$tmp/sse.jsonl"
+sed -n 's/^data: \({.*\)/\1/p' "$tmp/sse" > "$tmp/sse.jsonl"
 expect "first event of a late client" "$(head -1 "$tmp/sse.jsonl" | jq -r .event)" run_start
 grep -q '"event":"run_start"' "$tmp/out" || fail "stdout: no JSON Lines"
 # The very lines stdout got: one encoder.
@@ -88,7 +88,8 @@ grep '^{' "$tmp/out" > "$tmp/out.jsonl"
 cmp -s "$tmp/sse.jsonl" "$tmp/out.jsonl" || fail "/events differs from -j: $(diff "$tmp/sse.jsonl" "$tmp/out.jsonl")"
 pass "a client that came mid-run got every event, as -j prints them"
 grep -q '^retry: ' "$tmp/sse" || fail "no retry field"
-expect "stream lines are data or blank" "$(grep -cv -e '^data: {' -e '^$' -e '^retry: ' "$tmp/sse")" 0
+expect "stream lines are data or blank" "$(grep -cv -e '^data: {' -e '^$' -e '^retry: ' -e '^event: live$' -e '^data: caught up$' "$tmp/sse")" 0
+expect "the mark where live events begin" "$(grep -A1 '^event: live' "$tmp/sse" | tr '\n' ' ')" "event: live data: caught up "
 
 # After the run: 202 again, with a time scale; a late client gets it.
 expect "POST /run after the run" "$(code POST '/run?mode=async&time_scale=0.1')" 202
@@ -100,8 +101,8 @@ curl -sN --max-time 60 "${url}events" > "$tmp/sse2" &
 cpid=$!
 wait_for 30 grep -q '"event":"run_done"' "$tmp/sse2" || fail "no last run for a client between runs"
 kill "$cpid" 2>/dev/null
-expect "a client between runs gets the last run" \
-    "$(sed -n 's/^data: //p' "$tmp/sse2" | jq -r .run | sort -u)" 2
+expect "a client between runs gets the runs kept" \
+    "$(sed -n 's/^data: \({.*\)/\1/p' "$tmp/sse2" | jq -r .run | uniq | tr '\n' ' ')" "1 2 "
 # A run without time_scale is back at the loaded scale; sync mode holds
 # the loop during each task, and a task's start still reaches a client.
 curl -sN --max-time 60 "${url}events" > "$tmp/sse4" &
