@@ -28,11 +28,12 @@
 #include "events.h"
 #include "log.h"
 #include "report.h"
+#include "task.h"
 #include "xmalloc.h"
 
-#define EVENTS_HISTORY (2 * 1024 * 1024)
+#define EVENTS_HISTORY (1024 * 1024)
 #define EVENTS_RUNS 4 /* one of each mode, as the page compares them */
-#define EVENTS_SLOW (4 * 1024 * 1024)
+#define EVENTS_SLOW (2 * 1024 * 1024)
 /* A comment line this often keeps an idle stream open through proxies. */
 #define EVENTS_PING 15
 /* An event stream may stay quiet between runs for long. */
@@ -48,6 +49,7 @@ struct events_client {
 struct events {
 	pthread_mutex_t lock;
 	pthread_t loop; /* the loop's thread */
+	int hold; /* a task that may hold the loop starts: write first */
 	struct evbuffer *runs[EVENTS_RUNS]; /* oldest first; NULL: none */
 	size_t kept; /* bytes in runs */
 	struct evbuffer *pending; /* messages not yet handed to clients */
@@ -133,6 +135,11 @@ events_flush(void *arg)
 	if (!pthread_equal(pthread_self(), ev->loop))
 		return;
 	pthread_mutex_lock(&ev->lock);
+	if (!ev->hold) {
+		pthread_mutex_unlock(&ev->lock);
+		return;
+	}
+	ev->hold = 0;
 	events_deliver(ev);
 	TAILQ_FOREACH(c, &ev->clients, entry)
 	{
@@ -232,6 +239,10 @@ events_emit(const struct report_event *rev, void *arg)
 	if (!TAILQ_EMPTY(&ev->clients)) {
 		evbuffer_add_printf(ev->pending, "data: %s\n\n", line);
 		event_active(ev->wake, EV_TIMEOUT, 0);
+		if (rev->type == REPORT_TASK_START &&
+		    (rev->mode == MODE_SYNC || rev->mode == MODE_COOPERATIVE ||
+		        (rev->task->flags & TASK_BLOCKING)))
+			ev->hold = 1;
 	}
 	pthread_mutex_unlock(&ev->lock);
 	free(line);
