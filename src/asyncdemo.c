@@ -91,6 +91,8 @@ main_usage(FILE *f)
 	fprintf(f,
 	    "usage: asyncdemo -c FILE [options]   run the task file\n"
 	    "       asyncdemo -c FILE -n          check it, print the plan\n"
+	    "       asyncdemo --ui ADDR:PORT -c FILE  the live view, in a "
+	    "browser\n"
 	    "       asyncdemo --serve ADDR:PORT   the demo/test HTTP server\n"
 	    "       asyncdemo -h | -V\n"
 	    "\n"
