@@ -34,6 +34,11 @@
 #define EVENTS_HISTORY (1024 * 1024)
 #define EVENTS_RUNS 4 /* one of each mode, as the page compares them */
 #define EVENTS_SLOW (2 * 1024 * 1024)
+/*
+ * Events go out at most this often (ms): a page needs no more, and a
+ * hundred clients cost a hundred writes per batch, not per loop turn.
+ */
+#define EVENTS_BATCH_MS 20
 /* A comment line this often keeps an idle stream open through proxies. */
 #define EVENTS_PING 15
 /* An event stream may stay quiet between runs for long. */
@@ -50,6 +55,7 @@ struct events {
 	pthread_mutex_t lock;
 	pthread_t loop; /* the loop's thread */
 	int hold; /* a task that may hold the loop starts: write first */
+	int armed; /* the wake timer is set */
 	struct evbuffer *runs[EVENTS_RUNS]; /* oldest first; NULL: none */
 	size_t kept; /* bytes in runs */
 	struct evbuffer *pending; /* messages not yet handed to clients */
@@ -77,6 +83,13 @@ events_closed(struct evhttp_connection *conn, void *arg)
 
 	TAILQ_REMOVE(&ev->clients, c, entry);
 	ev->nclients--;
+	/*
+	 * Closed by the client, evhttp has let go of the reply that never
+	 * ended (it is ours to free); dropped or at the end, it goes with
+	 * the connection.
+	 */
+	if (evhttp_request_get_connection(c->req) == NULL)
+		evhttp_request_free(c->req);
 	free(c);
 }
 
@@ -160,6 +173,7 @@ events_wake(evutil_socket_t fd, short what, void *arg)
 	struct events *ev = arg;
 
 	pthread_mutex_lock(&ev->lock);
+	ev->armed = 0;
 	events_deliver(ev);
 	pthread_mutex_unlock(&ev->lock);
 }
@@ -229,6 +243,7 @@ events_keep(struct events *ev, const char *line)
 static void
 events_emit(const struct report_event *rev, void *arg)
 {
+	static const struct timeval batch = {0, EVENTS_BATCH_MS * 1000};
 	struct events *ev = arg;
 	char *line = report_json_line(rev);
 
@@ -238,7 +253,10 @@ events_emit(const struct report_event *rev, void *arg)
 	events_keep(ev, line);
 	if (!TAILQ_EMPTY(&ev->clients)) {
 		evbuffer_add_printf(ev->pending, "data: %s\n\n", line);
-		event_active(ev->wake, EV_TIMEOUT, 0);
+		if (!ev->armed) {
+			ev->armed = 1;
+			evtimer_add(ev->wake, &batch);
+		}
 		if (rev->type == REPORT_TASK_START &&
 		    (rev->mode == MODE_SYNC || rev->mode == MODE_COOPERATIVE ||
 		        (rev->task->flags & TASK_BLOCKING)))
