@@ -150,7 +150,6 @@ daemon_start_run(struct daemon *d)
 		config_free(d->cf);
 		d->cf = d->next_cf;
 		d->next_cf = NULL;
-		d->ui_scale = d->opts->time_scale > 0 ? d->opts->time_scale : 1;
 		status_set_config(d->status, d->cf);
 	}
 	mode = daemon_run_mode(d);
@@ -356,14 +355,17 @@ daemon_ui_run(enum mode mode, double scale, void *arg)
 		return 0;
 	if (scale <= 0)
 		scale = base;
-	/* The list has ui_scale applied: scale it from there. */
+	/*
+	 * The list that runs has ui_scale applied, or a reloaded one the
+	 * scale it was loaded with: scale it from there.
+	 */
 	if (d->next_cf == NULL && scale != d->ui_scale)
 		config_scale_time(d->cf, scale / d->ui_scale);
 	else if (d->next_cf != NULL && scale != base)
 		config_scale_time(d->next_cf, scale / base);
-	d->ui_scale = scale;
 	d->ui_mode = mode;
 	daemon_start_run(d);
+	d->ui_scale = scale;
 	return d->runs;
 }
 

@@ -8,9 +8,10 @@
  * kept for clients that come late, up to EVENTS_HISTORY bytes in all: older
  * runs go first, and past the bound the current run keeps its first
  * events. A late client gets those, an event "live" (data "caught up")
- * that marks where the live events begin, then the live ones. A client whose connection holds more than EVENTS_SLOW
- * bytes not yet sent (it reads too slowly, or has vanished) is dropped,
- * so no client holds the loop or grows memory without bound.
+ * that marks where the live events begin, then the live ones. A client
+ * whose connection holds more than EVENTS_SLOW bytes not yet sent (it
+ * reads too slowly, or has vanished) is dropped, so no client holds the
+ * loop or grows memory without bound.
  */
 #include "autoconf.h"
 
@@ -62,8 +63,6 @@ struct events {
 	struct event *wake;
 	struct event *ping;
 	TAILQ_HEAD(, events_client) clients;
-	size_t nclients;
-	unsigned long long dropped;
 };
 
 static size_t
@@ -82,7 +81,6 @@ events_closed(struct evhttp_connection *conn, void *arg)
 	struct events *ev = c->ev;
 
 	TAILQ_REMOVE(&ev->clients, c, entry);
-	ev->nclients--;
 	/*
 	 * Closed by the client, evhttp has let go of the reply that never
 	 * ended (it is ours to free); dropped or at the end, it goes with
@@ -99,7 +97,6 @@ events_drop(struct events_client *c)
 {
 	struct evhttp_connection *conn = c->conn;
 
-	c->ev->dropped++;
 	log_info("/events: dropping a client %zu bytes behind (limit %d)",
 	    events_output(c), EVENTS_SLOW);
 	/* Calls events_closed, which frees c. */
@@ -317,18 +314,7 @@ events_request(struct events *ev, struct evhttp_request *req)
 	evhttp_send_reply_chunk(req, b);
 	evbuffer_free(b);
 	TAILQ_INSERT_TAIL(&ev->clients, c, entry);
-	ev->nclients++;
 	evhttp_connection_set_closecb(c->conn, events_closed, c);
-	pthread_mutex_unlock(&ev->lock);
-}
-
-/* Clients now, and how many were dropped as too slow. */
-void
-events_counts(struct events *ev, size_t *clients, unsigned long long *dropped)
-{
-	pthread_mutex_lock(&ev->lock);
-	*clients = ev->nclients;
-	*dropped = ev->dropped;
 	pthread_mutex_unlock(&ev->lock);
 }
 

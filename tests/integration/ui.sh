@@ -117,6 +117,16 @@ wait_for 30 runs_done 3 || fail "no third run_done"
 expect "run 3 unscaled" "$(jout 'select(.event == "task_done" and .run == 3 and .task == 2) | .arg')" 2.5
 expect "runs in /metrics" "$(curl -s "${url}metrics" | sed -n 's/^asyncdemo_runs_total //p')" 3
 
+# A reload between runs: the next run takes the new list, at its scale.
+kill -HUP "$pid"
+wait_for 30 grep -q 'reloaded' "$tmp/err" || fail "no reload: $(cat "$tmp/err")"
+expect "POST /run after a reload" "$(code POST '/run?mode=async&time_scale=0.5')" 202
+wait_for 30 runs_done 4 || fail "no fourth run_done"
+expect "run 4 at 0.5" "$(jout 'select(.event == "task_done" and .run == 4 and .task == 2) | .arg')" 1.25
+expect "POST /run, scale as loaded again" "$(code POST '/run?mode=async')" 202
+wait_for 30 runs_done 5 || fail "no fifth run_done"
+expect "run 5 unscaled" "$(jout 'select(.event == "task_done" and .run == 5 and .task == 2) | .arg')" 2.5
+
 kill -TERM "$pid"
 wait "$pid"
 expect "SIGTERM between runs" "$?" 0
