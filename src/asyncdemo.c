@@ -41,6 +41,7 @@ enum {
 	OPT_BLOCK_THRESHOLD,
 	OPT_TIME_SCALE,
 	OPT_TIME_AXIS,
+	OPT_UI,
 };
 
 /* --time-scale at most: 1000 times slower is already a frozen demo. */
@@ -71,6 +72,7 @@ static const struct option main_longopts[] = {
     {"time-scale", required_argument, NULL, OPT_TIME_SCALE},
     {"time-axis", required_argument, NULL, OPT_TIME_AXIS},
     {"serve", required_argument, NULL, OPT_SERVE},
+    {"ui", required_argument, NULL, OPT_UI},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -89,6 +91,8 @@ main_usage(FILE *f)
 	fprintf(f,
 	    "usage: asyncdemo -c FILE [options]   run the task file\n"
 	    "       asyncdemo -c FILE -n          check it, print the plan\n"
+	    "       asyncdemo --ui ADDR:PORT -c FILE  the live view, in a "
+	    "browser\n"
 	    "       asyncdemo --serve ADDR:PORT   the demo/test HTTP server\n"
 	    "       asyncdemo -h | -V\n"
 	    "\n"
@@ -104,7 +108,9 @@ main_usage(FILE *f)
 	    "  -p, --pidfile FILE   write the pid to FILE and hold it\n"
 	    "      --interval DUR   run again every DUR (like 30s, 5m, 1h)\n"
 	    "      --runs N         stop after N runs\n"
-	    "      --status ADDR:PORT  serve GET /status and /metrics\n"
+	    "      --status ADDR:PORT  serve GET /status, /metrics, /events\n"
+	    "      --ui ADDR:PORT   the live view: a page that starts runs\n"
+	    "                       and draws them as they happen\n"
 	    "      --shard K/N      run only tasks i with (i-1) mod N = K\n"
 	    "      --timeline       chart each run: workers, tasks, CPU busy\n"
 	    "      --timeline-svg FILE  the same chart as an SVG picture\n"
@@ -302,6 +308,9 @@ main_parse(int argc, char **argv, struct main_opts *o)
 		case OPT_SERVE:
 			o->serve = optarg;
 			break;
+		case OPT_UI:
+			o->d.ui = optarg;
+			break;
 		case 'h':
 			main_usage(stdout);
 			exit(main_written());
@@ -318,6 +327,13 @@ main_parse(int argc, char **argv, struct main_opts *o)
 		    "unexpected argument '%s'", argv[optind]);
 	if (o->serve == NULL && o->d.file == NULL)
 		return main_usage_error("no task file: use -c FILE");
+	if (o->d.ui != NULL &&
+	    (o->d.status != NULL || o->d.compare || o->d.runs > 0 ||
+	        o->d.interval > 0 || o->check))
+		return main_usage_error(
+		    "--ui runs when its page asks, and serves /status "
+		    "itself: not with --status, --compare, --runs, "
+		    "--interval or -n");
 	return 0;
 }
 

@@ -52,6 +52,8 @@ struct daemon {
 	struct pidfile *pidfile;
 	struct status *status;
 	unsigned runs;
+	enum mode ui_mode; /* --ui: the mode the page asked for */
+	double ui_scale; /* --ui: the time scale the list has now */
 	double due;
 	size_t failed;
 	int stopping;
@@ -90,6 +92,8 @@ daemon_run_mode(const struct daemon *d)
 	static const enum mode modes[MODE_COUNT] = {
 	    MODE_SYNC, MODE_COOPERATIVE, MODE_THREADS, MODE_ASYNC};
 
+	if (d->opts->ui != NULL)
+		return d->ui_mode;
 	if (!d->opts->compare || d->runs >= MODE_COUNT)
 		return d->cf->mode;
 	return modes[d->runs];
@@ -108,6 +112,12 @@ daemon_run_done(struct run *run, void *arg)
 	d->old_run = run;
 	d->run = NULL;
 	output_run_done(d->output, run, d->stopping);
+	if (d->opts->ui != NULL) {
+		/* The next run is the page's to ask for. */
+		if (d->stopping)
+			event_base_loopexit(d->base, NULL);
+		return;
+	}
 	if (d->stopping || (max > 0 && d->runs >= max)) {
 		event_base_loopexit(d->base, NULL);
 		return;
@@ -331,12 +341,64 @@ daemon_oom(const char *what, size_t size)
 	daemon_exit_now(daemon_current, EX_SOFTWARE);
 }
 
+/*
+ * --ui: the page asks for a run in a mode, at a time scale (0: the one
+ * given at start). Its number, or 0 while one is going or on a stop.
+ */
+static unsigned
+daemon_ui_run(enum mode mode, double scale, void *arg)
+{
+	struct daemon *d = arg;
+	double base = d->opts->time_scale > 0 ? d->opts->time_scale : 1;
+
+	if (d->run != NULL || d->stopping)
+		return 0;
+	if (scale <= 0)
+		scale = base;
+	/*
+	 * The list that runs has ui_scale applied, or a reloaded one the
+	 * scale it was loaded with: scale it from there.
+	 */
+	if (d->next_cf == NULL && scale != d->ui_scale)
+		config_scale_time(d->cf, scale / d->ui_scale);
+	else if (d->next_cf != NULL && scale != base)
+		config_scale_time(d->next_cf, scale / base);
+	d->ui_mode = mode;
+	daemon_start_run(d);
+	d->ui_scale = scale;
+	return d->runs;
+}
+
+/* --status or --ui: the endpoint, and for --ui the page. */
+static int
+daemon_status(struct daemon *d)
+{
+	const char *addr = d->opts->ui != NULL ? d->opts->ui : d->opts->status;
+	char *cause;
+	int rc;
+
+	rc = status_new(
+	    d->base, output_report(d->output), addr, &d->status, &cause);
+	if (rc != 0) {
+		log_warnx(
+		    "%s: %s", d->opts->ui != NULL ? "--ui" : "--status", cause);
+		free(cause);
+		return rc;
+	}
+	status_set_config(d->status, d->cf);
+	if (d->opts->ui != NULL) {
+		status_set_ui(d->status, daemon_ui_run, d);
+		output_say(
+		    d->output, "listening on %s\n", status_url(d->status));
+	}
+	return 0;
+}
+
 /* Everything that can fail before the first run: 0 or an exit status. */
 static int
 daemon_setup(struct daemon *d)
 {
 	char *cause;
-	int rc;
 
 	/*
 	 * Signals first: whoever sees the pidfile may signal at once, and a
@@ -363,16 +425,8 @@ daemon_setup(struct daemon *d)
 	d->output = output_new(d->base, d->opts, daemon_gone, d);
 	if (d->output == NULL)
 		return EX_TEMPFAIL;
-	if (d->opts->status != NULL) {
-		rc = status_new(d->base, output_report(d->output),
-		    d->opts->status, &d->status, &cause);
-		if (rc != 0) {
-			log_warnx("--status: %s", cause);
-			free(cause);
-			return rc;
-		}
-		status_set_config(d->status, d->cf);
-	}
+	if (d->opts->status != NULL || d->opts->ui != NULL)
+		return daemon_status(d);
 	return 0;
 }
 
@@ -383,6 +437,9 @@ daemon_first_run(struct daemon *d)
 	struct timeval tv = clock_tv(daemon_jitter(d));
 
 	d->due = clock_now();
+	d->ui_scale = d->opts->time_scale > 0 ? d->opts->time_scale : 1;
+	if (d->opts->ui != NULL)
+		return; /* the page asks for runs */
 	if (d->cf->jitter > 0)
 		evtimer_add(d->tick, &tv);
 	else

@@ -12,6 +12,7 @@ struct daemon_opts {
 	const char *results;
 	const char *pidfile;
 	const char *status;
+	const char *ui; /* --ui ADDR:PORT: runs when the page asks */
 	const char *log;
 	const char *timeline_svg;
 	const char *trace;

@@ -6,6 +6,7 @@
  */
 #include "autoconf.h"
 
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -321,4 +322,17 @@ output_free(struct output *o)
 	}
 	free(o);
 	return rc;
+}
+
+/* A line for stdout that is no event's (--ui's address), at once. */
+void
+output_say(struct output *o, const char *fmt, ...)
+{
+	FILE *f = o->stream != NULL ? o->stream : stdout;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	fflush(f);
 }

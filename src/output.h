@@ -25,4 +25,7 @@ void output_reopen(struct output *);
 int output_emergency(struct output *);
 int output_free(struct output *);
 
+void output_say(struct output *, const char *, ...)
+    __attribute__((format(printf, 2, 3)));
+
 #endif

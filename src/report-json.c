@@ -467,3 +467,45 @@ report_results_add(struct report *r, struct outfile *out)
 	report_add(r, report_results_emit, report_results_flush,
 	    report_results_free, rr);
 }
+
+/*
+ * The task list as one JSON object, for the live view's page: name,
+ * description, mode, the workers' names and each task's number, kind,
+ * argument (secrets as ***, as in task_start) and name.
+ */
+char *
+report_json_tasks(const struct config *cf)
+{
+	struct jbuf b;
+	char buf[16];
+	size_t i;
+	unsigned w;
+
+	memset(&b, 0, sizeof b);
+	b.sep = '{';
+	jb_key_str(&b, "name", cf->name);
+	if (cf->description != NULL)
+		jb_key_str(&b, "description", cf->description);
+	jb_key_str(&b, "mode", config_mode_name(cf->mode));
+	jb_key(&b, "workers");
+	for (w = 0; w < cf->nworkers; w++) {
+		jb_raw(&b, w == 0 ? "[" : ",", 1);
+		jb_str(&b, config_worker_name(cf, w, buf, sizeof buf));
+	}
+	jb_raw(&b, cf->nworkers == 0 ? "[]" : "]", cf->nworkers == 0 ? 2 : 1);
+	jb_key(&b, "tasks");
+	jb_raw(&b, "[", 1);
+	for (i = 0; i < cf->ntasks; i++) {
+		if (i > 0)
+			jb_raw(&b, ",", 1);
+		b.sep = '{';
+		jb_key_int(&b, "task", cf->tasks[i].index);
+		jb_key_str(&b, "kind", config_kind_name(cf->tasks[i].kind));
+		report_json_arg(&b, &cf->tasks[i]);
+		if (cf->tasks[i].name != NULL)
+			jb_key_str(&b, "name", cf->tasks[i].name);
+		jb_raw(&b, "}", 1);
+	}
+	jb_raw(&b, "]}", 3);
+	return b.s;
+}

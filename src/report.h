@@ -73,6 +73,7 @@ void report_text_add(struct report *, FILE *, int, int);
 void report_json_add(struct report *, FILE *);
 void report_results_add(struct report *, struct outfile *);
 char *report_json_line(const struct report_event *);
+char *report_json_tasks(const struct config *);
 const char *report_event_name(enum report_type);
 
 #endif

@@ -1,7 +1,9 @@
 /*
  * The status endpoint on the daemon's loop (evhttp): GET /status is one
- * JSON object, GET /metrics is Prometheus text. A report sink keeps the
- * counts as events arrive; other methods get 405, other paths 404.
+ * JSON object, GET /metrics is Prometheus text, GET /events the events as
+ * they come (events.c). A report sink keeps the counts as events arrive;
+ * other methods get 405, other paths 404. With --ui the live view's page
+ * and POST /run (ui.c) are served here too.
  */
 #include "autoconf.h"
 
@@ -19,11 +21,13 @@
 
 #include "clock.h"
 #include "config.h"
+#include "events.h"
 #include "listen.h"
 #include "log.h"
 #include "report.h"
 #include "status.h"
 #include "task.h"
+#include "ui.h"
 #include "xmalloc.h"
 
 /*
@@ -75,6 +79,9 @@ struct status_series {
 
 struct status {
 	struct evhttp *http;
+	struct events *events;
+	struct ui *ui;
+	char *url;
 	pthread_mutex_t lock;
 	const struct config *cf;
 	double started;
@@ -480,8 +487,8 @@ status_metrics(struct status *st, struct evbuffer *b)
  * included, and no body (evhttp would send the body and no length, which
  * corrupts the next response on a kept-alive connection).
  */
-static void
-status_reply(struct evhttp_request *req, int code, const char *reason,
+void
+status_send(struct evhttp_request *req, int code, const char *reason,
     struct evbuffer *b)
 {
 	struct evkeyvalq *h = evhttp_request_get_output_headers(req);
@@ -508,6 +515,23 @@ status_request(struct evhttp_request *req, void *arg)
 	char *s;
 
 	evhttp_add_header(h, "Server", "asyncdemo/" PACKAGE_VERSION);
+	/* Not under the lock: a run started here reports to status_emit. */
+	if (path != NULL && st->ui != NULL && ui_request(st->ui, req, path)) {
+		evbuffer_free(b);
+		return;
+	}
+	if (path != NULL && strcmp(path, "/events") == 0) {
+		if (evhttp_request_get_command(req) == EVHTTP_REQ_GET)
+			events_request(st->events, req);
+		else {
+			evbuffer_add_printf(b, "method not allowed: use GET\n");
+			evhttp_add_header(h, "Allow", "GET");
+			evhttp_add_header(h, "Content-Type", "text/plain");
+			evhttp_send_reply(req, 405, "Method Not Allowed", b);
+		}
+		evbuffer_free(b);
+		return;
+	}
 	pthread_mutex_lock(&st->lock);
 	if (evhttp_request_get_command(req) != EVHTTP_REQ_GET &&
 	    evhttp_request_get_command(req) != EVHTTP_REQ_HEAD) {
@@ -520,16 +544,18 @@ status_request(struct evhttp_request *req, void *arg)
 		evbuffer_add_printf(b, "%s\n", s);
 		free(s);
 		evhttp_add_header(h, "Content-Type", "application/json");
-		status_reply(req, HTTP_OK, "OK", b);
+		status_send(req, HTTP_OK, "OK", b);
 	} else if (path != NULL && strcmp(path, "/metrics") == 0) {
 		status_metrics(st, b);
 		evhttp_add_header(
 		    h, "Content-Type", "text/plain; version=0.0.4");
-		status_reply(req, HTTP_OK, "OK", b);
+		status_send(req, HTTP_OK, "OK", b);
 	} else {
-		evbuffer_add_printf(b, "not found: try /status or /metrics\n");
+		evbuffer_add_printf(b,
+		    "not found: try %s/status, /metrics or /events\n",
+		    st->ui != NULL ? "/, " : "");
 		evhttp_add_header(h, "Content-Type", "text/plain");
-		status_reply(req, HTTP_NOTFOUND, "Not Found", b);
+		status_send(req, HTTP_NOTFOUND, "Not Found", b);
 	}
 	pthread_mutex_unlock(&st->lock);
 	evbuffer_free(b);
@@ -561,9 +587,11 @@ status_new(struct event_base *base, struct report *report, const char *addr,
 		return rc;
 	}
 	url = listen_url(evhttp_bound_socket_get_fd(bound));
-	log_info("status endpoint on %sstatus and %smetrics", url, url);
-	free(url);
+	log_info("status endpoint on %sstatus, %smetrics and %sevents", url,
+	    url, url);
+	st->url = url;
 	report_add(report, status_emit, NULL, NULL, st);
+	st->events = events_new(base, report);
 	*out = st;
 	return 0;
 }
@@ -573,8 +601,11 @@ status_free(struct status *st)
 {
 	if (st == NULL)
 		return;
+	/* The event stream goes with the report, after its connections. */
 	if (st->http != NULL)
 		evhttp_free(st->http);
+	ui_free(st->ui);
+	free(st->url);
 	pthread_mutex_destroy(&st->lock);
 	free(st->workers);
 	status_series_set(st, NULL);
@@ -589,6 +620,7 @@ status_set_config(struct status *st, const struct config *cf)
 	pthread_mutex_lock(&st->lock);
 	st->cf = cf;
 	status_series_set(st, cf);
+	ui_set_config(st->ui, cf);
 	pthread_mutex_unlock(&st->lock);
 }
 
@@ -621,4 +653,19 @@ status_set_stopping(struct status *st)
 	pthread_mutex_lock(&st->lock);
 	st->stopping = 1;
 	pthread_mutex_unlock(&st->lock);
+}
+
+/* The URL served, "http://HOST:PORT/". */
+const char *
+status_url(const struct status *st)
+{
+	return st->url;
+}
+
+/* Serve the live view too: its page and POST /run. */
+void
+status_set_ui(struct status *st, ui_run_cb run, void *arg)
+{
+	st->ui = ui_new(st->url, run, arg);
+	ui_set_config(st->ui, st->cf);
 }
