@@ -303,7 +303,7 @@ events_request(struct events *ev, struct evhttp_request *req)
 	evhttp_connection_set_timeout(c->conn, EVENTS_TIMEOUT);
 	/* Its writes wait while the tasks have work (loop.c). */
 	if (bufferevent_priority_set(
-		evhttp_connection_get_bufferevent(c->conn), 2) != 0)
+	        evhttp_connection_get_bufferevent(c->conn), 2) != 0)
 		log_warnx("events: cannot lower a client's priority");
 	pthread_mutex_lock(&ev->lock);
 	/* What waits is in the history too: the others get it first. */
