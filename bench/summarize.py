@@ -63,6 +63,7 @@ LABEL = {
     "wrk": "wrk (ceiling)",
     "asyncdemo-sync": "asyncdemo sync",
     "asyncdemo-async": "asyncdemo async",
+    "asyncdemo-offload": "asyncdemo async, offload: true",
     "mpz_fac_ui": "GMP mpz_fac_ui",
 }
 
@@ -254,7 +255,9 @@ FAC_ROWS = [("compute", "python", None, None),
              "GMP mpz_fac_ui + mpz_get_str (ceiling: the calls asyncdemo makes)",
              "ceiling")]
 for wid, title, ideal, n, cols, prim, better, note in WL:
-    mine = ["asyncdemo"] if wid != "factorial" else ["asyncdemo-sync", "asyncdemo-async"]
+    mine = ["asyncdemo"] if wid != "factorial" else [
+        t for t in ("asyncdemo-sync", "asyncdemo-async", "asyncdemo-offload")
+        if t in tools_seen[wid]]
     for a in mine:
         if wid == "factorial":
             rows = [(m, t, lab, ref) for m, t, lab, ref in FAC_ROWS
@@ -310,14 +313,16 @@ if vals(big, "asyncdemo", "wall"):
     c = med(big, "asyncdemo", "cpu_us_task")
     b = med(big, "asyncdemo", "bytes_task")
     o = med(big, "asyncdemo", "over_ms") / 1000
-    targets.append(("T2a", "1M delays / 100k workers: ≤ 0.5 µs CPU per task",
-                    f"{c:.2f} µs", verdict(c <= 0.5)))
-    targets.append(("T2b", "1M delays / 100k workers: ≤ 200 bytes per pending task",
-                    f"{b:.0f} bytes", verdict(b <= 200)))
-    targets.append(("T2c", "1M delays / 100k workers: within 0.6 s of the ideal 5.000 s",
-                    f"{o:+.3f} s", verdict(o <= 0.6)))
+    targets.append(("T2a", "1M delays / 100k workers: ≤ 0.8 µs CPU per task (issue 18)",
+                    f"{c:.2f} µs", verdict(c <= 0.8)))
+    targets.append(("T2b", "1M delays / 100k workers: ≤ 100 bytes per pending task "
+                    "(issue 18)", f"{b:.0f} bytes", verdict(b <= 100)))
+    targets.append(("T2c", "1M delays / 100k workers: within 0.35 s of the ideal "
+                    "5.000 s (issue 18)", f"{o:+.3f} s", verdict(o <= 0.35)))
 else:
     targets.append(("T2", "1M delays / 100k workers", "not run (--quick)", "–"))
+# issue 18: the ratios against curl --parallel and wrk's ceiling at each width
+T3 = {100: (None, 0.75), 1000: (1.5, 0.6)}
 for w in (100, 1000):
     wid = f"static_{w}"
     if not vals(wid, "asyncdemo", "wall"):
@@ -325,9 +330,17 @@ for w in (100, 1000):
     a = med(wid, "asyncdemo", "req_s")
     c = med(wid, "curl-parallel", "req_s")
     p = med(wid, "aiohttp", "req_s")
+    k = med(wid, "wrk", "req_s")
     ar, cr = med(wid, "asyncdemo", "rss_mib"), med(wid, "curl-parallel", "rss_mib")
-    targets.append((f"T3 W={w}", f"static GETs W={w}: ≥ 1.25× curl --parallel req/s",
-                    f"{a:,.0f} vs {c:,.0f} req/s = {a / c:.2f}×", verdict(a / c >= 1.25)))
+    vc, vk = T3[w]
+    vc = vc or 1.25
+    targets.append((f"T3 W={w}", f"static GETs W={w}: ≥ {vc:g}× curl --parallel req/s"
+                    + (" (issue 18)" if w == 1000 else ""),
+                    f"{a:,.0f} vs {c:,.0f} req/s = {a / c:.2f}×", verdict(a / c >= vc)))
+    if k:
+        targets.append((f"T3 W={w}", f"static GETs W={w}: ≥ {vk:g}× wrk's ceiling "
+                        "req/s (issue 18)",
+                        f"{a:,.0f} vs {k:,.0f} req/s = {a / k:.2f}×", verdict(a / k >= vk)))
     targets.append((f"T3 W={w}", f"static GETs W={w}: ≥ 8× aiohttp req/s",
                     f"{a:,.0f} vs {p:,.0f} req/s = {a / p:.2f}×", verdict(a / p >= 8)))
     targets.append((f"T3 W={w}", f"static GETs W={w}: peak RSS ≤ curl's",
@@ -358,12 +371,22 @@ if s and gf:
                     "decimal value written (`-o`), against mpz_fac_ui + mpz_get_str",
                     f"{s * 1000:.1f} ms vs {gf * 1000:.1f} ms = {s / gf:.2f}×",
                     verdict(s / gf <= 1.5)))
+# The faithful async model computes on the loop's thread: its stalls are
+# the lesson, reported, not a target; offload: true is the fast path.
 bl = vals("factorial", "asyncdemo-async", "blocks_10ms")
 if bl:
-    targets.append(("T5b", "factorial async: loop never blocked > 10 ms",
-                    f"{max(bl):.0f} stall(s) over 10 ms a run, longest "
-                    f"{mx('factorial', 'asyncdemo-async', 'max_block_ms'):.0f} ms "
-                    "(--block-threshold 10ms -v)", verdict(max(bl) == 0)))
+    targets.append(("T5b", "factorial async (one thread, as asyncio): every stall "
+                    "of the loop over 10 ms reported (--block-threshold 10ms -v)",
+                    f"{max(bl):.0f} stall(s) reported a run, longest "
+                    f"{mx('factorial', 'asyncdemo-async', 'max_block_ms'):.0f} ms",
+                    "(the model)"))
+bo = vals("factorial", "asyncdemo-offload", "blocks_10ms")
+if bo:
+    targets.append(("T5c", "factorial async with `offload: true`: loop never "
+                    "blocked > 10 ms",
+                    f"{max(bo):.0f} stall(s) over 10 ms a run, longest "
+                    f"{mx('factorial', 'asyncdemo-offload', 'max_block_ms'):.0f} ms",
+                    verdict(max(bo) == 0)))
 st = med("startup", "asyncdemo", "wall_ms")
 if st is not None:
     targets.append(("T6", "-n under 5 ms", f"{st:.2f} ms (median)", verdict(st < 5)))
@@ -425,7 +448,7 @@ if secondary:
     for x in secondary:
         L.append(f"- {x}")
     L.append("")
-L.append("## Targets (issue 6)")
+L.append("## Targets (issues 6 and 18; issue 18's replace issue 6's where both set one)")
 L.append("")
 L.append("| | target | measured | |")
 L.append("|---|---|---|---|")
@@ -492,10 +515,12 @@ for wid, title, ideal, n, cols, prim, better, note in WL:
     if wid == "factorial":
         L.append(f"GMP's decimal conversion (`mpz_get_str`) of the result "
                  f"takes {cell('factorial', 'mpz_fac_ui', 'get_str', 4)} s on its own.")
-        if bl:
-            L.append(f"asyncdemo async mode: loop stalls over 10 ms per run: "
-                     f"{cell('factorial', 'asyncdemo-async', 'blocks_10ms', 0)}, the longest "
-                     f"{cell('factorial', 'asyncdemo-async', 'max_block_ms', 0)} ms.")
+        for t, what in (("asyncdemo-async", "async mode (one thread)"),
+                        ("asyncdemo-offload", "async mode, `offload: true`")):
+            if vals("factorial", t, "blocks_10ms"):
+                L.append(f"asyncdemo {what}: loop stalls over 10 ms per run: "
+                         f"{cell('factorial', t, 'blocks_10ms', 0)}, the longest "
+                         f"{cell('factorial', t, 'max_block_ms', 0)} ms.")
 L.append("")
 L.append("## Commands")
 L.append("")
