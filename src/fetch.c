@@ -1288,9 +1288,13 @@ fetch_multi_check(CURLMcode mrc)
 		fatalx("curl_multi_setopt: %s", libcurl.multi_strerror(mrc));
 }
 
-/* A set of fetches driven by base. */
+/*
+ * A set of fetches driven by base, keeping up to keep idle connections
+ * (0: libcurl's default, as many as transfers; a transfer that ends while
+ * the others run would close its connection, and the next would open one).
+ */
 struct fetch_loop *
-fetch_loop_new(struct event_base *base)
+fetch_loop_new(struct event_base *base, unsigned keep)
 {
 	struct fetch_loop *loop;
 	CURLMcode mrc;
@@ -1333,6 +1337,9 @@ fetch_loop_new(struct event_base *base)
 	if (mrc != CURLM_OK)
 		log_warnx("curl_multi_setopt: CURLMOPT_PIPELINING: %s",
 		    libcurl.multi_strerror(mrc));
+	if (keep > 0)
+		fetch_multi_check(
+		    libcurl.multi_setopt(m, CURLMOPT_MAXCONNECTS, (long)keep));
 	return loop;
 }
 

@@ -71,7 +71,7 @@ const char *fetch_user_agent(void);
 void fetch_result_clear(struct fetch_result *);
 
 /* One loop per event_base; freeing it cancels its fetches, no callbacks. */
-struct fetch_loop *fetch_loop_new(struct event_base *);
+struct fetch_loop *fetch_loop_new(struct event_base *, unsigned);
 void fetch_loop_free(struct fetch_loop *);
 struct fetch *fetch_start(struct fetch_loop *, const char *,
     const struct fetch_opts *, fetch_cb, void *);

@@ -41,6 +41,13 @@
 
 /* Stack for each worker thread: enough for GMP and libcurl. */
 #define RUN_THREAD_STACK (512 * 1024)
+/*
+ * url workers share kept connections in pools of this many: libcurl 7.88
+ * walks all of a multi handle's connections for each transfer it starts
+ * and ends, which with a thousand workers in one pool cost more CPU than
+ * the rest of a small fetch (bench/analysis.md).
+ */
+#define RUN_POOL_WORKERS 128
 
 struct worker {
 	struct run *run;
@@ -85,8 +92,10 @@ struct run {
 	/*
 	 * The run's own, freed when it ends: each run opens its connections
 	 * (a listener that died since the last run fails this run's check).
+	 * One a pool of RUN_POOL_WORKERS workers, made on first use.
 	 */
-	struct fetch_loop *fetch;
+	struct fetch_loop **fetch;
+	unsigned nfetch;
 	struct evdns_base *dns; /* tcp tasks' resolver, made on first use */
 	/*
 	 * What worker threads share is under lock: taken, ok, failed,
@@ -164,6 +173,8 @@ run_new(struct event_base *base, const struct config *cf, enum mode mode,
 	r->stride = 1;
 	r->ntasks = cf->ntasks;
 	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
+	r->nfetch = (r->nworkers + RUN_POOL_WORKERS - 1) / RUN_POOL_WORKERS;
+	r->fetch = xcalloc(r->nfetch, sizeof *r->fetch);
 	for (i = 0; i < r->nworkers; i++) {
 		r->workers[i].run = r;
 		r->workers[i].name = config_worker_name(
@@ -207,6 +218,18 @@ run_job_free(struct job *job)
 	free(job);
 }
 
+/* Close the run's connections: every pool's multi handle. */
+static void
+run_fetch_free(struct run *r)
+{
+	unsigned i;
+
+	for (i = 0; i < r->nfetch; i++) {
+		fetch_loop_free(r->fetch[i]);
+		r->fetch[i] = NULL;
+	}
+}
+
 void
 run_free(struct run *r)
 {
@@ -229,8 +252,8 @@ run_free(struct run *r)
 		event_free(r->flush);
 	if (r->grace != NULL)
 		event_free(r->grace);
-	if (r->fetch != NULL)
-		fetch_loop_free(r->fetch);
+	run_fetch_free(r);
+	free(r->fetch);
 	if (r->dns != NULL)
 		evdns_base_free(r->dns, 0);
 	pthread_mutex_destroy(&r->lock);
@@ -455,15 +478,19 @@ job_wants_value(const struct job *job)
 	return report_values(job->run->report);
 }
 
-/* The run's libcurl multi handle, made when a url task first needs it. */
+/*
+ * The libcurl multi handle of the job's pool of workers, made when a url
+ * task first needs it.
+ */
 struct fetch_loop *
 job_fetch_loop(struct job *job)
 {
 	struct run *r = job->run;
+	size_t i = (size_t)(job->worker - r->workers) / RUN_POOL_WORKERS;
 
-	if (r->fetch == NULL)
-		r->fetch = fetch_loop_new(r->base);
-	return r->fetch;
+	if (r->fetch[i] == NULL)
+		r->fetch[i] = fetch_loop_new(r->base, RUN_POOL_WORKERS);
+	return r->fetch[i];
 }
 
 /*
@@ -689,8 +716,7 @@ run_finish(evutil_socket_t fd, short what, void *arg)
 	 * loop thread's handle (sync, cooperative; each worker thread's
 	 * closed with the thread).
 	 */
-	fetch_loop_free(r->fetch);
-	r->fetch = NULL;
+	run_fetch_free(r);
 	fetch_thread_done();
 	r->end = clock_now();
 	r->finished = 1;

@@ -2,7 +2,9 @@
 # Connections are reused within a run, never from one run to the next: in
 # each mode, the two fetches of a run share a connection, and each of the
 # three runs opens its own. The server answers each request with the
-# client's port, so the previews tell.
+# client's port, so the previews tell. In async mode, workers share
+# connections in pools of 128, and a pool keeps as many as it has workers:
+# 300 workers never open more than 300, and no connection serves two pools.
 . "$(dirname "$0")/lib.sh"
 
 cat > "$tmp/peer.py" <<'PY'
@@ -17,7 +19,10 @@ class H(http.server.BaseHTTPRequestHandler):
         self.wfile.write(body)
     def log_message(self, *a):
         pass
-s = http.server.HTTPServer(("127.0.0.1", 0), H)
+class S(http.server.ThreadingHTTPServer):
+    request_queue_size = 1024   # 300 workers connect at once
+    daemon_threads = True
+s = S(("127.0.0.1", 0), H)
 print("listening on http://127.0.0.1:%d/" % s.server_address[1], flush=True)
 s.serve_forever()
 PY
@@ -41,3 +46,19 @@ for mode in async sync cooperative threads; do
 	expect "$mode: three runs, three connections" \
 	    "$(jqf -s '[.[] | select(.event == "task_done") | .preview] | unique | length' "$tmp/k.jsonl")" 3
 done
+
+# 900 fetches over 300 workers: pools of 128, 128 and 44 workers
+{
+	printf 'name: pools\nmode: async\nworkers: 300\ndefaults: {preview: 20}\ntasks:\n'
+	awk -v u="$peer" 'BEGIN { for (i = 0; i < 900; i++) print "  - url: " u "/p" }'
+} > "$tmp/pools.yaml"
+rm -f "$tmp/pools.jsonl"
+"$ASYNCDEMO" -q -o "$tmp/pools.jsonl" -c "$tmp/pools.yaml" || fail "pools: the run failed"
+expect "pools: 900 fetches, all ok" \
+    "$(jqf -s '[.[] | select(.ok)] | length' "$tmp/pools.jsonl")" 900
+conns=$(jqf -s '[.[].preview] | unique | length' "$tmp/pools.jsonl")
+[ "$conns" -ge 3 ] && [ "$conns" -le 300 ] ||
+	fail "pools: $conns connections for 300 workers (a pool keeps one a worker)"
+expect "pools: no connection serves two pools of workers" \
+    "$(jqf -s '[group_by(.preview)[] | [.[].worker | tonumber - 1 | . / 128 | floor] | unique | length] | max' "$tmp/pools.jsonl")" 1
+pass "pools: 900 fetches by 300 workers over $conns connections"

@@ -411,7 +411,7 @@ setup_async(void **state)
 	fx = calloc(1, sizeof *fx);
 	fx->base = event_base_new();
 	fx->server = server_new(fx->base);
-	fx->loop = fetch_loop_new(fx->base);
+	fx->loop = fetch_loop_new(fx->base, 0);
 	fx->guard = evtimer_new(fx->base, fixture_expire, fx);
 	*state = fx;
 	return 0;
