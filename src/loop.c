@@ -30,8 +30,9 @@ loop_base_new(void)
 
 	if ((ec = event_config_new()) == NULL)
 		fatalx("event_config_new failed");
-	event_config_set_flag(ec, EVENT_BASE_FLAG_PRECISE_TIMER |
-	    EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
+	event_config_set_flag(ec,
+	    EVENT_BASE_FLAG_PRECISE_TIMER |
+	        EVENT_BASE_FLAG_EPOLL_USE_CHANGELIST);
 	base = event_base_new_with_config(ec);
 	event_config_free(ec);
 	if (base == NULL)
