@@ -14,6 +14,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 # shellcheck source=tests/integration/lib.sh
 . "$here/../integration/lib.sh"
 set -e
+# lib.sh cleans up on exit; a signal ends the test (and so cleans up) at
+# once, also while it waits for sbatch, which runs in the background.
+trap 'exit 130' INT
+trap 'exit 143' TERM
 top_srcdir=$(cd "$top_srcdir" && pwd)
 sbatch_script=$top_srcdir/contrib/slurm/asyncdemo-array.sbatch
 TASKS=${SCALE_OUT_TASKS:-100000}
@@ -197,7 +201,8 @@ t_run=$(date +%s.%N)
 set +e
 env "$mark" ASYNCDEMO="$ASYNCDEMO" timeout 900 sbatch --wait --parsable \
     --array=0-$((SHARDS - 1)) --output="$tmp/log/shard-%A_%a.log" \
-    "$sbatch_script" tasks.yaml results > "$tmp/sbatch.out" 2> "$tmp/sbatch.err"
+    "$sbatch_script" tasks.yaml results > "$tmp/sbatch.out" 2> "$tmp/sbatch.err" &
+wait $!
 rc=$?
 set -e
 run_s=$(since "$t_run")
@@ -269,7 +274,8 @@ printf 'tasks: [\n' > broken.yaml
 set +e
 env "$mark" ASYNCDEMO="$ASYNCDEMO" timeout 300 sbatch --wait --parsable \
     --array=0-$((SHARDS - 1)) --output="$tmp/log/broken-%A_%a.log" \
-    "$sbatch_script" broken.yaml broken > /dev/null 2> "$tmp/sbatch.err"
+    "$sbatch_script" broken.yaml broken > /dev/null 2> "$tmp/sbatch.err" &
+wait $!
 rc=$?
 set -e
 [ "$rc" -eq 78 ] ||
