@@ -261,6 +261,22 @@ sys.exit(1 if bad else 0)
 EOF
 pass "every one of the $TASKS tasks exactly once, in shard (i - 1) mod $SHARDS, checked in $(since "$t_check") s"
 
+# docs/SCALING.md's merge job: after the array, with jq.
+if command -v jq > /dev/null; then
+	set +e
+	env "$mark" timeout 300 sbatch --wait --parsable \
+	    --dependency=afterok:"$jobid" --output="$tmp/log/merge-%j.log" \
+	    --wrap 'cat results/shard-*.jsonl | jq -s "sort_by(.task)" > all.json' \
+	    > /dev/null 2> "$tmp/sbatch.err" &
+	wait $!
+	rc=$?
+	set -e
+	[ "$rc" -eq 0 ] ||
+	    { cat "$tmp/sbatch.err" "$tmp"/log/merge-*.log >&2; fail "the merge job: exit $rc"; }
+	expect "a merge job (afterok) sorts all $TASKS results" \
+	    "$(jq -c --argjson t "$TASKS" '[.[].task] == [range(1; $t + 1)]' all.json)" true
+fi
+
 # asyncdemo --merge, where this asyncdemo has it.
 if "$ASYNCDEMO" --help 2>&1 | grep -q -- --merge; then
 	"$ASYNCDEMO" --merge -c tasks.yaml results/shard-*.jsonl > merge.out 2>&1 ||
