@@ -225,16 +225,18 @@ scontrol -o show job "$jobid" | awk '{
 
 t_check=$(date +%s.%N)
 python3 - "$TASKS" "$SHARDS" results << 'EOF' || fail "the results"
-import json, sys
+import datetime, json, sys
 n, shards, folder = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3]
 seen = {}
 bad = []
 for k in range(shards):
     lines = 0
+    ts = []
     with open("%s/shard-%d.jsonl" % (folder, k)) as f:
         for line in f:
             lines += 1
             r = json.loads(line)
+            ts.append(datetime.datetime.strptime(r["ts"], "%Y-%m-%dT%H:%M:%S.%fZ"))
             i = r["task"]
             if i in seen:
                 bad.append("task %d in shard-%d and shard-%d" % (i, seen[i], k))
@@ -250,8 +252,11 @@ for k in range(shards):
     want = len(range(k, n, shards))
     if lines != want:
         bad.append("shard-%d.jsonl: %d lines, not %d" % (k, lines, want))
-    print("  shard-%d.jsonl: %d results, %d failed (as planned)" % (
-        k, lines, sum(1 for i in range(k + 1, n + 1, shards) if i % 997 == 0)))
+    span = (max(ts) - min(ts)).total_seconds() if ts else 0
+    print("  shard-%d.jsonl: %d results, %d failed (as planned), "
+          "first to last in %.2f s" % (
+              k, lines, sum(1 for i in range(k + 1, n + 1, shards)
+                            if i % 997 == 0), span))
 missing = [i for i in range(1, n + 1) if i not in seen]
 if missing:
     bad.append("%d tasks missing, the first %s" % (len(missing), missing[:5]))
