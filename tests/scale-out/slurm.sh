@@ -34,7 +34,7 @@ since() {
 	awk -v a="$1" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'
 }
 
-[ "$(id -u)" -eq 0 ] || skip "needs root (slurmd runs jobs as their user)"
+[ "$(id -u)" -eq 0 ] || skip "needs root (to start munged, slurmctld and slurmd, and to install them)"
 [ -x "$ASYNCDEMO" ] || fail "no asyncdemo at $ASYNCDEMO"
 command -v python3 > /dev/null || skip "needs python3"
 
