@@ -204,8 +204,8 @@ static void
 merge_missing(struct merge *m, unsigned run, const unsigned *tasks, size_t n)
 {
 	unsigned last = m->cf != NULL ? (unsigned)m->cf->ntasks
-	                : n > 0      ? tasks[n - 1]
-	                             : 0;
+	    : n > 0                   ? tasks[n - 1]
+	                              : 0;
 	size_t missing;
 	char *s;
 
@@ -268,13 +268,13 @@ merge_check(struct merge *m)
 	if (m->nrecs == 0 && m->cf == NULL)
 		merge_say(m, "no task results in the file%s",
 		    m->nfiles == 1 ? "" : "s");
-	for (run = 1; run <= m->maxrun || (run == 1 && m->cf != NULL);
-	     run++) {
+	for (run = 1; run <= m->maxrun || (run == 1 && m->cf != NULL); run++) {
 		for (j = i; j < m->nrecs && m->recs[j].run == run; j++)
 			;
 		merge_check_run(m, run, i, j);
 		i = j;
 	}
 	if (m->problems > MERGE_SAID)
-		log_warnx("... and %zu more problems", m->problems - MERGE_SAID);
+		log_warnx(
+		    "... and %zu more problems", m->problems - MERGE_SAID);
 }

@@ -33,8 +33,8 @@ static const struct {
 
 /* A run's header: its span, and what could not be checked. */
 static void
-merge_print_run(const struct merge *m, const struct timeline_run *tr,
-    double t0, FILE *f)
+merge_print_run(
+    const struct merge *m, const struct timeline_run *tr, double t0, FILE *f)
 {
 	char a[CLOCK_STAMP_SIZE], b[CLOCK_STAMP_SIZE];
 
@@ -83,8 +83,8 @@ merge_print_files(const struct merge *m, FILE *f)
 			width = len > 40 ? 40 : (int)len;
 	}
 	fprintf(f, "\nFiles compared:\n  %-*s %6s %6s %7s %10s %10s %10s  %s\n",
-	    width, "file", "tasks", "ok", "failed", "start", "end",
-	    "task time", "busiest worker");
+	    width, "file", "tasks", "ok", "failed", "start", "end", "task time",
+	    "busiest worker");
 	for (i = 0; i < m->nfiles; i++)
 		merge_print_file(m, &m->files[i], width, f);
 }
@@ -134,13 +134,13 @@ merge_json_kind(const struct timeline_run *tr, enum task_kind kind)
 		qsort(times, n, sizeof *times, merge_cmp_time);
 		o = json_pack("{s:I, s:I}", "count", (json_int_t)n, "failed",
 		    (json_int_t)failed);
-		for (i = 0; i < sizeof merge_percentiles /
-		                    sizeof merge_percentiles[0];
+		for (i = 0;
+		     i < sizeof merge_percentiles / sizeof merge_percentiles[0];
 		     i++)
 			json_object_set_new(o, merge_percentiles[i].key,
-			    json_real(times[(size_t)ceil(
-			                        merge_percentiles[i].p * n) -
-			                    1]));
+			    json_real(
+			        times[(size_t)ceil(merge_percentiles[i].p * n) -
+			            1]));
 	}
 	free(times);
 	return o;
@@ -224,12 +224,11 @@ merge_json_file(const struct merge *m, const struct merge_file *mf)
 {
 	json_t *o;
 
-	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "path", mf->path,
-	    "tag", mf->tag, "tasks", (json_int_t)mf->tasks, "ok",
-	    (json_int_t)mf->ok, "failed", (json_int_t)mf->failed, "task_time",
-	    mf->busy);
-	json_object_set_new(
-	    o, "start", mf->tasks > 0 ? merge_json_time(mf->first) : json_null());
+	o = json_pack("{s:s, s:s, s:I, s:I, s:I, s:f}", "path", mf->path, "tag",
+	    mf->tag, "tasks", (json_int_t)mf->tasks, "ok", (json_int_t)mf->ok,
+	    "failed", (json_int_t)mf->failed, "task_time", mf->busy);
+	json_object_set_new(o, "start",
+	    mf->tasks > 0 ? merge_json_time(mf->first) : json_null());
 	json_object_set_new(
 	    o, "end", mf->tasks > 0 ? merge_json_time(mf->last) : json_null());
 	json_object_set_new(o, "busiest",

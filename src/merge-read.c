@@ -69,16 +69,16 @@ merge_get(json_t *o, const char *key, int type, char **why)
 		*why = xprintf("'%s' is missing", key);
 		return NULL;
 	}
-	fits = type == 'i'   ? json_is_integer(v)
-	       : type == 'n' ? json_is_number(v)
-	       : type == 's' ? json_is_string(v)
-	                     : json_is_boolean(v);
+	fits = type == 'i' ? json_is_integer(v)
+	    : type == 'n'  ? json_is_number(v)
+	    : type == 's'  ? json_is_string(v)
+	                   : json_is_boolean(v);
 	if (fits)
 		return v;
-	what = type == 'i'   ? "an integer"
-	       : type == 'n' ? "a number"
-	       : type == 's' ? "a string"
-	                     : "true or false";
+	what = type == 'i' ? "an integer"
+	    : type == 'n'  ? "a number"
+	    : type == 's'  ? "a string"
+	                   : "true or false";
 	*why = xprintf("'%s' is not %s", key, what);
 	return NULL;
 }
@@ -211,11 +211,10 @@ merge_worker(struct merge *m, unsigned file, const char *name)
 	w = m->nworkers++;
 	json_object_set_new_nocheck(m->ids, key, json_integer(w));
 	free(key);
-	m->workers =
-	    xreallocarray(m->workers, m->nworkers, sizeof *m->workers);
+	m->workers = xreallocarray(m->workers, m->nworkers, sizeof *m->workers);
 	m->workers[w].name = m->nfiles > 1
-	                         ? xprintf("%s:%s", m->files[file].tag, name)
-	                         : xstrdup(name);
+	    ? xprintf("%s:%s", m->files[file].tag, name)
+	    : xstrdup(name);
 	m->workers[w].file = file;
 	m->workers[w].busy = 0;
 	return w;
@@ -268,8 +267,8 @@ merge_task(struct merge *m, json_t *o, struct merge_record *r, char **why)
 
 /* A parsed line: a record from a task_done, nothing from other events. */
 static int
-merge_object(struct merge *m, json_t *o, unsigned file, unsigned line,
-    char **why)
+merge_object(
+    struct merge *m, json_t *o, unsigned file, unsigned line, char **why)
 {
 	struct merge_record r;
 	const char *ev;
@@ -344,8 +343,7 @@ merge_blank(const char *s, size_t len)
  * said and skipped: its task is then missing. 0, or -1 for an error.
  */
 static int
-merge_take(struct merge *m, unsigned file, unsigned line, char *buf,
-    size_t len)
+merge_take(struct merge *m, unsigned file, unsigned line, char *buf, size_t len)
 {
 	int whole = buf[len - 1] == '\n';
 	char *cause;
@@ -392,7 +390,8 @@ merge_read(struct merge *m, unsigned file)
 		log_warnx("%s: %s", path, strerror(errno));
 		rc = EX_NOINPUT;
 	} else if (errors >= MERGE_ERRORS) {
-		log_warnx("%s: too many errors, stopped at line %u", path, line);
+		log_warnx(
+		    "%s: too many errors, stopped at line %u", path, line);
 		rc = EX_CONFIG;
 	} else if (errors > 0)
 		rc = EX_CONFIG;

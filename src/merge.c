@@ -171,8 +171,8 @@ merge_run(struct merge *m, unsigned run, size_t i, size_t j, double *t0)
 	}
 	tr->elapsed = end - *t0;
 	tr->ntasks = m->cf != NULL ? m->cf->ntasks
-	             : j > i      ? tr->tasks[j - i - 1].index
-	                          : 0;
+	    : j > i                ? tr->tasks[j - i - 1].index
+	                           : 0;
 	return tr;
 }
 

@@ -67,8 +67,8 @@ int merge_main(const struct daemon_opts *, char *const *, size_t);
 
 /* merge-read.c */
 int merge_read(struct merge *, unsigned);
-int merge_line(struct merge *, unsigned, unsigned, const char *, size_t,
-    char **);
+int merge_line(
+    struct merge *, unsigned, unsigned, const char *, size_t, char **);
 json_t *merge_arg_json(const struct timeline_task *);
 
 /* merge-check.c */

@@ -392,7 +392,8 @@ timeline_svg_heading(
 	fprintf(s->f, "<text x=\"%d\" y=\"%.1f\" font-size=\"19\">",
 	    TIMELINE_SVG_LEFT, s->y + 20);
 	if (many && tr->merged > 0)
-		fprintf(s->f, "<tspan font-weight=\"bold\">run %u: %.2f s</tspan>",
+		fprintf(s->f,
+		    "<tspan font-weight=\"bold\">run %u: %.2f s</tspan>",
 		    tr->number, tr->elapsed);
 	else if (many)
 		fprintf(s->f,
