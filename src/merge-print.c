@@ -38,6 +38,12 @@ merge_print_run(
 {
 	char a[CLOCK_STAMP_SIZE], b[CLOCK_STAMP_SIZE];
 
+	if (tr->ntask == 0) {
+		fprintf(f, "%sRun %u: no task results in the file%s\n",
+		    tr->number > 1 ? "\n" : "", tr->number,
+		    m->nfiles == 1 ? "" : "s");
+		return;
+	}
 	clock_format(t0, a, sizeof a);
 	clock_format(t0 + tr->elapsed, b, sizeof b);
 	fprintf(f, "%sRun %u merged from %zu file%s: %s to %s (%.2f s)\n",
@@ -50,10 +56,10 @@ merge_print_run(
 		    tr->ntasks);
 }
 
-/* One file's line of the comparison, times from the first run's start. */
+/* One file's line of the comparison, times from t0 (the earliest start). */
 static void
-merge_print_file(
-    const struct merge *m, const struct merge_file *mf, int width, FILE *f)
+merge_print_file(const struct merge *m, const struct merge_file *mf, double t0,
+    int width, FILE *f)
 {
 	char *path = escape_text(mf->path, 0);
 
@@ -61,8 +67,8 @@ merge_print_file(
 	    mf->failed);
 	free(path);
 	if (mf->tasks > 0)
-		fprintf(f, " %8.2f s %8.2f s %8.2f s  ", mf->first - m->t0[0],
-		    mf->last - m->t0[0], mf->busy);
+		fprintf(f, " %8.2f s %8.2f s %8.2f s  ", mf->first - t0,
+		    mf->last - t0, mf->busy);
 	if (mf->busiest >= 0) {
 		escape_fputs(f, m->workers[mf->busiest].name, 0);
 		fprintf(f, " (%.2f s)", m->workers[mf->busiest].busy);
@@ -74,11 +80,17 @@ merge_print_file(
 static void
 merge_print_files(const struct merge *m, FILE *f)
 {
+	const struct merge_file *mf;
+	double t0 = 0;
 	size_t i, len;
-	int width = 4;
+	int width = 4, any = 0;
 
 	for (i = 0; i < m->nfiles; i++) {
-		len = strlen(m->files[i].path);
+		mf = &m->files[i];
+		if (mf->tasks > 0 && (!any || mf->first < t0))
+			t0 = mf->first;
+		any |= mf->tasks > 0;
+		len = strlen(mf->path);
 		if (len > (size_t)width)
 			width = len > 40 ? 40 : (int)len;
 	}
@@ -86,7 +98,7 @@ merge_print_files(const struct merge *m, FILE *f)
 	    width, "file", "tasks", "ok", "failed", "start", "end", "task time",
 	    "busiest worker");
 	for (i = 0; i < m->nfiles; i++)
-		merge_print_file(m, &m->files[i], width, f);
+		merge_print_file(m, &m->files[i], t0, width, f);
 }
 
 /* The text: each run's header, chart (--timeline) and summary; files. */
@@ -213,9 +225,9 @@ merge_json_run(const struct merge *m, unsigned i)
 	    "run", (json_int_t)tr->number, "tasks", (json_int_t)tr->ntask, "ok",
 	    (json_int_t)tr->ok, "failed", (json_int_t)tr->failed, "start",
 	    merge_json_time(m->t0[i]), "end",
-	    merge_json_time(m->t0[i] + tr->elapsed), "elapsed", tr->elapsed,
-	    "task_time", sum, "kinds", kinds, "slowest",
-	    merge_json_slowest(m, tr));
+	    merge_json_time(m->t0[i] + tr->elapsed), "elapsed",
+	    round(tr->elapsed * 1e6) / 1e6, "task_time", sum, "kinds", kinds,
+	    "slowest", merge_json_slowest(m, tr));
 	return o;
 }
 

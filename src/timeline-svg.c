@@ -534,7 +534,9 @@ timeline_svg_run_height(
 
 	if (many || timeline_svg_clipped(s, tr))
 		h += 30;
-	if (tr->mode == MODE_THREADS)
+	if (tr->merged > 0)
+		; /* results files hold no CPU rows */
+	else if (tr->mode == MODE_THREADS)
 		h += TIMELINE_SVG_ROW * rows;
 	else
 		h += TIMELINE_SVG_ROW;

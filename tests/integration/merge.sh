@@ -148,3 +148,10 @@ names = sorted(e["args"]["name"] for e in ev if e["name"] == "thread_name" and e
 print(tasks, len(names), min(e["ts"] for e in ev if e["ph"] == "X"))
 ' "$tmp/trace.json")" "[1, 2, 3, 4, 5, 6] 6 0"
 pass "--timeline-svg and --trace draw every shard's workers"
+
+# --timeline: the text chart says the files, not a mode.
+"$ASYNCDEMO" --merge --timeline $shards > "$tmp/out" || fail "--timeline: exit $?"
+grep -q '^Timeline of merged, run 1: 3 files merged, 6 workers, ' "$tmp/out" ||
+    fail "chart: $(cat "$tmp/out")"
+grep -Eq '^shard-2:Two +\|' "$tmp/out" || fail "no row shard-2:Two: $(cat "$tmp/out")"
+pass "--timeline charts the merged run, a row per shard's worker"
