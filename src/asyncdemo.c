@@ -21,6 +21,7 @@
 #include "fetch.h"
 #include "load.h"
 #include "log.h"
+#include "merge.h"
 #include "number.h"
 #include "serve.h"
 #include "factorial.h"
@@ -42,6 +43,7 @@ enum {
 	OPT_TIME_SCALE,
 	OPT_TIME_AXIS,
 	OPT_UI,
+	OPT_MERGE,
 };
 
 /* --time-scale at most: 1000 times slower is already a frozen demo. */
@@ -73,6 +75,7 @@ static const struct option main_longopts[] = {
     {"time-axis", required_argument, NULL, OPT_TIME_AXIS},
     {"serve", required_argument, NULL, OPT_SERVE},
     {"ui", required_argument, NULL, OPT_UI},
+    {"merge", no_argument, NULL, OPT_MERGE},
     {"help", no_argument, NULL, 'h'},
     {"version", no_argument, NULL, 'V'},
     {NULL, 0, NULL, 0},
@@ -83,6 +86,9 @@ struct main_opts {
 	struct daemon_opts d;
 	const char *serve;
 	int check;
+	int merge;
+	char *const *merge_files;
+	size_t merge_n;
 };
 
 static void
@@ -94,6 +100,8 @@ main_usage(FILE *f)
 	    "       asyncdemo --ui ADDR:PORT -c FILE  the live view, in a "
 	    "browser\n"
 	    "       asyncdemo --serve ADDR:PORT   the demo/test HTTP server\n"
+	    "       asyncdemo --merge [-c FILE] RESULTS...  shards' results "
+	    "as one run\n"
 	    "       asyncdemo -h | -V\n"
 	    "\n"
 	    "  -c, --config FILE    the task file (YAML)\n"
@@ -128,6 +136,12 @@ main_usage(FILE *f)
 	    "  -q, --quiet          nothing on stdout\n"
 	    "  -v, --verbose        task starts and more detail\n"
 	    "      --serve ADDR:PORT  run the demo/test HTTP server\n"
+	    "      --merge RESULTS...  read shards' -o files (JSON Lines): "
+	    "the whole\n"
+	    "                       run's summary, the files compared, "
+	    "-j, --timeline,\n"
+	    "                       --timeline-svg, --trace; tasks missing "
+	    "or twice: 1\n"
 	    "  -h, --help           this help\n"
 	    "  -V, --version        the version\n"
 	    "\n"
@@ -189,6 +203,47 @@ main_written(void)
 	            : errno != 0        ? errno
 	                                : EIO));
 	return EX_IOERR;
+}
+
+/* The first option given that --merge has no use for, or NULL. */
+static const char *
+main_merge_unfit(const struct main_opts *o)
+{
+	const struct daemon_opts *d = &o->d;
+	const struct {
+		int set;
+		const char *name;
+	} unfit[] = {{d->ui != NULL, "--ui"}, {o->serve != NULL, "--serve"},
+	    {d->status != NULL, "--status"}, {d->interval > 0, "--interval"},
+	    {d->detach, "-d"}, {d->shard_n > 0, "--shard"},
+	    {d->mode != NULL, "-m"}, {d->workers != NULL, "-w"},
+	    {d->compare, "--compare"}, {o->check, "-n"},
+	    {d->results != NULL, "-o"}, {d->pidfile != NULL, "-p"},
+	    {d->runs > 0, "--runs"}, {d->time_scale > 0, "--time-scale"}};
+	size_t i;
+
+	for (i = 0; i < sizeof unfit / sizeof unfit[0]; i++) {
+		if (unfit[i].set)
+			return unfit[i].name;
+	}
+	return NULL;
+}
+
+/* --merge: the arguments are results files; -c is the task file. */
+static int
+main_merge_args(struct main_opts *o, char *const *files, int n)
+{
+	const char *unfit;
+
+	if ((unfit = main_merge_unfit(o)) != NULL)
+		return main_usage_error("--merge reads results and runs "
+		                        "nothing: %s does not go with it",
+		    unfit);
+	if (n == 0)
+		return main_usage_error("--merge: no results file given");
+	o->merge_files = files;
+	o->merge_n = (size_t)n;
+	return 0;
 }
 
 static int
@@ -311,6 +366,9 @@ main_parse(int argc, char **argv, struct main_opts *o)
 		case OPT_UI:
 			o->d.ui = optarg;
 			break;
+		case OPT_MERGE:
+			o->merge = 1;
+			break;
 		case 'h':
 			main_usage(stdout);
 			exit(main_written());
@@ -322,6 +380,8 @@ main_parse(int argc, char **argv, struct main_opts *o)
 			return EX_USAGE;
 		}
 	}
+	if (o->merge)
+		return main_merge_args(o, argv + optind, argc - optind);
 	if (optind < argc)
 		return main_usage_error(
 		    "unexpected argument '%s'", argv[optind]);
@@ -473,6 +533,11 @@ main(int argc, char **argv)
 	log_syslog(o.d.syslog);
 	if (o.serve != NULL)
 		return serve_main(o.serve);
+	if (o.merge) {
+		rc = merge_main(&o.d, o.merge_files, o.merge_n);
+		log_close();
+		return main_written() != 0 ? EX_IOERR : rc;
+	}
 	if ((rc = load_file(&o.d, &cf)) != 0)
 		return rc;
 	if (o.check) {

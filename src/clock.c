@@ -3,10 +3,12 @@
 
 #include <sys/time.h>
 
+#include <ctype.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
+#include <string.h>
 #include <time.h>
 
 #include "clock.h"
@@ -80,6 +82,44 @@ clock_format(double wall, char *buf, size_t len)
 		clock_format_t = t;
 	}
 	snprintf(buf, len, "%s.%06ldZ", clock_format_day, usec);
+}
+
+/*
+ * The inverse of clock_format: "2026-01-02T03:04:05.123456Z" (the
+ * fraction optional, any number of its digits) as seconds since the
+ * epoch. 0, or -1 when s is not such a stamp.
+ */
+int
+clock_parse(const char *s, double *out)
+{
+	struct tm tm;
+	static const char form[] = "dddd-dd-ddTdd:dd:dd";
+	double frac = 0, unit = 0.1;
+	int n;
+
+	for (n = 0; form[n] != '\0'; n++) {
+		if (form[n] == 'd' ? !isdigit((unsigned char)s[n])
+		                   : s[n] != form[n])
+			return -1;
+	}
+	memset(&tm, 0, sizeof tm);
+	if (sscanf(s, "%4d-%2d-%2dT%2d:%2d:%2d%n", &tm.tm_year, &tm.tm_mon,
+	        &tm.tm_mday, &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &n) != 6 ||
+	    n != 19 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 ||
+	    tm.tm_mday > 31 || tm.tm_hour > 23 || tm.tm_min > 59 ||
+	    tm.tm_sec > 60)
+		return -1;
+	s += n;
+	if (*s == '.' && isdigit((unsigned char)s[1])) {
+		for (s++; isdigit((unsigned char)*s); s++, unit /= 10)
+			frac += (*s - '0') * unit;
+	}
+	if (strcmp(s, "Z") != 0)
+		return -1;
+	tm.tm_year -= 1900;
+	tm.tm_mon--;
+	*out = (double)timegm(&tm) + frac;
+	return 0;
 }
 
 /* The wall time now as RFC 3339. */

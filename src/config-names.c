@@ -29,6 +29,21 @@ config_kind_name(enum task_kind kind)
 	return config_kinds[kind];
 }
 
+/* A kind by its name, as the JSON Lines write it. */
+int
+config_kind_parse(const char *s, enum task_kind *kind)
+{
+	int i;
+
+	for (i = 0; config_kinds[i] != NULL; i++) {
+		if (strcmp(s, config_kinds[i]) == 0) {
+			*kind = (enum task_kind)i;
+			return 0;
+		}
+	}
+	return -1;
+}
+
 /* The name of worker i (0-based): its listed name or its number. */
 const char *
 config_worker_name(const struct config *cf, unsigned i, char *buf, size_t len)

@@ -140,6 +140,7 @@ int config_mode_parse(const char *, enum mode *);
 const char *config_mode_suggest(const char *);
 const char *config_mode_story(enum mode);
 const char *config_kind_name(enum task_kind);
+int config_kind_parse(const char *, enum task_kind *);
 const char *config_worker_name(const struct config *, unsigned, char *, size_t);
 char *config_resolve(const struct config *, const char *);
 const char *config_suggest(const char *, const char *const *);

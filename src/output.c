@@ -45,7 +45,7 @@ struct output {
 };
 
 /* Colour only on a terminal, and never with NO_COLOR set. */
-static int
+int
 output_color(void)
 {
 	const char *nc = getenv("NO_COLOR"), *term = getenv("TERM");

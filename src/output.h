@@ -16,6 +16,7 @@ struct run;
 typedef void (*output_gone_cb)(void *);
 
 int output_check(const struct daemon_opts *);
+int output_color(void);
 struct output *output_new(
     struct event_base *, const struct daemon_opts *, output_gone_cb, void *);
 struct report *output_report(struct output *);

@@ -391,7 +391,11 @@ timeline_svg_heading(
 		return;
 	fprintf(s->f, "<text x=\"%d\" y=\"%.1f\" font-size=\"19\">",
 	    TIMELINE_SVG_LEFT, s->y + 20);
-	if (many)
+	if (many && tr->merged > 0)
+		fprintf(s->f,
+		    "<tspan font-weight=\"bold\">run %u: %.2f s</tspan>",
+		    tr->number, tr->elapsed);
+	else if (many)
 		fprintf(s->f,
 		    "<tspan font-weight=\"bold\">%s mode: %.2f s</tspan>",
 		    config_mode_name(tr->mode), tr->elapsed);
@@ -530,7 +534,9 @@ timeline_svg_run_height(
 
 	if (many || timeline_svg_clipped(s, tr))
 		h += 30;
-	if (tr->mode == MODE_THREADS)
+	if (tr->merged > 0)
+		; /* results files hold no CPU rows */
+	else if (tr->mode == MODE_THREADS)
 		h += TIMELINE_SVG_ROW * rows;
 	else
 		h += TIMELINE_SVG_ROW;
@@ -539,6 +545,19 @@ timeline_svg_run_height(
 	if (tr->nblocks > 0)
 		h += TIMELINE_SVG_ROW;
 	return h + 14;
+}
+
+/* Files merged (--merge) stand where a real run names its mode. */
+static void
+timeline_svg_title_merged(FILE *f, const struct timeline_run *tr, size_t n)
+{
+	fprintf(f, ": %u file%s merged, %u worker%s", tr->merged,
+	    tr->merged == 1 ? "" : "s", tr->nworkers,
+	    tr->nworkers == 1 ? "" : "s");
+	if (n == 1)
+		fprintf(f, ", %.2f s", tr->elapsed);
+	else
+		fprintf(f, ", %zu runs", n);
 }
 
 static void
@@ -550,7 +569,9 @@ timeline_svg_title(
 	fprintf(s->f,
 	    "<text x=\"20\" y=\"32\" font-size=\"24\" font-weight=\"bold\">");
 	timeline_svg_text(s->f, tr->name);
-	if (n == 1)
+	if (tr->merged > 0)
+		timeline_svg_title_merged(s->f, tr, n);
+	else if (n == 1)
 		fprintf(s->f, ": %s mode, %u worker%s, %.2f s",
 		    config_mode_name(tr->mode), tr->nworkers,
 		    tr->nworkers == 1 ? "" : "s", tr->elapsed);

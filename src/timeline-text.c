@@ -284,8 +284,13 @@ timeline_text_print(
 		cols = 20;
 	if (span <= 0)
 		span = tr->elapsed > 0 ? tr->elapsed : 1;
-	fprintf(f, "Timeline of %s: %s mode, %u worker%s, %.2f s", tr->name,
-	    config_mode_name(tr->mode), tr->nworkers,
+	if (tr->merged > 0)
+		fprintf(f, "Timeline of %s, run %u: %u file%s merged", tr->name,
+		    tr->number, tr->merged, tr->merged == 1 ? "" : "s");
+	else
+		fprintf(f, "Timeline of %s: %s mode", tr->name,
+		    config_mode_name(tr->mode));
+	fprintf(f, ", %u worker%s, %.2f s", tr->nworkers,
 	    tr->nworkers == 1 ? "" : "s", tr->elapsed);
 	if (tr->time_scale != 1)
 		fprintf(f, ", time scale %g", tr->time_scale);

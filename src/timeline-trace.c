@@ -188,7 +188,12 @@ timeline_trace_run(
 	char *name;
 	size_t i;
 
-	name = xprintf("%s, %s mode", tr->name, config_mode_name(tr->mode));
+	if (tr->merged > 0)
+		name = xprintf("%s, run %u, merged from %u file%s", tr->name,
+		    tr->number, tr->merged, tr->merged == 1 ? "" : "s");
+	else
+		name = xprintf(
+		    "%s, %s mode", tr->name, config_mode_name(tr->mode));
 	timeline_trace_put(tt, timeline_trace_name(pid, -1, name));
 	free(name);
 	timeline_trace_put(

@@ -65,7 +65,8 @@ timeline_new(int sample)
 	return tl;
 }
 
-static void
+/* A run's record, recorded here or put together by --merge. */
+void
 timeline_run_free(struct timeline_run *tr)
 {
 	size_t i;

@@ -90,6 +90,7 @@ struct timeline_run {
 	unsigned number;
 	char *name;
 	enum mode mode;
+	unsigned merged; /* --merge: the files it came from; 0: a real run */
 	double time_scale; /* the delays were multiplied by this */
 	unsigned nworkers;
 	char **workers;
@@ -112,6 +113,7 @@ struct timeline;
 /* Recording. */
 struct timeline *timeline_new(int);
 void timeline_free(void *);
+void timeline_run_free(struct timeline_run *);
 void timeline_add(struct report *, struct timeline *);
 void timeline_emit(const struct report_event *, void *);
 void timeline_keep(struct timeline *, int);

@@ -1,4 +1,4 @@
-/* Seconds to struct timeval and struct timespec. */
+/* Seconds to struct timeval and struct timespec; stamps read back. */
 #include "autoconf.h"
 
 #include <math.h>
@@ -58,12 +58,36 @@ test_clock_ts(void **state)
 	assert_int_equal(ts.tv_nsec, 0);
 }
 
+/* RFC 3339 stamps read back: clock_format's own, and what is not one. */
+static void
+test_clock_parse(void **state)
+{
+	static const char *const bad[] = {"", "2026-01-02T03:04:05",
+	    "2026-01-02T03:04:05.1Z ", "2026-01-02 03:04:05Z",
+	    "+026-01-02T03:04:05Z", "2026-13-02T03:04:05Z",
+	    "2026-01-02T03:04:05+00:00", "2026-01-02T03:04:05.Z"};
+	char buf[CLOCK_STAMP_SIZE];
+	double t;
+	size_t i;
+
+	assert_int_equal(clock_parse("1970-01-01T00:00:00Z", &t), 0);
+	assert_true(t == 0);
+	assert_int_equal(clock_parse("2026-01-02T03:04:05.25Z", &t), 0);
+	assert_true(t == 1767323045.25);
+	clock_format(1767323045.123456, buf, sizeof buf);
+	assert_int_equal(clock_parse(buf, &t), 0);
+	assert_true(fabs(t - 1767323045.123456) < 1e-6);
+	for (i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(clock_parse(bad[i], &t), -1);
+}
+
 int
 main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_clock_tv),
 	    cmocka_unit_test(test_clock_ts),
+	    cmocka_unit_test(test_clock_parse),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
