@@ -41,10 +41,12 @@ merge_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* Sort the records; none is no array at all, which qsort may not take. */
 void
 merge_sort(struct merge *m)
 {
-	qsort(m->recs, m->nrecs, sizeof *m->recs, merge_cmp);
+	if (m->nrecs > 0)
+		qsort(m->recs, m->nrecs, sizeof *m->recs, merge_cmp);
 }
 
 static void merge_say(struct merge *, const char *, ...)

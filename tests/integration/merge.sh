@@ -112,6 +112,17 @@ printf '{"ts":"2026-01-01T00:00:00.000000Z","event":"task_do' >> "$tmp/cut.jsonl
 expect "a cut last line is a warning" "$(cat "$tmp/err")" \
     "asyncdemo: $tmp/cut.jsonl:7: skipped: the last line is cut short (no newline at the end of the file)"
 
+# An empty file, or one of blank lines: no results, a problem (exit 1).
+: > "$tmp/empty.jsonl"
+printf '\n\r\n' > "$tmp/blank.jsonl"
+for f in empty blank; do
+	"$ASYNCDEMO" -q --merge "$tmp/$f.jsonl" 2> "$tmp/err"
+	expect "$f file: exit 1" "$?" 1
+	expect "$f file: said" "$(cat "$tmp/err")" \
+	    "asyncdemo: no task results in the file"
+done
+pass "an empty file is said to have no results, no sanitizer report"
+
 # A file that is not there: 66.
 "$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/none.jsonl" 2> "$tmp/err"
 expect "a missing file: exit 66" "$?" 66
