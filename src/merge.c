@@ -176,22 +176,38 @@ merge_run(struct merge *m, unsigned run, size_t i, size_t j, double *t0)
 	return tr;
 }
 
-/* The runs' timeline records, from the sorted records (then let go). */
+/* How many runs the sorted records are of, at least one. */
+static size_t
+merge_count_runs(const struct merge *m)
+{
+	size_t i, n = 1;
+
+	for (i = 1; i < m->nrecs; i++)
+		n += m->recs[i].run != m->recs[i - 1].run;
+	return n;
+}
+
+/*
+ * The timeline records of the runs seen (run 1 with no task if none
+ * is), from the sorted records, then let go: runs no file has take no
+ * room, whatever their numbers.
+ */
 static void
 merge_build(struct merge *m)
 {
-	unsigned run, n = m->maxrun > 0 ? m->maxrun : 1;
-	size_t i = 0, j;
+	size_t i = 0, j, r, n = merge_count_runs(m);
+	unsigned run;
 
 	m->runs = xcalloc(n, sizeof *m->runs);
 	m->t0 = xcalloc(n, sizeof *m->t0);
-	for (run = 1; run <= n; run++) {
+	for (r = 0; r < n; r++) {
+		run = i < m->nrecs ? m->recs[i].run : 1;
 		for (j = i; j < m->nrecs && m->recs[j].run == run; j++)
 			;
-		m->runs[run - 1] = merge_run(m, run, i, j, &m->t0[run - 1]);
+		m->runs[r] = merge_run(m, run, i, j, &m->t0[r]);
 		i = j;
 	}
-	m->maxrun = n;
+	m->nruns = n;
 	free(m->recs);
 	m->recs = NULL;
 	m->nrecs = m->cap = 0;
@@ -207,10 +223,10 @@ merge_draw(const struct merge *m)
 	char *cause;
 
 	if ((o->timeline_svg != NULL &&
-	        timeline_svg_write(o->timeline_svg, runs, m->maxrun,
+	        timeline_svg_write(o->timeline_svg, runs, m->nruns,
 	            o->time_axis, &cause) != 0) ||
 	    (o->trace != NULL &&
-	        timeline_trace_write(o->trace, runs, m->maxrun, &cause) != 0)) {
+	        timeline_trace_write(o->trace, runs, m->nruns, &cause) != 0)) {
 		log_warnx("cannot write %s", cause);
 		free(cause);
 		return EX_TEMPFAIL;
@@ -227,7 +243,7 @@ merge_free(struct merge *m)
 		free(m->recs[i].t.str);
 		free(m->recs[i].t.error);
 	}
-	for (i = 0; m->runs != NULL && i < m->maxrun; i++)
+	for (i = 0; i < m->nruns; i++)
 		timeline_run_free(m->runs[i]);
 	for (i = 0; i < m->nworkers; i++)
 		free(m->workers[i].name);

@@ -123,6 +123,19 @@ for f in empty blank; do
 done
 pass "an empty file is said to have no results, no sanitizer report"
 
+# Runs no file has are said as ranges, in no time nor room, whatever
+# the highest run number (4294967295 was four billion empty runs).
+jqf -c '.run = 3' "$tmp/whole.jsonl" > "$tmp/run3.jsonl"
+jqf -c '.run = 4294967295' "$tmp/whole.jsonl" > "$tmp/runmax.jsonl"
+timeout 20 "$ASYNCDEMO" --merge -c "$ex4" "$tmp/whole.jsonl" "$tmp/run3.jsonl" \
+    "$tmp/runmax.jsonl" > "$tmp/out" 2> "$tmp/err"
+expect "runs missing: exit 1" "$?" 1
+expect "runs missing: said as ranges" "$(cat "$tmp/err")" \
+    "asyncdemo: no task results for runs 2, 4-4294967294"
+expect "runs missing: the runs seen are printed" \
+    "$(grep -c '^Run [0-9]* merged from 3 files' "$tmp/out")" 3
+pass "runs that no file has are said as ranges"
+
 # A file that is not there: 66.
 "$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/none.jsonl" 2> "$tmp/err"
 expect "a missing file: exit 66" "$?" 66
