@@ -6,6 +6,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -54,6 +56,35 @@ merge_files(struct merge *m, char *const *paths, size_t n)
 		free(m->files[i].tag);
 		m->files[i].tag = xprintf("%zu", i + 1);
 	}
+}
+
+/*
+ * 0, or 64 when a file is given twice, under one name or two: its tasks
+ * would all be there twice, each at one place.
+ */
+static int
+merge_twice_given(const struct merge *m)
+{
+	struct stat *st;
+	size_t i, j;
+	int rc = 0;
+
+	st = xcalloc(m->nfiles, sizeof *st);
+	for (i = 0; i < m->nfiles && rc == 0; i++) {
+		if (stat(m->files[i].path, &st[i]) != 0)
+			continue;
+		for (j = 0; j < i && rc == 0; j++) {
+			/* No link: a file stat could not see, left zero. */
+			if (st[j].st_ino != st[i].st_ino ||
+			    st[j].st_dev != st[i].st_dev || st[j].st_nlink == 0)
+				continue;
+			log_warnx("--merge: %s and %s are the same file",
+			    m->files[j].path, m->files[i].path);
+			rc = EX_USAGE;
+		}
+	}
+	free(st);
+	return rc;
 }
 
 /* Every file, each read whole for its errors: 0, or the first failure. */
@@ -278,7 +309,8 @@ merge_main(const struct daemon_opts *o, char *const *paths, size_t n)
 		return rc;
 	m.cf = cf;
 	merge_files(&m, paths, n);
-	if ((rc = merge_read_all(&m)) == 0) {
+	if ((rc = merge_twice_given(&m)) == 0 &&
+	    (rc = merge_read_all(&m)) == 0) {
 		merge_sort(&m);
 		merge_order(&m);
 		merge_check(&m);

@@ -136,6 +136,15 @@ expect "runs missing: the runs seen are printed" \
     "$(grep -c '^Run [0-9]* merged from 3 files' "$tmp/out")" 3
 pass "runs that no file has are said as ranges"
 
+# The same file twice, by one name or two: a usage error, not each of
+# its tasks said twice at one place.
+ln -s "$tmp/shard-1.jsonl" "$tmp/link.jsonl"
+"$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/shard-1.jsonl" "$tmp/link.jsonl" 2> "$tmp/err"
+expect "the same file twice: exit 64" "$?" 64
+expect "the same file twice: said" "$(cat "$tmp/err")" \
+    "asyncdemo: --merge: $tmp/shard-1.jsonl and $tmp/link.jsonl are the same file"
+pass "a file given twice is a usage error"
+
 # A file that is not there: 66.
 "$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/none.jsonl" 2> "$tmp/err"
 expect "a missing file: exit 66" "$?" 66
