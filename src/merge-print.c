@@ -272,7 +272,8 @@ merge_print_json(const struct merge *m)
 	json_object_set_new(o, "expected",
 	    m->cf != NULL ? json_integer((json_int_t)m->cf->ntasks)
 	                  : json_null());
-	json_dumpf(o, stdout, JSON_COMPACT);
+	/* 15 digits, as the JSON Lines: 0.2, not 0.20000000000000001. */
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 	json_decref(o);
 }

@@ -51,6 +51,9 @@ print(o["tasks"], o["ok"], o["failed"], o["complete"], o["expected"],
 ' "$tmp/merge.json")" \
     "6 6 0 True 6 4 ['count', 'failed', 'max', 'p50', 'p90', 'p95', 'p99'] [2, 2, 2] 1"
 
+grep -q '"arg":0.2,' "$tmp/merge.json" || fail "-j numbers not as the results': $(cat "$tmp/merge.json")"
+pass "-j prints the merge as one JSON object, numbers as the results file's"
+
 # A line there twice: both places named, exit 1.
 cp "$tmp/shard-0.jsonl" "$tmp/twice.jsonl"
 head -1 "$tmp/shard-1.jsonl" >> "$tmp/twice.jsonl"
