@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "escape.h"
 #include "load.h"
 #include "log.h"
 #include "merge.h"
@@ -22,13 +23,16 @@
 #include "timeline.h"
 #include "xmalloc.h"
 
-/* A file's tag: its base name without ".jsonl" or ".json". */
+/*
+ * A file's tag: its base name without ".jsonl" or ".json", control
+ * characters shown escaped, as its workers' names must not hold them.
+ */
 static char *
 merge_tag(const char *path)
 {
 	char *copy = xstrdup(path), *tag, *dot;
 
-	tag = xstrdup(basename(copy));
+	tag = escape_text(basename(copy), 0);
 	free(copy);
 	if ((dot = strrchr(tag, '.')) != NULL && dot != tag &&
 	    (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".json") == 0))

@@ -148,6 +148,14 @@ expect "the same file twice: said" "$(cat "$tmp/err")" \
     "asyncdemo: --merge: $tmp/shard-1.jsonl and $tmp/link.jsonl are the same file"
 pass "a file given twice is a usage error"
 
+# A file name with a control character: its workers' rows show it escaped.
+esc="$tmp/$(printf 'x\033[2Jy').jsonl"
+cp "$tmp/shard-0.jsonl" "$esc"
+"$ASYNCDEMO" --merge --timeline "$esc" "$tmp/shard-1.jsonl" > "$tmp/out" 2>&1
+if grep -q "$(printf '\033')" "$tmp/out"; then fail "a raw escape: $(cat -v "$tmp/out")"; fi
+grep -Fq 'x\x1b[2Jy:One' "$tmp/out" || fail "no escaped row: $(cat -v "$tmp/out")"
+pass "a file name's control characters are escaped in its workers' names"
+
 # A file that is not there: 66.
 "$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/none.jsonl" 2> "$tmp/err"
 expect "a missing file: exit 66" "$?" 66
