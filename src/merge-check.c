@@ -41,10 +41,12 @@ merge_cmp(const void *a, const void *b)
 	return x->line < y->line ? -1 : x->line > y->line;
 }
 
+/* Sort the records; none is no array at all, which qsort may not take. */
 void
 merge_sort(struct merge *m)
 {
-	qsort(m->recs, m->nrecs, sizeof *m->recs, merge_cmp);
+	if (m->nrecs > 0)
+		qsort(m->recs, m->nrecs, sizeof *m->recs, merge_cmp);
 }
 
 static void merge_say(struct merge *, const char *, ...)
@@ -252,28 +254,48 @@ merge_check_run(struct merge *m, unsigned run, size_t i, size_t j)
 			merge_unlike(m, &m->recs[k]);
 	}
 	merge_twice(m, run, i, j);
-	if (i == j && m->cf == NULL)
-		merge_say(m, "run %u: no task results", run);
 	merge_missing(m, run, tasks, j - i);
 	free(tasks);
+}
+
+/* The runs from 1 to the highest seen that no file has a result of. */
+static void
+merge_runs_missing(struct merge *m)
+{
+	unsigned *runs;
+	size_t i, n = 0, missing;
+	char *s;
+
+	runs = xcalloc(m->nrecs + 1, sizeof *runs);
+	for (i = 0; i < m->nrecs; i++) {
+		if (n == 0 || runs[n - 1] != m->recs[i].run)
+			runs[n++] = m->recs[i].run;
+	}
+	if ((s = merge_ranges(runs, n, m->maxrun, &missing)) != NULL)
+		merge_say(m, "no task results for run%s %s",
+		    missing == 1 ? "" : "s", s);
+	free(s);
+	free(runs);
 }
 
 /* Check the sorted records, run by run; problems are said and counted. */
 void
 merge_check(struct merge *m)
 {
-	unsigned run;
-	size_t i = 0, j;
+	size_t i, j;
 
 	if (m->nrecs == 0 && m->cf == NULL)
 		merge_say(m, "no task results in the file%s",
 		    m->nfiles == 1 ? "" : "s");
-	for (run = 1; run <= m->maxrun || (run == 1 && m->cf != NULL); run++) {
-		for (j = i; j < m->nrecs && m->recs[j].run == run; j++)
+	if (m->nrecs == 0 && m->cf != NULL)
+		merge_check_run(m, 1, 0, 0);
+	for (i = 0; i < m->nrecs; i = j) {
+		for (j = i; j < m->nrecs && m->recs[j].run == m->recs[i].run;
+		     j++)
 			;
-		merge_check_run(m, run, i, j);
-		i = j;
+		merge_check_run(m, m->recs[i].run, i, j);
 	}
+	merge_runs_missing(m);
 	if (m->problems > MERGE_SAID)
 		log_warnx(
 		    "... and %zu more problems", m->problems - MERGE_SAID);

@@ -107,9 +107,9 @@ merge_print(const struct merge *m)
 {
 	const struct daemon_opts *o = m->opts;
 	int color = output_color();
-	unsigned i;
+	size_t i;
 
-	for (i = 0; i < m->maxrun; i++) {
+	for (i = 0; i < m->nruns; i++) {
 		merge_print_run(m, m->runs[i], m->t0[i], stdout);
 		if (o->timeline)
 			timeline_text_print(stdout, m->runs[i], o->time_axis,
@@ -206,7 +206,7 @@ merge_json_time(double wall)
 }
 
 static json_t *
-merge_json_run(const struct merge *m, unsigned i)
+merge_json_run(const struct merge *m, size_t i)
 {
 	const struct timeline_run *tr = m->runs[i];
 	json_t *o, *kinds = json_object(), *k;
@@ -258,8 +258,8 @@ merge_print_json(const struct merge *m)
 	json_t *o, *runs = json_array(), *files = json_array();
 	size_t i, tasks = 0;
 
-	for (i = 0; i < m->maxrun; i++) {
-		json_array_append_new(runs, merge_json_run(m, (unsigned)i));
+	for (i = 0; i < m->nruns; i++) {
+		json_array_append_new(runs, merge_json_run(m, i));
 		tasks += m->runs[i]->ntask;
 	}
 	for (i = 0; i < m->nfiles; i++)
@@ -272,7 +272,8 @@ merge_print_json(const struct merge *m)
 	json_object_set_new(o, "expected",
 	    m->cf != NULL ? json_integer((json_int_t)m->cf->ntasks)
 	                  : json_null());
-	json_dumpf(o, stdout, JSON_COMPACT);
+	/* 15 digits, as the JSON Lines: 0.2, not 0.20000000000000001. */
+	json_dumpf(o, stdout, JSON_COMPACT | JSON_REAL_PRECISION(15));
 	fputc('\n', stdout);
 	json_decref(o);
 }

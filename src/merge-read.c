@@ -245,6 +245,7 @@ static int
 merge_task(struct merge *m, json_t *o, struct merge_record *r, char **why)
 {
 	json_t *ts, *worker;
+	const char *bad;
 	double end;
 
 	if ((ts = merge_get(o, "ts", 's', why)) == NULL ||
@@ -257,6 +258,16 @@ merge_task(struct merge *m, json_t *o, struct merge_record *r, char **why)
 		*why = xprintf("'ts' is not a time such as "
 		               "2026-01-02T03:04:05.000000Z: '%s'",
 		    json_string_value(ts));
+		return -1;
+	}
+	if (r->t.elapsed > end) {
+		*why = xprintf("'elapsed' is %g s: the task would have started "
+		               "before 1970",
+		    r->t.elapsed);
+		return -1;
+	}
+	if ((bad = config_name_error(json_string_value(worker))) != NULL) {
+		*why = xprintf("'worker' %s", bad);
 		return -1;
 	}
 	r->t.end = end;
@@ -316,7 +327,7 @@ merge_line(struct merge *m, unsigned file, unsigned line, const char *buf,
 	json_t *o;
 	int rc;
 
-	if ((o = json_loadb(buf, len, 0, &e)) == NULL) {
+	if ((o = json_loadb(buf, len, JSON_REJECT_DUPLICATES, &e)) == NULL) {
 		*cause = xprintf(
 		    "%s:%u:%d: not JSON: %s", path, line, e.column, e.text);
 		return -1;

@@ -6,6 +6,8 @@
  */
 #include "autoconf.h"
 
+#include <sys/stat.h>
+
 #include <libgen.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,6 +15,7 @@
 
 #include "config.h"
 #include "daemon.h"
+#include "escape.h"
 #include "load.h"
 #include "log.h"
 #include "merge.h"
@@ -20,13 +23,16 @@
 #include "timeline.h"
 #include "xmalloc.h"
 
-/* A file's tag: its base name without ".jsonl" or ".json". */
+/*
+ * A file's tag: its base name without ".jsonl" or ".json", control
+ * characters shown escaped, as its workers' names must not hold them.
+ */
 static char *
 merge_tag(const char *path)
 {
 	char *copy = xstrdup(path), *tag, *dot;
 
-	tag = xstrdup(basename(copy));
+	tag = escape_text(basename(copy), 0);
 	free(copy);
 	if ((dot = strrchr(tag, '.')) != NULL && dot != tag &&
 	    (strcmp(dot, ".jsonl") == 0 || strcmp(dot, ".json") == 0))
@@ -54,6 +60,35 @@ merge_files(struct merge *m, char *const *paths, size_t n)
 		free(m->files[i].tag);
 		m->files[i].tag = xprintf("%zu", i + 1);
 	}
+}
+
+/*
+ * 0, or 64 when a file is given twice, under one name or two: its tasks
+ * would all be there twice, each at one place.
+ */
+static int
+merge_twice_given(const struct merge *m)
+{
+	struct stat *st;
+	size_t i, j;
+	int rc = 0;
+
+	st = xcalloc(m->nfiles, sizeof *st);
+	for (i = 0; i < m->nfiles && rc == 0; i++) {
+		if (stat(m->files[i].path, &st[i]) != 0)
+			continue;
+		for (j = 0; j < i && rc == 0; j++) {
+			/* No link: a file stat could not see, left zero. */
+			if (st[j].st_ino != st[i].st_ino ||
+			    st[j].st_dev != st[i].st_dev || st[j].st_nlink == 0)
+				continue;
+			log_warnx("--merge: %s and %s are the same file",
+			    m->files[j].path, m->files[i].path);
+			rc = EX_USAGE;
+		}
+	}
+	free(st);
+	return rc;
 }
 
 /* Every file, each read whole for its errors: 0, or the first failure. */
@@ -176,22 +211,38 @@ merge_run(struct merge *m, unsigned run, size_t i, size_t j, double *t0)
 	return tr;
 }
 
-/* The runs' timeline records, from the sorted records (then let go). */
+/* How many runs the sorted records are of, at least one. */
+static size_t
+merge_count_runs(const struct merge *m)
+{
+	size_t i, n = 1;
+
+	for (i = 1; i < m->nrecs; i++)
+		n += m->recs[i].run != m->recs[i - 1].run;
+	return n;
+}
+
+/*
+ * The timeline records of the runs seen (run 1 with no task if none
+ * is), from the sorted records, then let go: runs no file has take no
+ * room, whatever their numbers.
+ */
 static void
 merge_build(struct merge *m)
 {
-	unsigned run, n = m->maxrun > 0 ? m->maxrun : 1;
-	size_t i = 0, j;
+	size_t i = 0, j, r, n = merge_count_runs(m);
+	unsigned run;
 
 	m->runs = xcalloc(n, sizeof *m->runs);
 	m->t0 = xcalloc(n, sizeof *m->t0);
-	for (run = 1; run <= n; run++) {
+	for (r = 0; r < n; r++) {
+		run = i < m->nrecs ? m->recs[i].run : 1;
 		for (j = i; j < m->nrecs && m->recs[j].run == run; j++)
 			;
-		m->runs[run - 1] = merge_run(m, run, i, j, &m->t0[run - 1]);
+		m->runs[r] = merge_run(m, run, i, j, &m->t0[r]);
 		i = j;
 	}
-	m->maxrun = n;
+	m->nruns = n;
 	free(m->recs);
 	m->recs = NULL;
 	m->nrecs = m->cap = 0;
@@ -207,10 +258,10 @@ merge_draw(const struct merge *m)
 	char *cause;
 
 	if ((o->timeline_svg != NULL &&
-	        timeline_svg_write(o->timeline_svg, runs, m->maxrun,
+	        timeline_svg_write(o->timeline_svg, runs, m->nruns,
 	            o->time_axis, &cause) != 0) ||
 	    (o->trace != NULL &&
-	        timeline_trace_write(o->trace, runs, m->maxrun, &cause) != 0)) {
+	        timeline_trace_write(o->trace, runs, m->nruns, &cause) != 0)) {
 		log_warnx("cannot write %s", cause);
 		free(cause);
 		return EX_TEMPFAIL;
@@ -227,7 +278,7 @@ merge_free(struct merge *m)
 		free(m->recs[i].t.str);
 		free(m->recs[i].t.error);
 	}
-	for (i = 0; m->runs != NULL && i < m->maxrun; i++)
+	for (i = 0; i < m->nruns; i++)
 		timeline_run_free(m->runs[i]);
 	for (i = 0; i < m->nworkers; i++)
 		free(m->workers[i].name);
@@ -262,7 +313,8 @@ merge_main(const struct daemon_opts *o, char *const *paths, size_t n)
 		return rc;
 	m.cf = cf;
 	merge_files(&m, paths, n);
-	if ((rc = merge_read_all(&m)) == 0) {
+	if ((rc = merge_twice_given(&m)) == 0 &&
+	    (rc = merge_read_all(&m)) == 0) {
 		merge_sort(&m);
 		merge_order(&m);
 		merge_check(&m);

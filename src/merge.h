@@ -56,10 +56,11 @@ struct merge {
 	json_t *ids; /* "file number:name" to the merged worker */
 	struct merge_worker *workers;
 	unsigned nworkers;
-	unsigned maxrun;
+	unsigned maxrun; /* the highest run number seen */
 	size_t problems; /* tasks missing, twice, or not in the file */
 	size_t failed; /* tasks that failed, of every run */
-	struct timeline_run **runs; /* maxrun of them, run r at r - 1 */
+	struct timeline_run **runs; /* the runs seen, in order */
+	size_t nruns;
 	double *t0; /* and their starts, wall times */
 };
 

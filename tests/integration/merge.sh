@@ -51,6 +51,9 @@ print(o["tasks"], o["ok"], o["failed"], o["complete"], o["expected"],
 ' "$tmp/merge.json")" \
     "6 6 0 True 6 4 ['count', 'failed', 'max', 'p50', 'p90', 'p95', 'p99'] [2, 2, 2] 1"
 
+grep -q '"arg":0.2,' "$tmp/merge.json" || fail "-j numbers not as the results': $(cat "$tmp/merge.json")"
+pass "-j prints the merge as one JSON object, numbers as the results file's"
+
 # A line there twice: both places named, exit 1.
 cp "$tmp/shard-0.jsonl" "$tmp/twice.jsonl"
 head -1 "$tmp/shard-1.jsonl" >> "$tmp/twice.jsonl"
@@ -111,6 +114,47 @@ printf '{"ts":"2026-01-01T00:00:00.000000Z","event":"task_do' >> "$tmp/cut.jsonl
 "$ASYNCDEMO" -q --merge "$tmp/cut.jsonl" 2> "$tmp/err" || fail "cut: exit $?"
 expect "a cut last line is a warning" "$(cat "$tmp/err")" \
     "asyncdemo: $tmp/cut.jsonl:7: skipped: the last line is cut short (no newline at the end of the file)"
+
+# An empty file, or one of blank lines: no results, a problem (exit 1).
+: > "$tmp/empty.jsonl"
+printf '\n\r\n' > "$tmp/blank.jsonl"
+for f in empty blank; do
+	"$ASYNCDEMO" -q --merge "$tmp/$f.jsonl" 2> "$tmp/err"
+	expect "$f file: exit 1" "$?" 1
+	expect "$f file: said" "$(cat "$tmp/err")" \
+	    "asyncdemo: no task results in the file"
+done
+pass "an empty file is said to have no results, no sanitizer report"
+
+# Runs no file has are said as ranges, in no time nor room, whatever
+# the highest run number (4294967295 was four billion empty runs).
+jqf -c '.run = 3' "$tmp/whole.jsonl" > "$tmp/run3.jsonl"
+jqf -c '.run = 4294967295' "$tmp/whole.jsonl" > "$tmp/runmax.jsonl"
+timeout 20 "$ASYNCDEMO" --merge -c "$ex4" "$tmp/whole.jsonl" "$tmp/run3.jsonl" \
+    "$tmp/runmax.jsonl" > "$tmp/out" 2> "$tmp/err"
+expect "runs missing: exit 1" "$?" 1
+expect "runs missing: said as ranges" "$(cat "$tmp/err")" \
+    "asyncdemo: no task results for runs 2, 4-4294967294"
+expect "runs missing: the runs seen are printed" \
+    "$(grep -c '^Run [0-9]* merged from 3 files' "$tmp/out")" 3
+pass "runs that no file has are said as ranges"
+
+# The same file twice, by one name or two: a usage error, not each of
+# its tasks said twice at one place.
+ln -s "$tmp/shard-1.jsonl" "$tmp/link.jsonl"
+"$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/shard-1.jsonl" "$tmp/link.jsonl" 2> "$tmp/err"
+expect "the same file twice: exit 64" "$?" 64
+expect "the same file twice: said" "$(cat "$tmp/err")" \
+    "asyncdemo: --merge: $tmp/shard-1.jsonl and $tmp/link.jsonl are the same file"
+pass "a file given twice is a usage error"
+
+# A file name with a control character: its workers' rows show it escaped.
+esc="$tmp/$(printf 'x\033[2Jy').jsonl"
+cp "$tmp/shard-0.jsonl" "$esc"
+"$ASYNCDEMO" --merge --timeline "$esc" "$tmp/shard-1.jsonl" > "$tmp/out" 2>&1
+if grep -q "$(printf '\033')" "$tmp/out"; then fail "a raw escape: $(cat -v "$tmp/out")"; fi
+grep -Fq 'x\x1b[2Jy:One' "$tmp/out" || fail "no escaped row: $(cat -v "$tmp/out")"
+pass "a file name's control characters are escaped in its workers' names"
 
 # A file that is not there: 66.
 "$ASYNCDEMO" -q --merge "$tmp/shard-0.jsonl" "$tmp/none.jsonl" 2> "$tmp/err"

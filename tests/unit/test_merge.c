@@ -85,6 +85,12 @@ test_merge_error(struct merge *m, const char *line)
 	return cause;
 }
 
+/* A task_done line of a delay task, with the worker and elapsed given. */
+#define TEST_MERGE_LINE(worker, elapsed)                                       \
+	"{\"ts\":\"2026-01-02T03:04:05.500000Z\",\"event\":\"task_done\","     \
+	"\"run\":1,\"worker\":\"" worker "\",\"task\":1,\"kind\":\"delay\","   \
+	"\"arg\":1,\"ok\":true,\"elapsed\":" elapsed ",\"result\":1}"
+
 static void
 test_merge_line(void **state)
 {
@@ -103,6 +109,16 @@ test_merge_line(void **state)
 	        "f.jsonl:3: 'ts' is not a string"},
 	    {"{\"event\":\"task_done\",\"ts\":\"x\",\"run\":0}",
 	        "f.jsonl:3: 'run' is 0, expected 1 to "},
+	    /* One key twice: which one counts is no one's guess. */
+	    {"{\"event\":\"task_done\",\"task\":1,\"task\":2}",
+	        "f.jsonl:3:36: not JSON: duplicate object key"},
+	    /* A name that would drive the terminal, in --timeline's rows. */
+	    {TEST_MERGE_LINE("\\u001b[2J", "0.25"),
+	        "f.jsonl:3: 'worker' holds a control character (\\x1b)"},
+	    /* A start before 1970 is no time a chart can span. */
+	    {TEST_MERGE_LINE("One", "1e300"),
+	        "f.jsonl:3: 'elapsed' is 1e+300 s: the task would have "
+	        "started before 1970"},
 	};
 	struct merge_file f;
 	struct merge m;
