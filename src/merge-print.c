@@ -119,6 +119,7 @@ merge_print(const struct merge *m)
 	merge_print_files(m, stdout);
 }
 
+/* qsort order of task times, shortest first. */
 static int
 merge_cmp_time(const void *a, const void *b)
 {
@@ -205,6 +206,7 @@ merge_json_time(double wall)
 	return json_string(buf);
 }
 
+/* Run i of the merge as an object: its span, counts, kinds and slowest. */
 static json_t *
 merge_json_run(const struct merge *m, size_t i)
 {
@@ -231,6 +233,7 @@ merge_json_run(const struct merge *m, size_t i)
 	return o;
 }
 
+/* One file's counts, span and busiest worker, as an object. */
 static json_t *
 merge_json_file(const struct merge *m, const struct merge_file *mf)
 {

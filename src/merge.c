@@ -269,6 +269,7 @@ merge_draw(const struct merge *m)
 	return 0;
 }
 
+/* Free what the merge read and built. */
 static void
 merge_free(struct merge *m)
 {
