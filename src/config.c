@@ -540,6 +540,7 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 		p->taskcap = p->taskcap == 0 ? 64 : p->taskcap * 2;
 		cf->tasks =
 		    xreallocarray(cf->tasks, p->taskcap, sizeof *cf->tasks);
+		xhuge(cf->tasks, p->taskcap * sizeof *cf->tasks);
 	}
 	tc->t.index = (uint32_t)cf->ntasks + 1;
 	tc->t.opts = &cf->defaults;

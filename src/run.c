@@ -48,7 +48,7 @@ struct worker {
 	char num[12];
 	unsigned long ntasks;
 	struct job *job;
-	struct job *spare; /* kept from task to task */
+	struct job spare; /* kept from task to task, in the workers' array */
 	const struct task *pending; /* taken, not started yet */
 	struct event *wait;
 	pthread_t thread;
@@ -164,6 +164,7 @@ run_new(struct event_base *base, const struct config *cf, enum mode mode,
 	r->stride = 1;
 	r->ntasks = cf->ntasks;
 	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
+	xhuge(r->workers, r->nworkers * sizeof *r->workers);
 	for (i = 0; i < r->nworkers; i++) {
 		r->workers[i].run = r;
 		r->workers[i].name = config_worker_name(
@@ -195,16 +196,14 @@ run_set_block(struct run *r, double threshold, run_block_cb cb, void *arg)
 	r->block_arg = arg;
 }
 
+/* Free what a worker's job kept from task to task. */
 static void
 run_job_free(struct job *job)
 {
-	if (job == NULL)
-		return;
 	if (job->soon != NULL)
 		event_free(job->soon);
 	if (job->timer != NULL)
 		event_free(job->timer);
-	free(job);
 }
 
 void
@@ -219,7 +218,7 @@ run_free(struct run *r)
 			pthread_join(r->workers[i].thread, NULL);
 		if (r->workers[i].wait != NULL)
 			event_free(r->workers[i].wait);
-		run_job_free(r->workers[i].spare);
+		run_job_free(&r->workers[i].spare);
 	}
 	if (r->step != NULL)
 		event_free(r->step);
@@ -564,12 +563,10 @@ run_job_new(struct run *r, struct worker *w, const struct task *t)
 {
 	struct job *job;
 
-	if ((job = w->spare) == NULL) {
-		job = w->spare = xcalloc(1, sizeof *job);
-		job->run = r;
-		job->worker = w;
-		job->base = r->base;
-	}
+	job = &w->spare;
+	job->run = r;
+	job->worker = w;
+	job->base = r->base;
 	job->task = t;
 	memset(&job->result, 0, sizeof job->result);
 	job->result.attempt = 1;
