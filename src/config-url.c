@@ -110,11 +110,25 @@ config_url_secret(char *url, uint8_t *flags)
 	return both;
 }
 
+/* A task's number in its file, from 1. */
+unsigned
+config_task_index(const struct config *cf, const struct task *t)
+{
+	return (unsigned)(t - cf->tasks) + 1;
+}
+
+/* Does the task's argument, by its kind, hold a string of its own? */
+int
+config_has_str(const struct task *t)
+{
+	return t->kind != TASK_DELAY && t->kind != TASK_FACTORIAL;
+}
+
 /* The URL a url task fetches (its str may be the shown one). */
 const char *
 config_url(const struct task *t)
 {
 	if (t->flags & TASK_SECRET)
-		return t->str + strlen(t->str) + 1;
-	return t->str;
+		return t->arg.str + strlen(t->arg.str) + 1;
+	return t->arg.str;
 }

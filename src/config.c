@@ -332,7 +332,7 @@ config_task_delay(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_DELAY) != 0)
 		return;
-	if (config_duration(p, v, "delay", 0, &tc->t.num.seconds) != 0)
+	if (config_duration(p, v, "delay", 0, &tc->t.arg.seconds) != 0)
 		tc->bad = 1;
 }
 
@@ -348,7 +348,7 @@ config_task_factorial(
 	if (config_uint(p, v, "factorial", 0, CONFIG_MAX_FACTORIAL, &n) != 0)
 		tc->bad = 1;
 	else
-		tc->t.num.n = (unsigned long)n;
+		tc->t.arg.n = (unsigned long)n;
 }
 
 /* url: checked by libcurl's own parser; a password kept out of sight. */
@@ -378,9 +378,9 @@ config_task_url(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		tc->bad = 1;
 		return;
 	}
-	free(tc->t.str);
+	free(tc->t.arg.str);
 	tc->t.flags &= ~TASK_SECRET;
-	tc->t.str = config_url_secret(s, &tc->t.flags);
+	tc->t.arg.str = config_url_secret(s, &tc->t.flags);
 }
 
 static void
@@ -390,8 +390,8 @@ config_task_file(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_FILE) != 0)
 		return;
-	free(tc->t.str);
-	if ((tc->t.str = config_string(p, v, "file")) == NULL)
+	free(tc->t.arg.str);
+	if ((tc->t.arg.str = config_string(p, v, "file")) == NULL)
 		tc->bad = 1;
 }
 
@@ -421,8 +421,8 @@ config_task_tcp(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		return;
 	}
 	free(host);
-	free(tc->t.str);
-	tc->t.str = s;
+	free(tc->t.arg.str);
+	tc->t.arg.str = s;
 }
 
 /*
@@ -440,8 +440,8 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_EXEC) != 0)
 		return;
-	free(tc->t.str);
-	tc->t.str = NULL;
+	free(tc->t.arg.str);
+	tc->t.arg.str = NULL;
 	tc->t.flags &= ~TASK_ARGV;
 	if (v->type != YAML_SEQUENCE_START_EVENT) {
 		if ((s = config_string(p, v, "exec")) == NULL)
@@ -454,7 +454,7 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 			free(s);
 			tc->bad = 1;
 		} else
-			tc->t.str = s;
+			tc->t.arg.str = s;
 		return;
 	}
 	while (yaml_reader_next(p->yr, &item) == 0 &&
@@ -493,10 +493,10 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		return;
 	}
 	/* "shown\0arg\0arg\0\0" */
-	tc->t.str = xmalloc(slen + 1 + alen + 1);
-	memcpy(tc->t.str, shown, slen + 1);
-	memcpy(tc->t.str + slen + 1, args, alen);
-	tc->t.str[slen + 1 + alen] = '\0';
+	tc->t.arg.str = xmalloc(slen + 1 + alen + 1);
+	memcpy(tc->t.arg.str, shown, slen + 1);
+	memcpy(tc->t.arg.str + slen + 1, args, alen);
+	tc->t.arg.str[slen + 1 + alen] = '\0';
 	tc->t.flags |= TASK_ARGV;
 	free(args);
 	free(shown);
@@ -512,6 +512,15 @@ config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		tc->bad = 1;
 }
 
+/* Free what a task owns (not its options). */
+static void
+config_task_clear(struct task *t)
+{
+	if (config_has_str(t))
+		free(t->arg.str);
+	free(t->name);
+}
+
 static const struct key config_task_fns[] = {
     {"delay", config_task_delay},
     {"factorial", config_task_factorial},
@@ -523,6 +532,9 @@ static const struct key config_task_fns[] = {
     {NULL, NULL},
 };
 static const struct keys config_task_keys = {config_task_fns, CONFIG_OPTS_ALL};
+
+/* A million tasks take 32 MB: what grows struct task grows that. */
+_Static_assert(sizeof(struct task) <= 32, "struct task grew");
 
 /* Keep a valid task; its own options are resolved at the end. */
 static void
@@ -542,14 +554,13 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 		    xreallocarray(cf->tasks, p->taskcap, sizeof *cf->tasks);
 		xhuge(cf->tasks, p->taskcap * sizeof *cf->tasks);
 	}
-	tc->t.index = (uint32_t)cf->ntasks + 1;
 	tc->t.opts = &cf->defaults;
 	cf->tasks[cf->ntasks++] = tc->t;
 	cf->nkind[tc->t.kind]++;
 	if (tc->t.flags & TASK_OFFLOAD)
 		cf->noffload++;
 	/* Flags live in the task: only values need options of its own. */
-	if (tc->t.str != NULL || tc->t.name != NULL ||
+	if (config_has_str(&tc->t) || tc->t.name != NULL ||
 	    config_opt_values(tc->set))
 		cf->nowned++;
 	if (config_opt_values(tc->set) == 0)
@@ -586,8 +597,7 @@ config_task(struct cfgparse *p, struct yaml_reader_event *start)
 	if (tc.kind != NULL && config_opt_check(p, &tc.o, tc.t.kind) != 0)
 		tc.bad = 1;
 	if (tc.bad || p->nerrors > 0) {
-		free(tc.t.str);
-		free(tc.t.name);
+		config_task_clear(&tc.t);
 		return;
 	}
 	config_task_add(p, &tc);
@@ -606,8 +616,7 @@ config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		cf->nkind[cf->tasks[cf->ntasks].kind]--;
 		if (cf->tasks[cf->ntasks].flags & TASK_OFFLOAD)
 			cf->noffload--;
-		free(cf->tasks[cf->ntasks].str);
-		free(cf->tasks[cf->ntasks].name);
+		config_task_clear(&cf->tasks[cf->ntasks]);
 	}
 	p->noverrides = 0;
 	p->have_tasks = 1;
@@ -900,8 +909,7 @@ config_free(struct config *cf)
 		return;
 	/* A million plain delays own nothing: no need to visit each. */
 	for (i = 0; cf->nowned > 0 && i < cf->ntasks; i++) {
-		free(cf->tasks[i].str);
-		free(cf->tasks[i].name);
+		config_task_clear(&cf->tasks[i]);
 		if (cf->tasks[i].opts != &cf->defaults &&
 		    cf->tasks[i].opts != &cf->file_defaults)
 			free((void *)cf->tasks[i].opts);
@@ -945,7 +953,7 @@ config_scale_time(struct config *cf, double f)
 	for (i = 0; i < cf->ntasks; i++) {
 		t = &cf->tasks[i];
 		if (t->kind == TASK_DELAY)
-			t->num.seconds *= f;
+			t->arg.seconds *= f;
 		/* Each task's own options are its own copy (never shared). */
 		if (t->opts != &cf->defaults)
 			config_scale_opts((struct task_opts *)t->opts, f);

@@ -85,13 +85,12 @@ struct task_opts {
 struct task {
 	uint8_t kind;
 	uint8_t flags;
-	uint32_t index;
-	uint32_t line;
+	uint32_t line; /* its number is its place: config_task_index */
 	union {
-		double seconds;
-		unsigned long n;
-	} num;
-	char *str;
+		double seconds; /* delay */
+		unsigned long n; /* factorial */
+		char *str; /* url, file, tcp, exec: see config_has_str */
+	} arg;
 	char *name;
 	const struct task_opts *opts;
 };
@@ -128,6 +127,8 @@ int config_load_buffer(
 void config_free(struct config *);
 int config_set_workers(struct config *, const char *, char **);
 void config_scale_time(struct config *, double);
+unsigned config_task_index(const struct config *, const struct task *);
+int config_has_str(const struct task *);
 const char *config_url(const struct task *);
 size_t config_exec_argv(const struct task *, const char **, size_t);
 int config_tcp_target(const char *, char **, unsigned *);

@@ -295,7 +295,7 @@ report_json_task(struct jbuf *b, const struct report_event *ev)
 	char shard[32];
 
 	jb_key_str(b, "worker", ev->worker);
-	jb_key_int(b, "task", t->index);
+	jb_key_int(b, "task", config_task_index(ev->cf, t));
 	jb_key_str(b, "kind", config_kind_name(t->kind));
 	report_json_arg(b, t);
 	if (t->name != NULL)
@@ -366,7 +366,7 @@ report_json_write(struct jbuf *b, const struct report_event *ev)
 		break;
 	case REPORT_LOOP_BLOCKED:
 		jb_key_str(b, "worker", ev->worker);
-		jb_key_int(b, "task", ev->task->index);
+		jb_key_int(b, "task", config_task_index(ev->cf, ev->task));
 		jb_key_seconds(b, "held", ev->held);
 		break;
 	}
@@ -499,7 +499,7 @@ report_json_tasks(const struct config *cf)
 		if (i > 0)
 			jb_raw(&b, ",", 1);
 		b.sep = '{';
-		jb_key_int(&b, "task", cf->tasks[i].index);
+		jb_key_int(&b, "task", i + 1);
 		jb_key_str(&b, "kind", config_kind_name(cf->tasks[i].kind));
 		report_json_arg(&b, &cf->tasks[i]);
 		if (cf->tasks[i].name != NULL)

@@ -139,7 +139,7 @@ report_text_task(struct report_text *rt, const struct report_event *ev)
 	const struct result *r = ev->result;
 
 	fprintf(rt->f, "%8.3f  %-*s  task %*u  ", ev->at, rt->wname, ev->worker,
-	    rt->wtask, ev->task->index);
+	    rt->wtask, config_task_index(ev->cf, ev->task));
 	report_text_what(rt, ev->task);
 	if (ev->type == REPORT_TASK_START) {
 		fputs("  started\n", rt->f);

@@ -391,7 +391,7 @@ run_waiting(struct run *r, struct job *job, double now)
 		if ((other = r->workers[i].job) == NULL || other == job)
 			continue;
 		if (other->task->kind != TASK_DELAY ||
-		    other->start + other->task->num.seconds <= now)
+		    other->start + other->task->arg.seconds <= now)
 			n++;
 	}
 	return n;
@@ -421,7 +421,7 @@ run_blocked(struct run *r, struct job *job, const struct run_block *b)
 		snprintf(waited, sizeof waited, "; %u ready task%s waited",
 		    b->waited, b->waited == 1 ? "" : "s");
 	log_warnx("event loop blocked %.2f s by task %u (%s)%s", b->held,
-	    t->index, what, waited);
+	    b->index, what, waited);
 	if (report_listening(r->report)) {
 		run_event(r, &ev, REPORT_LOOP_BLOCKED, job->worker, job);
 		ev.held = b->held;
@@ -446,6 +446,7 @@ job_leave(struct job *job)
 	b.held = now - r->entered;
 	b.worker = (unsigned)(job->worker - r->workers);
 	b.task = job->task;
+	b.index = config_task_index(r->cf, job->task);
 	b.waited = run_waiting(r, job, now);
 	run_blocked(r, job, &b);
 }

@@ -242,7 +242,7 @@ status_emit(const struct report_event *ev, void *arg)
 	case REPORT_TASK_START:
 		if (w != NULL) {
 			w->state = WORKER_BUSY;
-			w->task = ev->task->index;
+			w->task = config_task_index(ev->cf, ev->task);
 		}
 		st->inflight++;
 		st->busy++;
