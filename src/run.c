@@ -117,7 +117,7 @@ struct run {
 
 static const struct timeval run_now = {0, 0};
 
-static void run_async_next(struct worker *);
+static void run_async_next(struct worker *, double);
 
 /*
  * The lock of what worker threads share (the queue, counts, the stop).
@@ -398,7 +398,7 @@ run_waiting(struct run *r, struct job *job, double now)
 }
 
 static void run_event(struct run *, struct report_event *, enum report_type,
-    struct worker *, struct job *);
+    struct worker *, struct job *, double);
 static void run_send(struct run *, struct report_event *);
 
 /*
@@ -423,7 +423,8 @@ run_blocked(struct run *r, struct job *job, const struct run_block *b)
 	log_warnx("event loop blocked %.2f s by task %u (%s)%s", b->held,
 	    b->index, what, waited);
 	if (report_listening(r->report)) {
-		run_event(r, &ev, REPORT_LOOP_BLOCKED, job->worker, job);
+		run_event(
+		    r, &ev, REPORT_LOOP_BLOCKED, job->worker, job, clock_now());
 		ev.held = b->held;
 		run_send(r, &ev);
 	}
@@ -486,15 +487,15 @@ job_dns_base(struct job *job)
 	return r->dns;
 }
 
-/* An event of the run, with what type, worker and job it concerns. */
+/* An event of the run at now, with what type, worker and job it concerns. */
 static void
 run_event(struct run *r, struct report_event *ev, enum report_type type,
-    struct worker *w, struct job *job)
+    struct worker *w, struct job *job, double now)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->type = type;
 	ev->run = r->number;
-	ev->at = clock_now() - r->start;
+	ev->at = now - r->start;
 	ev->cf = r->cf;
 	ev->mode = r->mode;
 	ev->nworkers = r->nworkers;
@@ -528,16 +529,25 @@ run_send(struct run *r, struct report_event *ev)
 		evtimer_add(r->flush, &run_now);
 }
 
+/* Report an event at now, a time the caller has read already. */
 static void
-run_emit(
-    struct run *r, enum report_type type, struct worker *w, struct job *job)
+run_emit_at(struct run *r, enum report_type type, struct worker *w,
+    struct job *job, double now)
 {
 	struct report_event ev;
 
 	if (!report_listening(r->report))
 		return;
-	run_event(r, &ev, type, w, job);
+	run_event(r, &ev, type, w, job, now);
 	run_send(r, &ev);
+}
+
+static void
+run_emit(
+    struct run *r, enum report_type type, struct worker *w, struct job *job)
+{
+	if (report_listening(r->report))
+		run_emit_at(r, type, w, job, clock_now());
 }
 
 static void
@@ -561,9 +571,12 @@ run_take(struct run *r)
 	return t;
 }
 
-/* The worker's job, set up for task t. */
+/*
+ * The worker's job, set up for task t from now. A worker's next task
+ * starts as its last ends: one read of the clock for both.
+ */
 static struct job *
-run_job_new(struct run *r, struct worker *w, const struct task *t)
+run_job_new(struct run *r, struct worker *w, const struct task *t, double now)
 {
 	struct job *job;
 
@@ -575,20 +588,24 @@ run_job_new(struct run *r, struct worker *w, const struct task *t)
 	memset(&job->result, 0, sizeof job->result);
 	job->result.attempt = 1;
 	job->state = NULL;
-	job->start = clock_now();
+	job->start = now;
 	w->job = job;
-	run_emit(r, REPORT_TASK_START, w, job);
+	run_emit_at(r, REPORT_TASK_START, w, job, now);
 	return job;
 }
 
-/* Count and report a finished job; the worker keeps it for its next. */
-static void
+/*
+ * Count and report a finished job; the worker keeps it for its next.
+ * Returns when it ended.
+ */
+static double
 run_job_end(struct job *job)
 {
 	struct worker *w = job->worker;
 	struct run *r = job->run;
+	double now = clock_now();
 
-	job->result.elapsed = clock_now() - job->start;
+	job->result.elapsed = now - job->start;
 	w->ntasks++;
 	run_lock(r);
 	if (job->result.ok)
@@ -598,7 +615,7 @@ run_job_end(struct job *job)
 	if (!job->result.ok && job->result.unresolved)
 		r->unresolved++;
 	run_unlock(r);
-	run_emit(r, REPORT_TASK_DONE, w, job);
+	run_emit_at(r, REPORT_TASK_DONE, w, job, now);
 	/* Nothing of this task may fire on the job's next one. */
 	if (job->soon != NULL)
 		evtimer_del(job->soon);
@@ -606,6 +623,7 @@ run_job_end(struct job *job)
 		evtimer_del(job->timer);
 	result_clear(&job->result);
 	w->job = NULL;
+	return now;
 }
 
 /* An attempt failed and another follows after wait seconds. */
@@ -614,7 +632,8 @@ job_retrying(struct job *job, double wait)
 {
 	struct report_event ev;
 
-	run_event(job->run, &ev, REPORT_TASK_RETRY, job->worker, job);
+	run_event(
+	    job->run, &ev, REPORT_TASK_RETRY, job->worker, job, clock_now());
 	ev.wait = wait;
 	run_send(job->run, &ev);
 }
@@ -647,7 +666,7 @@ run_blocking(struct run *r, struct worker *w, const struct task *t)
 
 	if ((wait = run_rate_wait(r)) > 0 && run_wait(r, -1, 0, wait) < 0)
 		return;
-	job = run_job_new(r, w, t);
+	job = run_job_new(r, w, t, clock_now());
 	/* It may hold the loop's thread a while: what happened is out first. */
 	if (r->mode != MODE_THREADS)
 		report_flush(r->report);
@@ -749,11 +768,11 @@ run_step(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-run_async_begin(struct worker *w, const struct task *t)
+run_async_begin(struct worker *w, const struct task *t, double now)
 {
 	struct job *job;
 
-	job = run_job_new(w->run, w, t);
+	job = run_job_new(w->run, w, t, now);
 	task_ops(t->kind)->start(job);
 }
 
@@ -768,12 +787,12 @@ run_async_slot(evutil_socket_t fd, short what, void *arg)
 	if (run_stopping(w->run))
 		run_worker_done(w);
 	else
-		run_async_begin(w, t);
+		run_async_begin(w, t, clock_now());
 }
 
-/* async: take the next task and start it; it calls back when done. */
+/* async: take the next task and start it (now, if no rate holds it). */
 static void
-run_async_next(struct worker *w)
+run_async_next(struct worker *w, double now)
 {
 	struct run *r = w->run;
 	const struct task *t;
@@ -785,7 +804,7 @@ run_async_next(struct worker *w)
 		return;
 	}
 	if ((wait = run_rate_wait(r)) <= 0) {
-		run_async_begin(w, t);
+		run_async_begin(w, t, now);
 		return;
 	}
 	if (w->wait == NULL &&
@@ -802,8 +821,7 @@ job_finish(struct job *job)
 {
 	struct worker *w = job->worker;
 
-	run_job_end(job);
-	run_async_next(w);
+	run_async_next(w, run_job_end(job));
 }
 
 static void
@@ -986,7 +1004,7 @@ run_start(struct run *r, run_done_cb done, void *arg)
 		/* A first callback may hold the loop: the header goes first. */
 		report_flush(r->report);
 		for (i = 0; i < r->nworkers; i++)
-			run_async_next(&r->workers[i]);
+			run_async_next(&r->workers[i], clock_now());
 		break;
 	}
 }
