@@ -117,6 +117,15 @@ config_task_index(const struct config *cf, const struct task *t)
 	return (unsigned)(t - cf->tasks) + 1;
 }
 
+/* A task's name, or NULL. */
+const char *
+config_task_name(const struct config *cf, const struct task *t)
+{
+	size_t i = (size_t)(t - cf->tasks);
+
+	return i < cf->nnames ? cf->names[i] : NULL;
+}
+
 /* Does the task's argument, by its kind, hold a string of its own? */
 int
 config_has_str(const struct task *t)

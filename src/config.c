@@ -295,6 +295,7 @@ struct taskctx {
 	struct task_opts opts;
 	unsigned set;
 	struct task t;
+	char *name;
 	const char *kind;
 	unsigned kline;
 	unsigned kcol;
@@ -502,23 +503,42 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	free(shown);
 }
 
+/* name: (the key's handler; config_task_name reads it back) */
 static void
-config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
+config_task_name_key(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
-	free(tc->t.name);
-	if ((tc->t.name = config_name(p, v, "name")) == NULL)
+	free(tc->name);
+	if ((tc->name = config_name(p, v, "name")) == NULL)
 		tc->bad = 1;
 }
 
-/* Free what a task owns (not its options). */
+/* Free the string a task owns (not its name, nor its options). */
 static void
 config_task_clear(struct task *t)
 {
 	if (config_has_str(t))
 		free(t->arg.str);
-	free(t->name);
+}
+
+/*
+ * Keep the name of task i. The names are an array beside the tasks, made
+ * when a first task has one: a list without names spends nothing on them.
+ */
+static void
+config_task_named(struct cfgparse *p, size_t i, char *name)
+{
+	struct config *cf = p->cf;
+
+	if (i >= cf->nnames) {
+		cf->names =
+		    xreallocarray(cf->names, p->taskcap, sizeof *cf->names);
+		memset(cf->names + cf->nnames, 0,
+		    (p->taskcap - cf->nnames) * sizeof *cf->names);
+		cf->nnames = p->taskcap;
+	}
+	cf->names[i] = name;
 }
 
 static const struct key config_task_fns[] = {
@@ -528,13 +548,13 @@ static const struct key config_task_fns[] = {
     {"file", config_task_file},
     {"tcp", config_task_tcp},
     {"exec", config_task_exec},
-    {"name", config_task_name},
+    {"name", config_task_name_key},
     {NULL, NULL},
 };
 static const struct keys config_task_keys = {config_task_fns, CONFIG_OPTS_ALL};
 
-/* A million tasks take 32 MB: what grows struct task grows that. */
-_Static_assert(sizeof(struct task) <= 32, "struct task grew");
+/* A million tasks take 24 MB: what grows struct task grows that. */
+_Static_assert(sizeof(struct task) <= 24, "struct task grew");
 
 /* Keep a valid task; its own options are resolved at the end. */
 static void
@@ -556,11 +576,13 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 	}
 	tc->t.opts = &cf->defaults;
 	cf->tasks[cf->ntasks++] = tc->t;
+	if (tc->name != NULL)
+		config_task_named(p, cf->ntasks - 1, tc->name);
 	cf->nkind[tc->t.kind]++;
 	if (tc->t.flags & TASK_OFFLOAD)
 		cf->noffload++;
 	/* Flags live in the task: only values need options of its own. */
-	if (config_has_str(&tc->t) || tc->t.name != NULL ||
+	if (config_has_str(&tc->t) || tc->name != NULL ||
 	    config_opt_values(tc->set))
 		cf->nowned++;
 	if (config_opt_values(tc->set) == 0)
@@ -598,6 +620,7 @@ config_task(struct cfgparse *p, struct yaml_reader_event *start)
 		tc.bad = 1;
 	if (tc.bad || p->nerrors > 0) {
 		config_task_clear(&tc.t);
+		free(tc.name);
 		return;
 	}
 	config_task_add(p, &tc);
@@ -617,6 +640,10 @@ config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		if (cf->tasks[cf->ntasks].flags & TASK_OFFLOAD)
 			cf->noffload--;
 		config_task_clear(&cf->tasks[cf->ntasks]);
+		if (cf->ntasks < cf->nnames) {
+			free(cf->names[cf->ntasks]);
+			cf->names[cf->ntasks] = NULL;
+		}
 	}
 	p->noverrides = 0;
 	p->have_tasks = 1;
@@ -910,11 +937,14 @@ config_free(struct config *cf)
 	/* A million plain delays own nothing: no need to visit each. */
 	for (i = 0; cf->nowned > 0 && i < cf->ntasks; i++) {
 		config_task_clear(&cf->tasks[i]);
+		if (i < cf->nnames)
+			free(cf->names[i]);
 		if (cf->tasks[i].opts != &cf->defaults &&
 		    cf->tasks[i].opts != &cf->file_defaults)
 			free((void *)cf->tasks[i].opts);
 	}
 	free(cf->tasks);
+	free(cf->names);
 	config_kept_free(cf);
 	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
 		free(cf->workers[i]);

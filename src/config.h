@@ -91,7 +91,6 @@ struct task {
 		unsigned long n; /* factorial */
 		char *str; /* url, file, tcp, exec: see config_has_str */
 	} arg;
-	char *name;
 	const struct task_opts *opts;
 };
 
@@ -113,6 +112,8 @@ struct config {
 	struct task_opts file_defaults; /* no timeout unless the file's */
 	struct task *tasks;
 	size_t ntasks;
+	char **names; /* tasks' names by place, NULL past nnames: */
+	size_t nnames; /* config_task_name */
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
 	size_t nowned; /* tasks that may hold memory of their own */
 	size_t noffload; /* factorials with offload: true */
@@ -128,6 +129,7 @@ void config_free(struct config *);
 int config_set_workers(struct config *, const char *, char **);
 void config_scale_time(struct config *, double);
 unsigned config_task_index(const struct config *, const struct task *);
+const char *config_task_name(const struct config *, const struct task *);
 int config_has_str(const struct task *);
 const char *config_url(const struct task *);
 size_t config_exec_argv(const struct task *, const char **, size_t);

@@ -298,8 +298,8 @@ report_json_task(struct jbuf *b, const struct report_event *ev)
 	jb_key_int(b, "task", config_task_index(ev->cf, t));
 	jb_key_str(b, "kind", config_kind_name(t->kind));
 	report_json_arg(b, t);
-	if (t->name != NULL)
-		jb_key_str(b, "name", t->name);
+	if (config_task_name(ev->cf, t) != NULL)
+		jb_key_str(b, "name", config_task_name(ev->cf, t));
 	if (ev->shard_n > 1) {
 		snprintf(
 		    shard, sizeof shard, "%u/%u", ev->shard_k, ev->shard_n);
@@ -502,8 +502,9 @@ report_json_tasks(const struct config *cf)
 		jb_key_int(&b, "task", i + 1);
 		jb_key_str(&b, "kind", config_kind_name(cf->tasks[i].kind));
 		report_json_arg(&b, &cf->tasks[i]);
-		if (cf->tasks[i].name != NULL)
-			jb_key_str(&b, "name", cf->tasks[i].name);
+		if (config_task_name(cf, &cf->tasks[i]) != NULL)
+			jb_key_str(
+			    &b, "name", config_task_name(cf, &cf->tasks[i]));
 		jb_raw(&b, "}", 1);
 	}
 	jb_raw(&b, "]}", 3);

@@ -341,7 +341,7 @@ test_task_options(void **state)
 	          "  retry_delay: 250ms\n  preview: 10\n");
 	assert_true(cf->tasks[0].opts->timeout == 5);
 	assert_int_equal(cf->tasks[0].opts->retries, 2);
-	assert_string_equal(cf->tasks[0].name, "A");
+	assert_string_equal(config_task_name(cf, &cf->tasks[0]), "A");
 	assert_true(cf->tasks[1].opts->timeout == 60);
 	assert_true(cf->tasks[1].opts->retry_delay == 0.25);
 	assert_int_equal(cf->tasks[1].opts->preview, 10);
