@@ -110,29 +110,6 @@ config_url_secret(char *url, uint8_t *flags)
 	return both;
 }
 
-/* A task's number in its file, from 1. */
-unsigned
-config_task_index(const struct config *cf, const struct task *t)
-{
-	return (unsigned)(t - cf->tasks) + 1;
-}
-
-/* A task's name, or NULL. */
-const char *
-config_task_name(const struct config *cf, const struct task *t)
-{
-	size_t i = (size_t)(t - cf->tasks);
-
-	return i < cf->nnames ? cf->names[i] : NULL;
-}
-
-/* Does the task's argument, by its kind, hold a string of its own? */
-int
-config_has_str(const struct task *t)
-{
-	return t->kind != TASK_DELAY && t->kind != TASK_FACTORIAL;
-}
-
 /* The URL a url task fetches (its str may be the shown one). */
 const char *
 config_url(const struct task *t)

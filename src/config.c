@@ -503,7 +503,7 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	free(shown);
 }
 
-/* name: (the key's handler; config_task_name reads it back) */
+/* A task's name: kept beside the task (config_task_named). */
 static void
 config_task_name_key(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
@@ -512,6 +512,13 @@ config_task_name_key(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 	free(tc->name);
 	if ((tc->name = config_name(p, v, "name")) == NULL)
 		tc->bad = 1;
+}
+
+/* Does the task's argument, by its kind, hold a string of its own? */
+int
+config_has_str(const struct task *t)
+{
+	return t->kind != TASK_DELAY && t->kind != TASK_FACTORIAL;
 }
 
 /* Free the string a task owns (not its name, nor its options). */

@@ -112,8 +112,8 @@ struct config {
 	struct task_opts file_defaults; /* no timeout unless the file's */
 	struct task *tasks;
 	size_t ntasks;
-	char **names; /* tasks' names by place, NULL past nnames: */
-	size_t nnames; /* config_task_name */
+	char **names; /* by a task's place: config_task_name */
+	size_t nnames; /* the places it covers; the rest have no name */
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
 	size_t nowned; /* tasks that may hold memory of their own */
 	size_t noffload; /* factorials with offload: true */
