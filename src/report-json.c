@@ -146,7 +146,7 @@ jb_real(struct jbuf *b, double v)
 {
 	char d[40];
 	unsigned long long us;
-	int len;
+	int len, i;
 
 	if (!isfinite(v)) {
 		jb_raw(b, "null", 4);
@@ -159,7 +159,10 @@ jb_real(struct jbuf *b, double v)
 		us = (unsigned long long)llround(fabs(v) * 1e6);
 		jb_uint(b, us / 1000000);
 		us %= 1000000;
-		len = snprintf(d, sizeof d, ".%06llu", us);
+		d[0] = '.';
+		for (i = 6; i > 0; i--, us /= 10)
+			d[i] = (char)('0' + us % 10);
+		len = 7;
 		while (len > 2 && d[len - 1] == '0')
 			len--;
 		jb_raw(b, d, (size_t)len);
@@ -171,13 +174,20 @@ jb_real(struct jbuf *b, double v)
 		jb_raw(b, ".0", 2);
 }
 
+/* A key: always one of the program's own names, so not escaped. */
 static void
 jb_key(struct jbuf *b, const char *key)
 {
-	jb_raw(b, &b->sep, 1);
+	size_t n = strlen(key);
+
+	jb_grow(b, n + 4);
+	b->s[b->len++] = b->sep;
 	b->sep = ',';
-	jb_str(b, key);
-	jb_raw(b, ":", 1);
+	b->s[b->len++] = '"';
+	memcpy(b->s + b->len, key, n);
+	b->len += n;
+	b->s[b->len++] = '"';
+	b->s[b->len++] = ':';
 }
 
 static void
