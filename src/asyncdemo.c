@@ -466,8 +466,8 @@ main_plan(const struct config *cf, const struct daemon_opts *o)
 		printf("  %*zu  %s ", width, i + 1, config_kind_name(t->kind));
 		escape_fputs(
 		    stdout, task_ops(t->kind)->arg(t, arg, sizeof arg), 0);
-		if (t->name != NULL)
-			printf("  (%s)", t->name);
+		if (config_task_name(cf, t) != NULL)
+			printf("  (%s)", config_task_name(cf, t));
 		main_plan_flags(cf, t);
 		putchar('\n');
 	}

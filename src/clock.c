@@ -69,9 +69,12 @@ static __thread char clock_format_day[24];
 void
 clock_format(double wall, char *buf, size_t len)
 {
+	char s[sizeof clock_format_day + 8];
 	struct tm tm;
 	long usec;
 	time_t t;
+	size_t n;
+	int i;
 
 	clock_split(wall, 1000000, &t, &usec);
 	/* Events come many to a second: format the second once. */
@@ -81,7 +84,20 @@ clock_format(double wall, char *buf, size_t len)
 		    "%Y-%m-%dT%H:%M:%S", &tm);
 		clock_format_t = t;
 	}
-	snprintf(buf, len, "%s.%06ldZ", clock_format_day, usec);
+	/* "%s.%06ldZ" by hand: printf was ~10 % of a million results (-o). */
+	n = strlen(clock_format_day);
+	memcpy(s, clock_format_day, n);
+	s[n] = '.';
+	for (i = 6; i > 0; i--, usec /= 10)
+		s[n + i] = (char)('0' + usec % 10);
+	s[n + 7] = 'Z';
+	n += 8;
+	if (len == 0)
+		return;
+	if (n > len - 1)
+		n = len - 1;
+	memcpy(buf, s, n);
+	buf[n] = '\0';
 }
 
 /*

@@ -559,11 +559,12 @@ config_exec_argv(const struct task *t, const char **argv, size_t max)
 			return 0;
 		argv[0] = "/bin/sh";
 		argv[1] = "-c";
-		argv[2] = t->str;
+		argv[2] = t->arg.str;
 		argv[3] = NULL;
 		return 3;
 	}
-	for (a = t->str + strlen(t->str) + 1; *a != '\0'; a += strlen(a) + 1) {
+	for (a = t->arg.str + strlen(t->arg.str) + 1; *a != '\0';
+	     a += strlen(a) + 1) {
 		if (n + 1 >= max)
 			return 0;
 		argv[n++] = a;

@@ -1,4 +1,7 @@
-/* Names of modes, kinds and workers; "did you mean" for misspelt ones. */
+/*
+ * Names of modes, kinds, workers and tasks; "did you mean" for misspelt
+ * ones.
+ */
 #include "autoconf.h"
 
 #include <ctype.h>
@@ -42,6 +45,22 @@ config_kind_parse(const char *s, enum task_kind *kind)
 		}
 	}
 	return -1;
+}
+
+/* A task's number in its file, from 1. */
+unsigned
+config_task_index(const struct config *cf, const struct task *t)
+{
+	return (unsigned)(t - cf->tasks) + 1;
+}
+
+/* A task's name, or NULL. */
+const char *
+config_task_name(const struct config *cf, const struct task *t)
+{
+	size_t i = (size_t)(t - cf->tasks);
+
+	return i < cf->nnames ? cf->names[i] : NULL;
 }
 
 /* The name of worker i (0-based): its listed name or its number. */

@@ -145,7 +145,7 @@ config_opt_values(unsigned set)
 {
 	size_t i;
 
-	for (i = 0; i < CONFIG_NOPTS; i++) {
+	for (i = 0; set != 0 && i < CONFIG_NOPTS; i++) {
 		if (config_opts[i].type == CONFIG_OPT_FLAG)
 			set &= ~(1U << i);
 	}
@@ -198,6 +198,9 @@ config_opt_check(
 	size_t i;
 	int rc = 0;
 
+	/* Most tasks set none: no table walk, no name lookup. */
+	if (*o->set == 0)
+		return 0;
 	for (i = 0; i < CONFIG_NOPTS; i++) {
 		opt = &config_opts[i];
 		if (!(*o->set & (1U << i)) || (opt->kinds & CONFIG_KIND(kind)))

@@ -115,6 +115,6 @@ const char *
 config_url(const struct task *t)
 {
 	if (t->flags & TASK_SECRET)
-		return t->str + strlen(t->str) + 1;
-	return t->str;
+		return t->arg.str + strlen(t->arg.str) + 1;
+	return t->arg.str;
 }

@@ -295,6 +295,7 @@ struct taskctx {
 	struct task_opts opts;
 	unsigned set;
 	struct task t;
+	char *name;
 	const char *kind;
 	unsigned kline;
 	unsigned kcol;
@@ -332,7 +333,7 @@ config_task_delay(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_DELAY) != 0)
 		return;
-	if (config_duration(p, v, "delay", 0, &tc->t.num.seconds) != 0)
+	if (config_duration(p, v, "delay", 0, &tc->t.arg.seconds) != 0)
 		tc->bad = 1;
 }
 
@@ -348,7 +349,7 @@ config_task_factorial(
 	if (config_uint(p, v, "factorial", 0, CONFIG_MAX_FACTORIAL, &n) != 0)
 		tc->bad = 1;
 	else
-		tc->t.num.n = (unsigned long)n;
+		tc->t.arg.n = (unsigned long)n;
 }
 
 /* url: checked by libcurl's own parser; a password kept out of sight. */
@@ -378,9 +379,9 @@ config_task_url(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		tc->bad = 1;
 		return;
 	}
-	free(tc->t.str);
+	free(tc->t.arg.str);
 	tc->t.flags &= ~TASK_SECRET;
-	tc->t.str = config_url_secret(s, &tc->t.flags);
+	tc->t.arg.str = config_url_secret(s, &tc->t.flags);
 }
 
 static void
@@ -390,8 +391,8 @@ config_task_file(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_FILE) != 0)
 		return;
-	free(tc->t.str);
-	if ((tc->t.str = config_string(p, v, "file")) == NULL)
+	free(tc->t.arg.str);
+	if ((tc->t.arg.str = config_string(p, v, "file")) == NULL)
 		tc->bad = 1;
 }
 
@@ -421,8 +422,8 @@ config_task_tcp(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		return;
 	}
 	free(host);
-	free(tc->t.str);
-	tc->t.str = s;
+	free(tc->t.arg.str);
+	tc->t.arg.str = s;
 }
 
 /*
@@ -440,8 +441,8 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 
 	if (config_kind(p, tc, v, TASK_EXEC) != 0)
 		return;
-	free(tc->t.str);
-	tc->t.str = NULL;
+	free(tc->t.arg.str);
+	tc->t.arg.str = NULL;
 	tc->t.flags &= ~TASK_ARGV;
 	if (v->type != YAML_SEQUENCE_START_EVENT) {
 		if ((s = config_string(p, v, "exec")) == NULL)
@@ -454,7 +455,7 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 			free(s);
 			tc->bad = 1;
 		} else
-			tc->t.str = s;
+			tc->t.arg.str = s;
 		return;
 	}
 	while (yaml_reader_next(p->yr, &item) == 0 &&
@@ -493,23 +494,58 @@ config_task_exec(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		return;
 	}
 	/* "shown\0arg\0arg\0\0" */
-	tc->t.str = xmalloc(slen + 1 + alen + 1);
-	memcpy(tc->t.str, shown, slen + 1);
-	memcpy(tc->t.str + slen + 1, args, alen);
-	tc->t.str[slen + 1 + alen] = '\0';
+	tc->t.arg.str = xmalloc(slen + 1 + alen + 1);
+	memcpy(tc->t.arg.str, shown, slen + 1);
+	memcpy(tc->t.arg.str + slen + 1, args, alen);
+	tc->t.arg.str[slen + 1 + alen] = '\0';
 	tc->t.flags |= TASK_ARGV;
 	free(args);
 	free(shown);
 }
 
+/* A task's name: kept beside the task (config_task_named). */
 static void
-config_task_name(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
+config_task_name_key(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 {
 	struct taskctx *tc = ctx;
 
-	free(tc->t.name);
-	if ((tc->t.name = config_name(p, v, "name")) == NULL)
+	free(tc->name);
+	if ((tc->name = config_name(p, v, "name")) == NULL)
 		tc->bad = 1;
+}
+
+/* Does the task's argument, by its kind, hold a string of its own? */
+int
+config_has_str(const struct task *t)
+{
+	return t->kind != TASK_DELAY && t->kind != TASK_FACTORIAL;
+}
+
+/* Free the string a task owns (not its name, nor its options). */
+static void
+config_task_clear(struct task *t)
+{
+	if (config_has_str(t))
+		free(t->arg.str);
+}
+
+/*
+ * Keep the name of task i. The names are an array beside the tasks, made
+ * when a first task has one: a list without names spends nothing on them.
+ */
+static void
+config_task_named(struct cfgparse *p, size_t i, char *name)
+{
+	struct config *cf = p->cf;
+
+	if (i >= cf->nnames) {
+		cf->names =
+		    xreallocarray(cf->names, p->taskcap, sizeof *cf->names);
+		memset(cf->names + cf->nnames, 0,
+		    (p->taskcap - cf->nnames) * sizeof *cf->names);
+		cf->nnames = p->taskcap;
+	}
+	cf->names[i] = name;
 }
 
 static const struct key config_task_fns[] = {
@@ -519,10 +555,13 @@ static const struct key config_task_fns[] = {
     {"file", config_task_file},
     {"tcp", config_task_tcp},
     {"exec", config_task_exec},
-    {"name", config_task_name},
+    {"name", config_task_name_key},
     {NULL, NULL},
 };
 static const struct keys config_task_keys = {config_task_fns, CONFIG_OPTS_ALL};
+
+/* A million tasks take 24 MB: what grows struct task grows that. */
+_Static_assert(sizeof(struct task) <= 24, "struct task grew");
 
 /* Keep a valid task; its own options are resolved at the end. */
 static void
@@ -540,15 +579,17 @@ config_task_add(struct cfgparse *p, struct taskctx *tc)
 		p->taskcap = p->taskcap == 0 ? 64 : p->taskcap * 2;
 		cf->tasks =
 		    xreallocarray(cf->tasks, p->taskcap, sizeof *cf->tasks);
+		xhuge(cf->tasks, p->taskcap * sizeof *cf->tasks);
 	}
-	tc->t.index = (uint32_t)cf->ntasks + 1;
 	tc->t.opts = &cf->defaults;
 	cf->tasks[cf->ntasks++] = tc->t;
+	if (tc->name != NULL)
+		config_task_named(p, cf->ntasks - 1, tc->name);
 	cf->nkind[tc->t.kind]++;
 	if (tc->t.flags & TASK_OFFLOAD)
 		cf->noffload++;
 	/* Flags live in the task: only values need options of its own. */
-	if (tc->t.str != NULL || tc->t.name != NULL ||
+	if (config_has_str(&tc->t) || tc->name != NULL ||
 	    config_opt_values(tc->set))
 		cf->nowned++;
 	if (config_opt_values(tc->set) == 0)
@@ -585,8 +626,8 @@ config_task(struct cfgparse *p, struct yaml_reader_event *start)
 	if (tc.kind != NULL && config_opt_check(p, &tc.o, tc.t.kind) != 0)
 		tc.bad = 1;
 	if (tc.bad || p->nerrors > 0) {
-		free(tc.t.str);
-		free(tc.t.name);
+		config_task_clear(&tc.t);
+		free(tc.name);
 		return;
 	}
 	config_task_add(p, &tc);
@@ -605,8 +646,11 @@ config_key_tasks(struct cfgparse *p, struct yaml_reader_event *v, void *ctx)
 		cf->nkind[cf->tasks[cf->ntasks].kind]--;
 		if (cf->tasks[cf->ntasks].flags & TASK_OFFLOAD)
 			cf->noffload--;
-		free(cf->tasks[cf->ntasks].str);
-		free(cf->tasks[cf->ntasks].name);
+		config_task_clear(&cf->tasks[cf->ntasks]);
+		if (cf->ntasks < cf->nnames) {
+			free(cf->names[cf->ntasks]);
+			cf->names[cf->ntasks] = NULL;
+		}
 	}
 	p->noverrides = 0;
 	p->have_tasks = 1;
@@ -899,13 +943,15 @@ config_free(struct config *cf)
 		return;
 	/* A million plain delays own nothing: no need to visit each. */
 	for (i = 0; cf->nowned > 0 && i < cf->ntasks; i++) {
-		free(cf->tasks[i].str);
-		free(cf->tasks[i].name);
+		config_task_clear(&cf->tasks[i]);
+		if (i < cf->nnames)
+			free(cf->names[i]);
 		if (cf->tasks[i].opts != &cf->defaults &&
 		    cf->tasks[i].opts != &cf->file_defaults)
 			free((void *)cf->tasks[i].opts);
 	}
 	free(cf->tasks);
+	free(cf->names);
 	config_kept_free(cf);
 	for (i = 0; cf->workers != NULL && i < cf->nworkers; i++)
 		free(cf->workers[i]);
@@ -944,7 +990,7 @@ config_scale_time(struct config *cf, double f)
 	for (i = 0; i < cf->ntasks; i++) {
 		t = &cf->tasks[i];
 		if (t->kind == TASK_DELAY)
-			t->num.seconds *= f;
+			t->arg.seconds *= f;
 		/* Each task's own options are its own copy (never shared). */
 		if (t->opts != &cf->defaults)
 			config_scale_opts((struct task_opts *)t->opts, f);

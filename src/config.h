@@ -85,14 +85,12 @@ struct task_opts {
 struct task {
 	uint8_t kind;
 	uint8_t flags;
-	uint32_t index;
-	uint32_t line;
+	uint32_t line; /* its number is its place: config_task_index */
 	union {
-		double seconds;
-		unsigned long n;
-	} num;
-	char *str;
-	char *name;
+		double seconds; /* delay */
+		unsigned long n; /* factorial */
+		char *str; /* url, file, tcp, exec: see config_has_str */
+	} arg;
 	const struct task_opts *opts;
 };
 
@@ -114,6 +112,8 @@ struct config {
 	struct task_opts file_defaults; /* no timeout unless the file's */
 	struct task *tasks;
 	size_t ntasks;
+	char **names; /* by a task's place: config_task_name */
+	size_t nnames; /* the places it covers; the rest have no name */
 	size_t nkind[TASK_NKINDS]; /* tasks of each kind */
 	size_t nowned; /* tasks that may hold memory of their own */
 	size_t noffload; /* factorials with offload: true */
@@ -128,6 +128,9 @@ int config_load_buffer(
 void config_free(struct config *);
 int config_set_workers(struct config *, const char *, char **);
 void config_scale_time(struct config *, double);
+unsigned config_task_index(const struct config *, const struct task *);
+const char *config_task_name(const struct config *, const struct task *);
+int config_has_str(const struct task *);
 const char *config_url(const struct task *);
 size_t config_exec_argv(const struct task *, const char **, size_t);
 int config_tcp_target(const char *, char **, unsigned *);

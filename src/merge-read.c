@@ -115,7 +115,8 @@ merge_arg_type(enum task_kind kind)
 	memset(&t, 0, sizeof t);
 	memset(&j, 0, sizeof j);
 	t.kind = kind;
-	t.str = (char *)"";
+	if (config_has_str(&t))
+		t.arg.str = (char *)"";
 	task_ops(kind)->json_arg(&t, &j);
 	return j.type;
 }

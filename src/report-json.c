@@ -146,7 +146,7 @@ jb_real(struct jbuf *b, double v)
 {
 	char d[40];
 	unsigned long long us;
-	int len;
+	int len, i;
 
 	if (!isfinite(v)) {
 		jb_raw(b, "null", 4);
@@ -159,7 +159,10 @@ jb_real(struct jbuf *b, double v)
 		us = (unsigned long long)llround(fabs(v) * 1e6);
 		jb_uint(b, us / 1000000);
 		us %= 1000000;
-		len = snprintf(d, sizeof d, ".%06llu", us);
+		d[0] = '.';
+		for (i = 6; i > 0; i--, us /= 10)
+			d[i] = (char)('0' + us % 10);
+		len = 7;
 		while (len > 2 && d[len - 1] == '0')
 			len--;
 		jb_raw(b, d, (size_t)len);
@@ -171,13 +174,20 @@ jb_real(struct jbuf *b, double v)
 		jb_raw(b, ".0", 2);
 }
 
+/* A key: always one of the program's own names, so not escaped. */
 static void
 jb_key(struct jbuf *b, const char *key)
 {
-	jb_raw(b, &b->sep, 1);
+	size_t n = strlen(key);
+
+	jb_grow(b, n + 4);
+	b->s[b->len++] = b->sep;
 	b->sep = ',';
-	jb_str(b, key);
-	jb_raw(b, ":", 1);
+	b->s[b->len++] = '"';
+	memcpy(b->s + b->len, key, n);
+	b->len += n;
+	b->s[b->len++] = '"';
+	b->s[b->len++] = ':';
 }
 
 static void
@@ -295,11 +305,11 @@ report_json_task(struct jbuf *b, const struct report_event *ev)
 	char shard[32];
 
 	jb_key_str(b, "worker", ev->worker);
-	jb_key_int(b, "task", t->index);
+	jb_key_int(b, "task", config_task_index(ev->cf, t));
 	jb_key_str(b, "kind", config_kind_name(t->kind));
 	report_json_arg(b, t);
-	if (t->name != NULL)
-		jb_key_str(b, "name", t->name);
+	if (config_task_name(ev->cf, t) != NULL)
+		jb_key_str(b, "name", config_task_name(ev->cf, t));
 	if (ev->shard_n > 1) {
 		snprintf(
 		    shard, sizeof shard, "%u/%u", ev->shard_k, ev->shard_n);
@@ -366,7 +376,7 @@ report_json_write(struct jbuf *b, const struct report_event *ev)
 		break;
 	case REPORT_LOOP_BLOCKED:
 		jb_key_str(b, "worker", ev->worker);
-		jb_key_int(b, "task", ev->task->index);
+		jb_key_int(b, "task", config_task_index(ev->cf, ev->task));
 		jb_key_seconds(b, "held", ev->held);
 		break;
 	}
@@ -499,11 +509,12 @@ report_json_tasks(const struct config *cf)
 		if (i > 0)
 			jb_raw(&b, ",", 1);
 		b.sep = '{';
-		jb_key_int(&b, "task", cf->tasks[i].index);
+		jb_key_int(&b, "task", i + 1);
 		jb_key_str(&b, "kind", config_kind_name(cf->tasks[i].kind));
 		report_json_arg(&b, &cf->tasks[i]);
-		if (cf->tasks[i].name != NULL)
-			jb_key_str(&b, "name", cf->tasks[i].name);
+		if (config_task_name(cf, &cf->tasks[i]) != NULL)
+			jb_key_str(
+			    &b, "name", config_task_name(cf, &cf->tasks[i]));
 		jb_raw(&b, "}", 1);
 	}
 	jb_raw(&b, "]}", 3);

@@ -101,10 +101,11 @@ report_text_run_start(struct report_text *rt, const struct report_event *ev)
 
 /* "delay 4", "factorial 40", "url https://...". */
 static void
-report_text_what(struct report_text *rt, const struct task *t)
+report_text_what(struct report_text *rt, const struct report_event *ev)
 {
+	const struct task *t = ev->task;
+	const char *arg, *name = config_task_name(ev->cf, t);
 	char buf[64], *shown;
-	const char *arg;
 	int n;
 
 	arg = task_ops(t->kind)->arg(t, buf, sizeof buf);
@@ -114,8 +115,8 @@ report_text_what(struct report_text *rt, const struct task *t)
 		free(shown);
 	} else
 		n = fprintf(rt->f, "%s %s", config_kind_name(t->kind), arg);
-	if (t->name != NULL)
-		n += fprintf(rt->f, " (%s)", t->name);
+	if (name != NULL)
+		n += fprintf(rt->f, " (%s)", name);
 	if (n < 20)
 		fprintf(rt->f, "%*s", 20 - n, "");
 }
@@ -139,8 +140,8 @@ report_text_task(struct report_text *rt, const struct report_event *ev)
 	const struct result *r = ev->result;
 
 	fprintf(rt->f, "%8.3f  %-*s  task %*u  ", ev->at, rt->wname, ev->worker,
-	    rt->wtask, ev->task->index);
-	report_text_what(rt, ev->task);
+	    rt->wtask, config_task_index(ev->cf, ev->task));
+	report_text_what(rt, ev);
 	if (ev->type == REPORT_TASK_START) {
 		fputs("  started\n", rt->f);
 		return;

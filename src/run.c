@@ -55,7 +55,7 @@ struct worker {
 	char num[12];
 	unsigned long ntasks;
 	struct job *job;
-	struct job *spare; /* kept from task to task */
+	struct job spare; /* kept from task to task, in the workers' array */
 	const struct task *pending; /* taken, not started yet */
 	struct event *wait;
 	pthread_t thread;
@@ -120,11 +120,13 @@ struct run {
 	void *block_arg;
 	double timeout_seconds;
 	const struct timeval *timeout;
+	char *timers; /* the workers' timer events, made on first use */
+	size_t timer_size;
 };
 
 static const struct timeval run_now = {0, 0};
 
-static void run_async_next(struct worker *);
+static void run_async_next(struct worker *, double);
 
 /*
  * The lock of what worker threads share (the queue, counts, the stop).
@@ -173,6 +175,7 @@ run_new(struct event_base *base, const struct config *cf, enum mode mode,
 	r->stride = 1;
 	r->ntasks = cf->ntasks;
 	r->workers = xcalloc(r->nworkers, sizeof *r->workers);
+	xhuge(r->workers, r->nworkers * sizeof *r->workers);
 	r->nfetch = (r->nworkers + RUN_POOL_WORKERS - 1) / RUN_POOL_WORKERS;
 	r->fetch = xcalloc(r->nfetch, sizeof *r->fetch);
 	for (i = 0; i < r->nworkers; i++) {
@@ -206,16 +209,14 @@ run_set_block(struct run *r, double threshold, run_block_cb cb, void *arg)
 	r->block_arg = arg;
 }
 
+/* Free what a worker's job kept from task to task. */
 static void
 run_job_free(struct job *job)
 {
-	if (job == NULL)
-		return;
 	if (job->soon != NULL)
 		event_free(job->soon);
 	if (job->timer != NULL)
-		event_free(job->timer);
-	free(job);
+		event_del(job->timer);
 }
 
 /* Close the run's connections: every pool's multi handle. */
@@ -242,7 +243,7 @@ run_free(struct run *r)
 			pthread_join(r->workers[i].thread, NULL);
 		if (r->workers[i].wait != NULL)
 			event_free(r->workers[i].wait);
-		run_job_free(r->workers[i].spare);
+		run_job_free(&r->workers[i].spare);
 	}
 	if (r->step != NULL)
 		event_free(r->step);
@@ -259,6 +260,7 @@ run_free(struct run *r)
 	pthread_mutex_destroy(&r->lock);
 	pthread_cond_destroy(&r->start_cond);
 	close(r->cancel_fd);
+	free(r->timers);
 	free(r->workers);
 	free(r);
 }
@@ -412,14 +414,14 @@ run_waiting(struct run *r, struct job *job, double now)
 		if ((other = r->workers[i].job) == NULL || other == job)
 			continue;
 		if (other->task->kind != TASK_DELAY ||
-		    other->start + other->task->num.seconds <= now)
+		    other->start + other->task->arg.seconds <= now)
 			n++;
 	}
 	return n;
 }
 
 static void run_event(struct run *, struct report_event *, enum report_type,
-    struct worker *, struct job *);
+    struct worker *, struct job *, double);
 static void run_send(struct run *, struct report_event *);
 
 /*
@@ -442,9 +444,10 @@ run_blocked(struct run *r, struct job *job, const struct run_block *b)
 		snprintf(waited, sizeof waited, "; %u ready task%s waited",
 		    b->waited, b->waited == 1 ? "" : "s");
 	log_warnx("event loop blocked %.2f s by task %u (%s)%s", b->held,
-	    t->index, what, waited);
+	    b->index, what, waited);
 	if (report_listening(r->report)) {
-		run_event(r, &ev, REPORT_LOOP_BLOCKED, job->worker, job);
+		run_event(
+		    r, &ev, REPORT_LOOP_BLOCKED, job->worker, job, clock_now());
 		ev.held = b->held;
 		run_send(r, &ev);
 	}
@@ -467,6 +470,7 @@ job_leave(struct job *job)
 	b.held = now - r->entered;
 	b.worker = (unsigned)(job->worker - r->workers);
 	b.task = job->task;
+	b.index = config_task_index(r->cf, job->task);
 	b.waited = run_waiting(r, job, now);
 	run_blocked(r, job, &b);
 }
@@ -510,15 +514,15 @@ job_dns_base(struct job *job)
 	return r->dns;
 }
 
-/* An event of the run, with what type, worker and job it concerns. */
+/* An event of the run at now, with what type, worker and job it concerns. */
 static void
 run_event(struct run *r, struct report_event *ev, enum report_type type,
-    struct worker *w, struct job *job)
+    struct worker *w, struct job *job, double now)
 {
 	memset(ev, 0, sizeof *ev);
 	ev->type = type;
 	ev->run = r->number;
-	ev->at = clock_now() - r->start;
+	ev->at = now - r->start;
 	ev->cf = r->cf;
 	ev->mode = r->mode;
 	ev->nworkers = r->nworkers;
@@ -552,16 +556,25 @@ run_send(struct run *r, struct report_event *ev)
 		evtimer_add(r->flush, &run_now);
 }
 
+/* Report an event at now, a time the caller has read already. */
 static void
-run_emit(
-    struct run *r, enum report_type type, struct worker *w, struct job *job)
+run_emit_at(struct run *r, enum report_type type, struct worker *w,
+    struct job *job, double now)
 {
 	struct report_event ev;
 
 	if (!report_listening(r->report))
 		return;
-	run_event(r, &ev, type, w, job);
+	run_event(r, &ev, type, w, job, now);
 	run_send(r, &ev);
+}
+
+static void
+run_emit(
+    struct run *r, enum report_type type, struct worker *w, struct job *job)
+{
+	if (report_listening(r->report))
+		run_emit_at(r, type, w, job, clock_now());
 }
 
 static void
@@ -585,36 +598,41 @@ run_take(struct run *r)
 	return t;
 }
 
-/* The worker's job, set up for task t. */
+/*
+ * The worker's job, set up for task t from now. A worker's next task
+ * starts as its last ends: one read of the clock for both.
+ */
 static struct job *
-run_job_new(struct run *r, struct worker *w, const struct task *t)
+run_job_new(struct run *r, struct worker *w, const struct task *t, double now)
 {
 	struct job *job;
 
-	if ((job = w->spare) == NULL) {
-		job = w->spare = xcalloc(1, sizeof *job);
-		job->run = r;
-		job->worker = w;
-		job->base = r->base;
-	}
+	job = &w->spare;
+	job->run = r;
+	job->worker = w;
+	job->base = r->base;
 	job->task = t;
 	memset(&job->result, 0, sizeof job->result);
 	job->result.attempt = 1;
 	job->state = NULL;
-	job->start = clock_now();
+	job->start = now;
 	w->job = job;
-	run_emit(r, REPORT_TASK_START, w, job);
+	run_emit_at(r, REPORT_TASK_START, w, job, now);
 	return job;
 }
 
-/* Count and report a finished job; the worker keeps it for its next. */
-static void
+/*
+ * Count and report a finished job; the worker keeps it for its next.
+ * Returns when it ended.
+ */
+static double
 run_job_end(struct job *job)
 {
 	struct worker *w = job->worker;
 	struct run *r = job->run;
+	double now = clock_now();
 
-	job->result.elapsed = clock_now() - job->start;
+	job->result.elapsed = now - job->start;
 	w->ntasks++;
 	run_lock(r);
 	if (job->result.ok)
@@ -624,7 +642,7 @@ run_job_end(struct job *job)
 	if (!job->result.ok && job->result.unresolved)
 		r->unresolved++;
 	run_unlock(r);
-	run_emit(r, REPORT_TASK_DONE, w, job);
+	run_emit_at(r, REPORT_TASK_DONE, w, job, now);
 	/* Nothing of this task may fire on the job's next one. */
 	if (job->soon != NULL)
 		evtimer_del(job->soon);
@@ -632,6 +650,7 @@ run_job_end(struct job *job)
 		evtimer_del(job->timer);
 	result_clear(&job->result);
 	w->job = NULL;
+	return now;
 }
 
 /* An attempt failed and another follows after wait seconds. */
@@ -640,7 +659,8 @@ job_retrying(struct job *job, double wait)
 {
 	struct report_event ev;
 
-	run_event(job->run, &ev, REPORT_TASK_RETRY, job->worker, job);
+	run_event(
+	    job->run, &ev, REPORT_TASK_RETRY, job->worker, job, clock_now());
 	ev.wait = wait;
 	run_send(job->run, &ev);
 }
@@ -673,7 +693,7 @@ run_blocking(struct run *r, struct worker *w, const struct task *t)
 
 	if ((wait = run_rate_wait(r)) > 0 && run_wait(r, -1, 0, wait) < 0)
 		return;
-	job = run_job_new(r, w, t);
+	job = run_job_new(r, w, t, clock_now());
 	/* It may hold the loop's thread a while: what happened is out first. */
 	if (r->mode != MODE_THREADS)
 		report_flush(r->report);
@@ -774,11 +794,11 @@ run_step(evutil_socket_t fd, short what, void *arg)
 }
 
 static void
-run_async_begin(struct worker *w, const struct task *t)
+run_async_begin(struct worker *w, const struct task *t, double now)
 {
 	struct job *job;
 
-	job = run_job_new(w->run, w, t);
+	job = run_job_new(w->run, w, t, now);
 	task_ops(t->kind)->start(job);
 }
 
@@ -793,12 +813,12 @@ run_async_slot(evutil_socket_t fd, short what, void *arg)
 	if (run_stopping(w->run))
 		run_worker_done(w);
 	else
-		run_async_begin(w, t);
+		run_async_begin(w, t, clock_now());
 }
 
-/* async: take the next task and start it; it calls back when done. */
+/* async: take the next task and start it (now, if no rate holds it). */
 static void
-run_async_next(struct worker *w)
+run_async_next(struct worker *w, double now)
 {
 	struct run *r = w->run;
 	const struct task *t;
@@ -810,7 +830,7 @@ run_async_next(struct worker *w)
 		return;
 	}
 	if ((wait = run_rate_wait(r)) <= 0) {
-		run_async_begin(w, t);
+		run_async_begin(w, t, now);
 		return;
 	}
 	if (w->wait == NULL &&
@@ -827,8 +847,7 @@ job_finish(struct job *job)
 {
 	struct worker *w = job->worker;
 
-	run_job_end(job);
-	run_async_next(w);
+	run_async_next(w, run_job_end(job));
 }
 
 static void
@@ -857,6 +876,22 @@ job_finish_soon(struct job *job)
 }
 
 /*
+ * The worker's timer event: all in one array, as 100,000 events each of
+ * its own allocation cost a page fault every 30 or so.
+ */
+static struct event *
+run_timer_of(struct run *r, struct worker *w)
+{
+	if (r->timers == NULL) {
+		r->timer_size = event_get_struct_event_size();
+		r->timers = xcalloc(r->nworkers, r->timer_size);
+		xhuge(r->timers, r->nworkers * r->timer_size);
+	}
+	return (struct event *)(r->timers +
+	    (size_t)(w - r->workers) * r->timer_size);
+}
+
+/*
  * Call cb(job) after seconds, on the job's own timer. Timers of one length
  * share a libevent common timeout: a queue, not the timer heap, so that
  * 100,000 waiting delays cost O(1) each to add and to expire.
@@ -874,11 +909,9 @@ job_timer(struct job *job, double seconds, event_callback_fn cb)
 		r->timeout_seconds = seconds;
 	}
 	tv = r->timeout != NULL ? r->timeout : &plain;
-	if (job->timer == NULL) {
-		if ((job->timer = event_new(job->base, -1, 0, cb, job)) == NULL)
-			fatalx("event_new failed");
-	} else
-		event_assign(job->timer, job->base, -1, 0, cb, job);
+	if (job->timer == NULL)
+		job->timer = run_timer_of(r, job->worker);
+	event_assign(job->timer, job->base, -1, 0, cb, job);
 	/* The loop's cached time may be a callback old: count from now. */
 	event_base_update_cache_time(job->base);
 	evtimer_add(job->timer, tv);
@@ -997,7 +1030,7 @@ run_start(struct run *r, run_done_cb done, void *arg)
 		/* A first callback may hold the loop: the header goes first. */
 		report_flush(r->report);
 		for (i = 0; i < r->nworkers; i++)
-			run_async_next(&r->workers[i]);
+			run_async_next(&r->workers[i], clock_now());
 		break;
 	}
 }

@@ -19,6 +19,7 @@ struct run_block {
 	double held;
 	unsigned worker;
 	const struct task *task;
+	unsigned index; /* the task's */
 	unsigned waited;
 };
 typedef void (*run_block_cb)(const struct run_block *, void *);

@@ -128,14 +128,14 @@ status_series_set(struct status *st, const struct config *cf)
 	size_t i, j, k, n = 0, nold = st->nseries;
 
 	for (i = 0; cf != NULL && i < cf->ntasks; i++)
-		n += cf->tasks[i].name != NULL;
+		n += config_task_name(cf, &cf->tasks[i]) != NULL;
 	if (n > 0)
 		s = xcalloc(n, sizeof *s);
 	for (i = n = 0; cf != NULL && i < cf->ntasks; i++) {
-		if (cf->tasks[i].name == NULL)
+		if (config_task_name(cf, &cf->tasks[i]) == NULL)
 			continue;
 		/* The list's own name until it is kept or copied below. */
-		s[n].name = cf->tasks[i].name;
+		s[n].name = (char *)config_task_name(cf, &cf->tasks[i]);
 		s[n++].kind = cf->tasks[i].kind;
 	}
 	if (n > 0)
@@ -175,9 +175,9 @@ status_series_done(struct status *st, const struct report_event *ev)
 {
 	struct status_series key, *s;
 
-	if (ev->task->name == NULL || ev->result->cancelled || st->nseries == 0)
+	key.name = (char *)config_task_name(ev->cf, ev->task);
+	if (key.name == NULL || ev->result->cancelled || st->nseries == 0)
 		return;
-	key.name = ev->task->name;
 	key.kind = ev->task->kind;
 	/* Not there only for a task of a list status was never given. */
 	s = bsearch(
@@ -242,7 +242,7 @@ status_emit(const struct report_event *ev, void *arg)
 	case REPORT_TASK_START:
 		if (w != NULL) {
 			w->state = WORKER_BUSY;
-			w->task = ev->task->index;
+			w->task = config_task_index(ev->cf, ev->task);
 		}
 		st->inflight++;
 		st->busy++;

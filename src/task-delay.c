@@ -11,7 +11,7 @@
 static void
 task_delay_run(struct job *job)
 {
-	if (job_sleep(job, job->task->num.seconds) == 0) {
+	if (job_sleep(job, job->task->arg.seconds) == 0) {
 		job->result.ok = 1;
 		return;
 	}
@@ -46,7 +46,7 @@ task_delay_start(struct job *job)
 	if (job->task->flags & TASK_BLOCKING)
 		job_soon(job, task_delay_block);
 	else
-		job_timer(job, job->task->num.seconds, task_delay_fire);
+		job_timer(job, job->task->arg.seconds, task_delay_fire);
 }
 
 static void
@@ -59,7 +59,7 @@ task_delay_cancel(struct job *job)
 static const char *
 task_delay_arg(const struct task *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%g", t->num.seconds);
+	snprintf(buf, len, "%g", t->arg.seconds);
 	return buf;
 }
 
@@ -67,13 +67,13 @@ static void
 task_delay_outcome(
     FILE *f, const struct task *t, const struct result *r, int verbose)
 {
-	fprintf(f, "slept %g s", t->num.seconds);
+	fprintf(f, "slept %g s", t->arg.seconds);
 }
 
 static void
 task_delay_json_arg(const struct task *t, struct task_json *j)
 {
-	task_json_real(j, NULL, t->num.seconds);
+	task_json_real(j, NULL, t->arg.seconds);
 }
 
 static void
@@ -81,7 +81,7 @@ task_delay_json_result(
     const struct task *t, const struct result *r, struct task_json *j)
 {
 	if (r->ok)
-		task_json_real(j, NULL, t->num.seconds);
+		task_json_real(j, NULL, t->arg.seconds);
 	else
 		task_json_null(j, NULL);
 }
@@ -96,7 +96,7 @@ task_delay_json_fields(
 static void
 task_delay_label(const struct task *t, int brief, char *buf, size_t len)
 {
-	snprintf(buf, len, brief ? "%g s" : "delay %g", t->num.seconds);
+	snprintf(buf, len, brief ? "%g s" : "delay %g", t->arg.seconds);
 }
 
 static unsigned long long
@@ -109,7 +109,7 @@ static void
 task_delay_brief(const struct task *t, unsigned long long tally,
     unsigned long long bytes, char *buf, size_t len)
 {
-	snprintf(buf, len, "slept %g s", t->num.seconds);
+	snprintf(buf, len, "slept %g s", t->arg.seconds);
 }
 
 const struct task_ops task_delay_ops = {

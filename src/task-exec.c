@@ -239,8 +239,8 @@ task_exec_spawn(struct job *job, struct task_exec *te)
 	int p[2], rc;
 
 	if (task_exec_pipe(p) == -1) {
-		job_fail(
-		    job, "cannot run '%s': pipe: %s", t->str, strerror(errno));
+		job_fail(job, "cannot run '%s': pipe: %s", t->arg.str,
+		    strerror(errno));
 		return -1;
 	}
 	argv = task_exec_argv(t);
@@ -280,7 +280,7 @@ task_exec_spawn(struct job *job, struct task_exec *te)
 		while (waitpid(pid, NULL, 0) == -1 && errno == EINTR)
 			;
 		te->pid = 0;
-		job_fail(job, "cannot watch '%s': pidfd_open: %s", t->str,
+		job_fail(job, "cannot watch '%s': pidfd_open: %s", t->arg.str,
 		    strerror(rc));
 		return -1;
 	}
@@ -684,7 +684,7 @@ task_exec_cancel(struct job *job)
 static const char *
 task_exec_arg(const struct task *t, char *buf, size_t len)
 {
-	return t->str != NULL ? t->str : "";
+	return t->arg.str != NULL ? t->arg.str : "";
 }
 
 static void
@@ -702,7 +702,7 @@ task_exec_outcome(
 static void
 task_exec_json_arg(const struct task *t, struct task_json *j)
 {
-	task_json_str(j, NULL, t->str);
+	task_json_str(j, NULL, t->arg.str);
 }
 
 static void
@@ -734,7 +734,7 @@ task_exec_label(const struct task *t, int brief, char *buf, size_t len)
 {
 	char name[64];
 
-	task_exec_name(t->str != NULL ? t->str : "", name, sizeof name);
+	task_exec_name(t->arg.str != NULL ? t->arg.str : "", name, sizeof name);
 	snprintf(buf, len, brief ? "%s" : "exec %s", name);
 }
 

@@ -44,7 +44,7 @@ task_factorial_run(struct job *job)
 {
 	struct factorial *f;
 
-	f = factorial_new(job->task->num.n);
+	f = factorial_new(job->task->arg.n);
 	while (factorial_step(f, UINT_MAX) != FACTORIAL_DONE)
 		;
 	if (!job_wants_value(job)) {
@@ -171,7 +171,7 @@ task_factorial_start(struct job *job)
 	struct task_factorial *tf;
 
 	tf = xcalloc(1, sizeof *tf);
-	tf->f = factorial_new(job->task->num.n);
+	tf->f = factorial_new(job->task->arg.n);
 	if ((tf->ev = event_new(job->base, -1, 0, task_factorial_slice, job)) ==
 	    NULL)
 		fatalx("event_new");
@@ -196,7 +196,7 @@ task_factorial_cancel(struct job *job)
 static const char *
 task_factorial_arg(const struct task *t, char *buf, size_t len)
 {
-	snprintf(buf, len, "%lu", t->num.n);
+	snprintf(buf, len, "%lu", t->arg.n);
 	return buf;
 }
 
@@ -218,7 +218,7 @@ task_factorial_outcome(
 static void
 task_factorial_json_arg(const struct task *t, struct task_json *j)
 {
-	task_json_uint(j, NULL, t->num.n);
+	task_json_uint(j, NULL, t->arg.n);
 }
 
 static void
@@ -247,7 +247,7 @@ task_factorial_json_fields(
 static void
 task_factorial_label(const struct task *t, int brief, char *buf, size_t len)
 {
-	snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->num.n);
+	snprintf(buf, len, brief ? "%lu!" : "factorial %lu", t->arg.n);
 }
 
 static unsigned long long

@@ -38,7 +38,7 @@ struct task_file {
 static int
 task_file_open(struct job *job, int *fifo)
 {
-	const char *arg = job->task->str;
+	const char *arg = job->task->arg.str;
 	struct stat sb;
 	char *path;
 	int fd;
@@ -107,7 +107,7 @@ task_file_cancelled(struct job *job)
 static void
 task_file_timed_out(struct job *job)
 {
-	job_fail(job, "%s: timed out after %g s", job->task->str,
+	job_fail(job, "%s: timed out after %g s", job->task->arg.str,
 	    job->task->opts->timeout);
 }
 
@@ -180,7 +180,7 @@ task_file_run(struct job *job)
 			continue;
 		if (errno != EAGAIN) {
 			job_fail(
-			    job, "%s: %s", job->task->str, strerror(errno));
+			    job, "%s: %s", job->task->arg.str, strerror(errno));
 			break;
 		}
 		if (task_file_wait(job, fd, deadline) != 0)
@@ -225,7 +225,7 @@ task_file_chunk(evutil_socket_t fd, short what, void *arg)
 		return;
 	}
 	if (n == -1)
-		job_fail(job, "%s: %s", job->task->str, strerror(errno));
+		job_fail(job, "%s: %s", job->task->arg.str, strerror(errno));
 	else
 		task_file_done(job, tf->last);
 	job->state = NULL;
@@ -288,7 +288,7 @@ task_file_cancel(struct job *job)
 static const char *
 task_file_arg(const struct task *t, char *buf, size_t len)
 {
-	return t->str != NULL ? t->str : "";
+	return t->arg.str != NULL ? t->arg.str : "";
 }
 
 static void
@@ -302,7 +302,7 @@ task_file_outcome(
 static void
 task_file_json_arg(const struct task *t, struct task_json *j)
 {
-	task_json_str(j, NULL, t->str);
+	task_json_str(j, NULL, t->arg.str);
 }
 
 static void
@@ -328,7 +328,7 @@ task_file_json_fields(
 static void
 task_file_label(const struct task *t, int brief, char *buf, size_t len)
 {
-	const char *s = t->str != NULL ? t->str : "", *slash;
+	const char *s = t->arg.str != NULL ? t->arg.str : "", *slash;
 
 	slash = strrchr(s, '/');
 	snprintf(

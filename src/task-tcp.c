@@ -89,8 +89,8 @@ task_tcp_new(struct job *job)
 	tt->job = job;
 	tt->fd = -1;
 	/* The loader checked the target: it always splits. */
-	if (config_tcp_target(job->task->str, &tt->host, &port) != 0)
-		tt->host = xstrdup(job->task->str);
+	if (config_tcp_target(job->task->arg.str, &tt->host, &port) != 0)
+		tt->host = xstrdup(job->task->arg.str);
 	snprintf(tt->port, sizeof tt->port, "%u", port);
 	tt->answer = xmalloc(1);
 	tt->answer[0] = '\0';
@@ -596,7 +596,7 @@ task_tcp_cancel(struct job *job)
 static const char *
 task_tcp_arg(const struct task *t, char *buf, size_t len)
 {
-	return t->str != NULL ? t->str : "";
+	return t->arg.str != NULL ? t->arg.str : "";
 }
 
 static void
@@ -613,7 +613,7 @@ task_tcp_outcome(
 static void
 task_tcp_json_arg(const struct task *t, struct task_json *j)
 {
-	task_json_str(j, NULL, t->str);
+	task_json_str(j, NULL, t->arg.str);
 }
 
 static void
@@ -641,8 +641,8 @@ task_tcp_json_fields(
 static void
 task_tcp_label(const struct task *t, int brief, char *buf, size_t len)
 {
-	snprintf(
-	    buf, len, brief ? "%s" : "tcp %s", t->str != NULL ? t->str : "");
+	snprintf(buf, len, brief ? "%s" : "tcp %s",
+	    t->arg.str != NULL ? t->arg.str : "");
 }
 
 /* The connect time in microseconds. */

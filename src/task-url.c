@@ -404,7 +404,7 @@ task_url_start(struct job *job)
 static const char *
 task_url_arg(const struct task *t, char *buf, size_t len)
 {
-	return t->str != NULL ? t->str : "";
+	return t->arg.str != NULL ? t->arg.str : "";
 }
 
 static void
@@ -445,7 +445,7 @@ task_url_rfc3339(long long t, char *buf, size_t len)
 static void
 task_url_json_arg(const struct task *t, struct task_json *j)
 {
-	task_json_str(j, NULL, t->str);
+	task_json_str(j, NULL, t->arg.str);
 }
 
 static void
@@ -476,7 +476,8 @@ task_url_json_fields(
 	if (r->cert_expires != 0 &&
 	    task_url_rfc3339(r->cert_expires, expires, sizeof expires) != NULL)
 		task_json_str(&j[n++], "cert_expires", expires);
-	else if (t->str != NULL && strncasecmp(t->str, "https:", 6) == 0)
+	else if (t->arg.str != NULL &&
+	    strncasecmp(t->arg.str, "https:", 6) == 0)
 		task_json_null(&j[n++], "cert_expires");
 	return n;
 }
@@ -498,7 +499,8 @@ task_url_loopback(const char *host, size_t len)
 static void
 task_url_label(const struct task *t, int brief, char *buf, size_t len)
 {
-	const char *url = t->str != NULL ? t->str : "", *p, *end, *at, *h;
+	const char *url = t->arg.str != NULL ? t->arg.str : "", *p, *end, *at,
+	           *h;
 	size_t hl, nl;
 
 	p = strstr(url, "://");

@@ -166,8 +166,9 @@ timeline_as_task(const struct timeline_task *tt, struct task *t)
 {
 	memset(t, 0, sizeof *t);
 	t->kind = tt->kind;
-	memcpy(&t->num, &tt->num, sizeof t->num);
-	t->str = tt->str;
+	memcpy(&t->arg, &tt->num, sizeof tt->num);
+	if (config_has_str(t))
+		t->arg.str = tt->str;
 	return task_ops(t->kind);
 }
 
@@ -422,11 +423,11 @@ timeline_task_start(struct timeline_run *tr, const struct report_event *ev)
 	t = &tr->tasks[tr->ntask];
 	memset(t, 0, sizeof *t);
 	t->worker = ev->worker_index;
-	t->index = ev->task->index;
+	t->index = config_task_index(ev->cf, ev->task);
 	t->kind = ev->task->kind;
-	memcpy(&t->num, &ev->task->num, sizeof t->num);
-	if (ev->task->str != NULL)
-		t->str = xstrdup(ev->task->str);
+	memcpy(&t->num, &ev->task->arg, sizeof t->num);
+	if (config_has_str(ev->task) && ev->task->arg.str != NULL)
+		t->str = xstrdup(ev->task->arg.str);
 	t->start = ev->at;
 	t->end = ev->at;
 	if (ev->worker_index < tr->nworkers)
@@ -550,7 +551,7 @@ timeline_blocked(const struct run_block *b, void *arg)
 	tb->start = b->at;
 	tb->end = b->at + b->held;
 	tb->worker = b->worker;
-	tb->index = b->task->index;
+	tb->index = b->index;
 	tb->kind = (enum task_kind)b->task->kind;
 	tb->arg = what;
 	tb->waited = b->waited;

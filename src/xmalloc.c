@@ -1,6 +1,8 @@
 /* Allocation wrappers: callers never see NULL. */
 #include "autoconf.h"
 
+#include <sys/mman.h>
+
 #include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
@@ -66,6 +68,27 @@ xreallocarray(void *old, size_t n, size_t size)
 	if ((p = realloc(old, n * size)) == NULL)
 		xmalloc_oom("realloc", n * size);
 	return p;
+}
+
+/*
+ * Advise huge pages under a large array before it is touched: one page
+ * fault per 2 MiB instead of 512, which a million tasks feel. Advice
+ * only. The whole pages it lies on, so that the advice does not split
+ * malloc's own mapping of the array (realloc could not mremap it).
+ */
+void
+xhuge(void *p, size_t len)
+{
+#ifdef MADV_HUGEPAGE
+	uintptr_t page, start, end;
+
+	if (len < XHUGE_MIN)
+		return;
+	page = (uintptr_t)sysconf(_SC_PAGESIZE);
+	start = (uintptr_t)p & ~(page - 1);
+	end = ((uintptr_t)p + len + page - 1) & ~(page - 1);
+	madvise((void *)start, end - start, MADV_HUGEPAGE);
+#endif
 }
 
 char *

@@ -301,11 +301,11 @@ test_example_shape(void **state)
 	assert_string_equal(cf->workers[1], "Two");
 	assert_int_equal(cf->ntasks, 4);
 	assert_int_equal(cf->tasks[0].kind, TASK_DELAY);
-	assert_true(cf->tasks[0].num.seconds == 4.0);
+	assert_true(cf->tasks[0].arg.seconds == 4.0);
 	assert_int_equal(cf->tasks[1].kind, TASK_FACTORIAL);
-	assert_int_equal(cf->tasks[1].num.n, 40);
-	assert_string_equal(cf->tasks[2].str, "https://weather.com/");
-	assert_int_equal(cf->tasks[3].index, 4);
+	assert_int_equal(cf->tasks[1].arg.n, 40);
+	assert_string_equal(cf->tasks[2].arg.str, "https://weather.com/");
+	assert_int_equal(config_task_index(cf, &cf->tasks[3]), 4);
 	assert_int_equal(cf->tasks[3].line, 9);
 	config_free(cf);
 }
@@ -341,7 +341,7 @@ test_task_options(void **state)
 	          "  retry_delay: 250ms\n  preview: 10\n");
 	assert_true(cf->tasks[0].opts->timeout == 5);
 	assert_int_equal(cf->tasks[0].opts->retries, 2);
-	assert_string_equal(cf->tasks[0].name, "A");
+	assert_string_equal(config_task_name(cf, &cf->tasks[0]), "A");
 	assert_true(cf->tasks[1].opts->timeout == 60);
 	assert_true(cf->tasks[1].opts->retry_delay == 0.25);
 	assert_int_equal(cf->tasks[1].opts->preview, 10);
@@ -413,10 +413,11 @@ test_url_secret(void **state)
 	}
 	cf = load("tasks:\n  - url: http://user:s3cr3t@127.0.0.1:1/\n"
 	          "  - url: http://127.0.0.1:1/\n");
-	assert_string_equal(cf->tasks[0].str, "http://user:***@127.0.0.1:1/");
+	assert_string_equal(
+	    cf->tasks[0].arg.str, "http://user:***@127.0.0.1:1/");
 	assert_string_equal(
 	    config_url(&cf->tasks[0]), "http://user:s3cr3t@127.0.0.1:1/");
-	assert_string_equal(config_url(&cf->tasks[1]), cf->tasks[1].str);
+	assert_string_equal(config_url(&cf->tasks[1]), cf->tasks[1].arg.str);
 	config_free(cf);
 }
 
@@ -430,14 +431,14 @@ test_yaml_features(void **state)
 	          "'1.5m'}, {factorial: \"7\"}]}  # end\n");
 	assert_int_equal(cf->mode, MODE_SYNC);
 	assert_int_equal(cf->nworkers, 3);
-	assert_true(cf->tasks[0].num.seconds == 90);
-	assert_int_equal(cf->tasks[1].num.n, 7);
+	assert_true(cf->tasks[0].arg.seconds == 90);
+	assert_int_equal(cf->tasks[1].arg.n, 7);
 	config_free(cf);
 
 	/* CRLF line ends. */
 	cf = load("mode: threads\r\ntasks:\r\n  - delay: 250ms\r\n");
 	assert_int_equal(cf->mode, MODE_THREADS);
-	assert_true(cf->tasks[0].num.seconds == 0.25);
+	assert_true(cf->tasks[0].arg.seconds == 0.25);
 	config_free(cf);
 
 	/* Aliases, extension keys and merge keys. */
@@ -445,10 +446,10 @@ test_yaml_features(void **state)
 	          "tasks:\n  - delay: *d\n  - url: http://a/\n    <<: *slow\n"
 	          "    retries: 3\n  - &t {factorial: 5}\n  - *t\n");
 	assert_int_equal(cf->ntasks, 4);
-	assert_true(cf->tasks[0].num.seconds == 2);
+	assert_true(cf->tasks[0].arg.seconds == 2);
 	assert_true(cf->tasks[1].opts->timeout == 9);
 	assert_int_equal(cf->tasks[1].opts->retries, 3);
-	assert_int_equal(cf->tasks[3].num.n, 5);
+	assert_int_equal(cf->tasks[3].arg.n, 5);
 	config_free(cf);
 
 	/* A document start marker is fine. */
@@ -547,7 +548,7 @@ test_resolve(void **state)
 	fclose(f);
 	assert_int_equal(config_load(path, &cf, &cause), 0);
 	assert_string_equal(cf->name, "tasks");
-	r = config_resolve(cf, cf->tasks[0].str);
+	r = config_resolve(cf, cf->tasks[0].arg.str);
 	assert_true(strncmp(r, "/tmp/", 5) == 0);
 	assert_non_null(strstr(r, "/data.txt"));
 	free(r);
@@ -669,8 +670,8 @@ test_scale_time(void **state)
 	assert_true(cf->time_scale == 1);
 	config_scale_time(cf, 0.5);
 	assert_true(cf->time_scale == 0.5);
-	assert_true(cf->tasks[0].num.seconds == 2.0);
-	assert_int_equal(cf->tasks[1].num.n, 40);
+	assert_true(cf->tasks[0].arg.seconds == 2.0);
+	assert_int_equal(cf->tasks[1].arg.n, 40);
 	assert_true(cf->tasks[2].opts->retry_delay == 1);
 	assert_true(cf->tasks[2].opts->retry_max_delay == 30);
 	assert_true(cf->tasks[2].opts->time_scale == 0.5);
@@ -720,7 +721,7 @@ test_checks(void **state)
 	    "    env: {LANG: C}\n"
 	    "    cwd: /\n"
 	    "  - exec: exit 3\n");
-	assert_string_equal(cf->tasks[0].str, "http://a/x/$/d");
+	assert_string_equal(cf->tasks[0].arg.str, "http://a/x/$/d");
 	o = cf->tasks[0].opts;
 	assert_string_equal(o->method, "POST");
 	assert_string_equal(o->headers[0], "Authorization: Bearer s3cret");
@@ -745,12 +746,13 @@ test_checks(void **state)
 	assert_int_equal(e->cert_days, 14);
 	assert_int_equal(cf->tasks[1].kind, TASK_TCP);
 	assert_string_equal(cf->tasks[1].opts->send, "PING");
-	assert_int_equal(config_tcp_target(cf->tasks[1].str, &host, &port), 0);
+	assert_int_equal(
+	    config_tcp_target(cf->tasks[1].arg.str, &host, &port), 0);
 	assert_string_equal(host, "::1");
 	assert_int_equal(port, 5432);
 	free(host);
 	assert_int_equal(cf->tasks[2].kind, TASK_EXEC);
-	assert_string_equal(cf->tasks[2].str, "printf %s hi");
+	assert_string_equal(cf->tasks[2].arg.str, "printf %s hi");
 	assert_int_equal(config_exec_argv(&cf->tasks[2], argv, 8), 3);
 	assert_string_equal(argv[0], "printf");
 	assert_string_equal(argv[1], "%s");

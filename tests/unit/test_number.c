@@ -107,6 +107,25 @@ test_real(void **state)
 	assert_int_equal(number_real(".", &d, &why), -1);
 }
 
+/* Short decimals skip strtod: the same double, to the last bit. */
+static void
+test_real_exact(void **state)
+{
+	static const char *const cases[] = {"0.5", "0.1", "0.3", "-0.7", "+3",
+	    "5.", ".25", "123456789012345", "0.000000000000001",
+	    "9007199.254740993", "1234567890123456", "0.1234567890123456",
+	    "2.5e3", "-0", "0.01", "86400.000001"};
+	const char *why;
+	double d, want;
+	size_t i;
+
+	for (i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+		want = strtod(cases[i], NULL);
+		assert_int_equal(number_real(cases[i], &d, &why), 0);
+		assert_memory_equal(&d, &want, sizeof d);
+	}
+}
+
 static void
 test_rate(void **state)
 {
@@ -166,6 +185,7 @@ main(void)
 	    cmocka_unit_test(test_duration_invalid),
 	    cmocka_unit_test(test_uint),
 	    cmocka_unit_test(test_real),
+	    cmocka_unit_test(test_real_exact),
 	    cmocka_unit_test(test_rate),
 	    cmocka_unit_test(test_bytes),
 	};

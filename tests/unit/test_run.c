@@ -51,7 +51,7 @@ capture_emit(const struct report_event *ev, void *arg)
 	s->type = ev->type;
 	snprintf(s->worker, sizeof s->worker, "%s",
 	    ev->worker != NULL ? ev->worker : "");
-	s->task = ev->task != NULL ? ev->task->index : 0;
+	s->task = ev->task != NULL ? config_task_index(ev->cf, ev->task) : 0;
 	s->at = ev->at;
 	if (ev->result != NULL) {
 		s->ok = ev->result->ok;
@@ -352,7 +352,8 @@ stop_after_task_3(const struct report_event *ev, void *arg)
 {
 	struct fixture *fx = arg;
 
-	if (ev->type == REPORT_TASK_START && ev->task->index == 3)
+	if (ev->type == REPORT_TASK_START &&
+	    config_task_index(ev->cf, ev->task) == 3)
 		event_base_once(
 		    fx->base, -1, EV_TIMEOUT, stop_now, fx->run, NULL);
 }

@@ -531,7 +531,7 @@ test_blocked(void **state)
 {
 	struct config *cf = load(TALK);
 	struct timeline *tl = timeline_new(0);
-	struct run_block b = {1.0, 1.5, 0, &cf->tasks[4], 2};
+	struct run_block b = {1.0, 1.5, 0, &cf->tasks[4], 5, 2};
 	const struct timeline_run *tr;
 	size_t len;
 	FILE *f;
