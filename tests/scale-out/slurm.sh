@@ -282,19 +282,24 @@ if command -v jq > /dev/null; then
 	    "$(jq -c --argjson t "$TASKS" '[.[].task] == [range(1; $t + 1)]' all.json)" true
 fi
 
-# asyncdemo --merge: every task once, the planned failures counted; its
-# exit status is 1, as a run's with a failed task is.
+# docs/SCALING.md's other merge job: asyncdemo --merge after the array.
+# Every task once, the planned failures counted; its exit status, and so
+# the job's, is 1, as a run's with a failed task is.
 failed=$((TASKS / 997))
 set +e
-"$ASYNCDEMO" --merge -c tasks.yaml results/shard-*.jsonl > merge.out 2>&1
+env "$mark" timeout 300 sbatch --wait --parsable \
+    --dependency=afterok:"$jobid" --output="$tmp/log/amerge-%j.log" \
+    --wrap "'$ASYNCDEMO' --merge -c tasks.yaml results/shard-*.jsonl > merge.out 2>&1" \
+    > /dev/null 2> "$tmp/sbatch.err" &
+wait $!
 rc=$?
 set -e
-[ "$rc" -eq 1 ] || { cat merge.out >&2; fail "asyncdemo --merge: exit $rc, expected 1 (failed tasks)"; }
+[ "$rc" -eq 1 ] || { cat "$tmp/sbatch.err" merge.out >&2; fail "the asyncdemo --merge job: exit $rc, expected 1 (failed tasks)"; }
 grep -q "^Summary: $TASKS tasks, $((TASKS - failed)) ok, $failed failed" merge.out ||
     { cat merge.out >&2; fail "asyncdemo --merge: not the summary of $TASKS tasks"; }
 ! grep -q -e "missing" -e "times:" merge.out ||
     { cat merge.out >&2; fail "asyncdemo --merge: tasks missing or twice"; }
-pass "asyncdemo --merge of the $SHARDS files: $TASKS tasks, $failed failed, none missing or twice, exit 1"
+pass "an asyncdemo --merge job (afterok): $TASKS tasks, $failed failed, none missing or twice, exit 1"
 
 # A broken task file: the first shard to read it cancels the array, and
 # sbatch --wait reports its 78.
