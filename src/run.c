@@ -120,6 +120,7 @@ struct run {
 	void *block_arg;
 	double timeout_seconds;
 	const struct timeval *timeout;
+	const struct timeval *soon; /* the common timeout of 0 s: job_soon */
 	char *timers; /* the workers' timer events, made on first use */
 	size_t timer_size;
 };
@@ -860,12 +861,22 @@ job_finish_now(evutil_socket_t fd, short what, void *arg)
 void
 job_soon(struct job *job, event_callback_fn cb)
 {
+	struct run *r = job->run;
+
+	/*
+	 * A common timeout is a queue: jobs that ask in one loop turn run
+	 * in the order they asked (equal times in the timer heap need not).
+	 */
+	if (r->soon == NULL &&
+	    (r->soon = event_base_init_common_timeout(r->base, &run_now)) ==
+	        NULL)
+		r->soon = &run_now;
 	if (job->soon == NULL) {
 		if ((job->soon = evtimer_new(job->base, cb, job)) == NULL)
 			fatalx("evtimer_new failed");
 	} else
 		event_assign(job->soon, job->base, -1, 0, cb, job);
-	evtimer_add(job->soon, &run_now);
+	evtimer_add(job->soon, r->soon);
 }
 
 /* Finish on the next loop turn: for tasks that end as they start. */
