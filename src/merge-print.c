@@ -119,56 +119,27 @@ merge_print(const struct merge *m)
 	merge_print_files(m, stdout);
 }
 
-/* qsort order of task times, shortest first. */
-static int
-merge_cmp_time(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return x < y ? -1 : x > y;
-}
-
 /* A kind's count, failures and percentiles in a run, or NULL if none. */
 static json_t *
 merge_json_kind(const struct timeline_run *tr, enum task_kind kind)
 {
 	json_t *o = NULL;
 	double *times;
-	size_t i, n = 0, failed = 0;
+	size_t i, n, failed;
 
-	times = xcalloc(tr->ntask + 1, sizeof *times);
-	for (i = 0; i < tr->ntask; i++) {
-		if (tr->tasks[i].kind != kind)
-			continue;
-		times[n++] = tr->tasks[i].elapsed;
-		failed += !tr->tasks[i].ok;
-	}
+	times = summary_times(tr, kind, &n, &failed);
 	if (n > 0) {
-		qsort(times, n, sizeof *times, merge_cmp_time);
 		o = json_pack("{s:I, s:I}", "count", (json_int_t)n, "failed",
 		    (json_int_t)failed);
 		for (i = 0;
 		     i < sizeof merge_percentiles / sizeof merge_percentiles[0];
 		     i++)
 			json_object_set_new(o, merge_percentiles[i].key,
-			    json_real(
-			        times[(size_t)ceil(merge_percentiles[i].p * n) -
-			            1]));
+			    json_real(summary_percentile(
+			        times, n, merge_percentiles[i].p)));
 	}
 	free(times);
 	return o;
-}
-
-/* Slowest first; by task number when equal. */
-static int
-merge_cmp_slow(const void *a, const void *b)
-{
-	const struct timeline_task *x = *(const struct timeline_task *const *)a;
-	const struct timeline_task *y = *(const struct timeline_task *const *)b;
-
-	if (x->elapsed != y->elapsed)
-		return x->elapsed > y->elapsed ? -1 : 1;
-	return x->index < y->index ? -1 : x->index > y->index;
 }
 
 /* A run's slowest tasks: task, kind, arg, worker, elapsed. */
@@ -177,13 +148,10 @@ merge_json_slowest(const struct merge *m, const struct timeline_run *tr)
 {
 	const struct timeline_task **order, *t;
 	json_t *a = json_array();
-	size_t i;
+	size_t i, n;
 
-	order = xcalloc(tr->ntask + 1, sizeof *order);
-	for (i = 0; i < tr->ntask; i++)
-		order[i] = &tr->tasks[i];
-	qsort(order, tr->ntask, sizeof *order, merge_cmp_slow);
-	for (i = 0; i < tr->ntask && i < MERGE_SLOWEST; i++) {
+	order = summary_slowest_order(tr, &n);
+	for (i = 0; i < n && i < MERGE_SLOWEST; i++) {
 		t = order[i];
 		json_array_append_new(a,
 		    json_pack("{s:I, s:s, s:o, s:s, s:f}", "task",

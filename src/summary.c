@@ -41,6 +41,7 @@ summary_time(double s, char *buf, size_t len)
 	return buf;
 }
 
+/* qsort order of task times, shortest first. */
 static int
 summary_cmp_time(const void *a, const void *b)
 {
@@ -87,28 +88,52 @@ summary_failures(FILE *f, const struct timeline_run *tr, int color)
 		fprintf(f, "  ... and %zu more failed\n", n - SUMMARY_FAILURES);
 }
 
+/*
+ * The times of a run's finished tasks of kind, shortest first, in a new
+ * array of *n (with room for one more), and how many failed.
+ */
+double *
+summary_times(const struct timeline_run *tr, enum task_kind kind, size_t *n,
+    size_t *failed)
+{
+	double *times;
+	size_t i;
+
+	times = xcalloc(tr->ntask + 1, sizeof *times);
+	*n = *failed = 0;
+	for (i = 0; i < tr->ntask; i++) {
+		if (tr->tasks[i].kind != kind || !tr->tasks[i].done)
+			continue;
+		times[(*n)++] = tr->tasks[i].elapsed;
+		*failed += !tr->tasks[i].ok;
+	}
+	qsort(times, *n, sizeof *times, summary_cmp_time);
+	return times;
+}
+
+/* The p-quantile (0 < p <= 1) of n > 0 sorted times: the nearest rank. */
+double
+summary_percentile(const double *times, size_t n, double p)
+{
+	return times[(size_t)ceil(p * (double)n) - 1];
+}
+
 /* One line per kind: count, failures, p50, p95, max. */
 static void
 summary_kind(FILE *f, const struct timeline_run *tr, enum task_kind kind)
 {
 	double *times;
-	size_t i, n = 0, failed = 0;
+	size_t n, failed;
 	char a[24], b[24], c[24];
 
-	times = xcalloc(tr->ntask + 1, sizeof *times);
-	for (i = 0; i < tr->ntask; i++) {
-		if (tr->tasks[i].kind != kind || !tr->tasks[i].done)
-			continue;
-		times[n++] = tr->tasks[i].elapsed;
-		failed += !tr->tasks[i].ok;
-	}
+	times = summary_times(tr, kind, &n, &failed);
 	if (n > 0) {
-		qsort(times, n, sizeof *times, summary_cmp_time);
 		fprintf(f, "  %-9s %6zu  p50 %-9s p95 %-9s max %s",
 		    config_kind_name(kind), n,
-		    summary_time(times[(size_t)ceil(0.5 * n) - 1], a, sizeof a),
 		    summary_time(
-		        times[(size_t)ceil(0.95 * n) - 1], b, sizeof b),
+		        summary_percentile(times, n, 0.5), a, sizeof a),
+		    summary_time(
+		        summary_percentile(times, n, 0.95), b, sizeof b),
 		    summary_time(times[n - 1], c, sizeof c));
 		if (failed > 0)
 			fprintf(f, "  (%zu failed)", failed);
@@ -117,19 +142,34 @@ summary_kind(FILE *f, const struct timeline_run *tr, enum task_kind kind)
 	free(times);
 }
 
+/*
+ * A run's finished tasks, slowest first (by task number when equal), in
+ * a new array of *n pointers into tr.
+ */
+const struct timeline_task **
+summary_slowest_order(const struct timeline_run *tr, size_t *n)
+{
+	const struct timeline_task **order;
+	size_t i;
+
+	order = xcalloc(tr->ntask + 1, sizeof *order);
+	*n = 0;
+	for (i = 0; i < tr->ntask; i++) {
+		if (tr->tasks[i].done)
+			order[(*n)++] = &tr->tasks[i];
+	}
+	qsort(order, *n, sizeof *order, summary_cmp_task);
+	return order;
+}
+
 static void
 summary_slowest(FILE *f, const struct timeline_run *tr)
 {
 	const struct timeline_task **order;
-	size_t i, n = 0;
+	size_t i, n;
 	char buf[24], text[TIMELINE_TEXT];
 
-	order = xcalloc(tr->ntask + 1, sizeof *order);
-	for (i = 0; i < tr->ntask; i++) {
-		if (tr->tasks[i].done)
-			order[n++] = &tr->tasks[i];
-	}
-	qsort(order, n, sizeof *order, summary_cmp_task);
+	order = summary_slowest_order(tr, &n);
 	for (i = 0; i < n && i < SUMMARY_SLOWEST; i++) {
 		fprintf(f, "%s%u %s ", i == 0 ? "  slowest: " : ", ",
 		    order[i]->index, config_kind_name(order[i]->kind));
