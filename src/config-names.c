@@ -32,19 +32,30 @@ config_kind_name(enum task_kind kind)
 	return config_kinds[kind];
 }
 
+/* s's place in a NULL-ended list of names, compared by cmp, or -1. */
+static int
+config_names_find(const char *const *names, const char *s,
+    int (*cmp)(const char *, const char *))
+{
+	int i;
+
+	for (i = 0; names[i] != NULL; i++) {
+		if (cmp(s, names[i]) == 0)
+			return i;
+	}
+	return -1;
+}
+
 /* A kind by its name, as the JSON Lines write it. */
 int
 config_kind_parse(const char *s, enum task_kind *kind)
 {
 	int i;
 
-	for (i = 0; config_kinds[i] != NULL; i++) {
-		if (strcmp(s, config_kinds[i]) == 0) {
-			*kind = (enum task_kind)i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = config_names_find(config_kinds, s, strcmp)) == -1)
+		return -1;
+	*kind = (enum task_kind)i;
+	return 0;
 }
 
 /* A task's number in its file, from 1. */
@@ -98,13 +109,10 @@ config_mode_parse(const char *s, enum mode *mode)
 {
 	int i;
 
-	for (i = 0; config_modes[i] != NULL; i++) {
-		if (strcasecmp(s, config_modes[i]) == 0) {
-			*mode = (enum mode)i;
-			return 0;
-		}
-	}
-	return -1;
+	if ((i = config_names_find(config_modes, s, strcasecmp)) == -1)
+		return -1;
+	*mode = (enum mode)i;
+	return 0;
 }
 
 /* The mode nearest to a name that is none, or NULL. */
