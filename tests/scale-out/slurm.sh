@@ -196,15 +196,25 @@ for i in range(1, n + 1):
 print("\n".join(out))
 EOF
 
+# sbatch_wait SECONDS OUT ARGS...: sbatch --wait --parsable ARGS, its job
+# id to OUT and its errors to $tmp/sbatch.err, in the background so that a
+# signal ends the test at once; its exit status in rc.
+sbatch_wait() {
+	_sw_t=$1
+	_sw_out=$2
+	shift 2
+	set +e
+	env "$mark" ASYNCDEMO="$ASYNCDEMO" timeout "$_sw_t" sbatch --wait \
+	    --parsable "$@" > "$_sw_out" 2> "$tmp/sbatch.err" &
+	wait $!
+	rc=$?
+	set -e
+}
+
 cd "$tmp/work"
 t_run=$(date +%s.%N)
-set +e
-env "$mark" ASYNCDEMO="$ASYNCDEMO" timeout 900 sbatch --wait --parsable \
-    --array=0-$((SHARDS - 1)) --output="$tmp/log/shard-%A_%a.log" \
-    "$sbatch_script" tasks.yaml results > "$tmp/sbatch.out" 2> "$tmp/sbatch.err" &
-wait $!
-rc=$?
-set -e
+sbatch_wait 900 "$tmp/sbatch.out" --array=0-$((SHARDS - 1)) \
+    --output="$tmp/log/shard-%A_%a.log" "$sbatch_script" tasks.yaml results
 run_s=$(since "$t_run")
 jobid=$(head -n 1 "$tmp/sbatch.out")
 if [ "$rc" -ne 0 ]; then
@@ -268,14 +278,9 @@ pass "every one of the $TASKS tasks exactly once, in shard (i - 1) mod $SHARDS, 
 
 # docs/SCALING.md's merge job: after the array, with jq.
 if command -v jq > /dev/null; then
-	set +e
-	env "$mark" timeout 300 sbatch --wait --parsable \
-	    --dependency=afterok:"$jobid" --output="$tmp/log/merge-%j.log" \
-	    --wrap 'cat results/shard-*.jsonl | jq -s "sort_by(.task)" > all.json' \
-	    > /dev/null 2> "$tmp/sbatch.err" &
-	wait $!
-	rc=$?
-	set -e
+	sbatch_wait 300 /dev/null --dependency=afterok:"$jobid" \
+	    --output="$tmp/log/merge-%j.log" \
+	    --wrap 'cat results/shard-*.jsonl | jq -s "sort_by(.task)" > all.json'
 	[ "$rc" -eq 0 ] ||
 	    { cat "$tmp/sbatch.err" "$tmp"/log/merge-*.log >&2; fail "the merge job: exit $rc"; }
 	expect "a merge job (afterok) sorts all $TASKS results" \
@@ -286,14 +291,9 @@ fi
 # Every task once, the planned failures counted; its exit status, and so
 # the job's, is 1, as a run's with a failed task is.
 failed=$((TASKS / 997))
-set +e
-env "$mark" timeout 300 sbatch --wait --parsable \
-    --dependency=afterok:"$jobid" --output="$tmp/log/amerge-%j.log" \
-    --wrap "'$ASYNCDEMO' --merge -c tasks.yaml results/shard-*.jsonl > merge.out 2>&1" \
-    > /dev/null 2> "$tmp/sbatch.err" &
-wait $!
-rc=$?
-set -e
+sbatch_wait 300 /dev/null --dependency=afterok:"$jobid" \
+    --output="$tmp/log/amerge-%j.log" \
+    --wrap "'$ASYNCDEMO' --merge -c tasks.yaml results/shard-*.jsonl > merge.out 2>&1"
 [ "$rc" -eq 1 ] || { cat "$tmp/sbatch.err" merge.out >&2; fail "the asyncdemo --merge job: exit $rc, expected 1 (failed tasks)"; }
 grep -q "^Summary: $TASKS tasks, $((TASKS - failed)) ok, $failed failed" merge.out ||
     { cat merge.out >&2; fail "asyncdemo --merge: not the summary of $TASKS tasks"; }
@@ -304,13 +304,8 @@ pass "an asyncdemo --merge job (afterok): $TASKS tasks, $failed failed, none mis
 # A broken task file: the first shard to read it cancels the array, and
 # sbatch --wait reports its 78.
 printf 'tasks: [\n' > broken.yaml
-set +e
-env "$mark" ASYNCDEMO="$ASYNCDEMO" timeout 300 sbatch --wait --parsable \
-    --array=0-$((SHARDS - 1)) --output="$tmp/log/broken-%A_%a.log" \
-    "$sbatch_script" broken.yaml broken > /dev/null 2> "$tmp/sbatch.err" &
-wait $!
-rc=$?
-set -e
+sbatch_wait 300 /dev/null --array=0-$((SHARDS - 1)) \
+    --output="$tmp/log/broken-%A_%a.log" "$sbatch_script" broken.yaml broken
 [ "$rc" -eq 78 ] ||
     { cat "$tmp/sbatch.err" "$tmp"/log/broken-*.log >&2; fail "a broken task file: sbatch exit $rc, not 78"; }
 grep -q 'cancelling array job' "$tmp"/log/broken-*.log ||
